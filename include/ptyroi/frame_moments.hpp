@@ -1,0 +1,49 @@
+#pragma once
+// Per-frame features of the method (paper Section 2, Eq. 1): the total intensity T and the centre
+// of mass O = (Σ_i i·colsum_i / T, Σ_j j·rowsum_j / T), x along the fast (last) detector axis.
+//
+// As in LiberTEM's CoM, the frame is reduced to raw moments first (its row and column sums, 2N
+// numbers) and divided only at the end. Integer pixels are summed exactly in integers, so T and O
+// of a frame do not depend on summation order; floating pixels are summed in double in one fixed
+// (row-major) order. Either way a frame's features depend on the frame alone, never on which rank
+// or block read it.
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+namespace ptyroi {
+
+struct FrameFeatures {
+  double total_intensity = 0.0;
+  double com_x = 0.0;  // pixels, along the fast axis (columns)
+  double com_y = 0.0;  // pixels, along the slow axis (rows)
+  // False when T is zero, negative or not finite: the frame has no centre of mass and is left
+  // out of the CoM statistics (its CoM magnitude counts as 0).
+  bool has_com = false;
+};
+
+// Computes the features of one row-major rows×cols frame. Keeps its column-sum scratch between
+// frames so the per-frame pass allocates nothing.
+class FrameMomentsKernel {
+ public:
+  template <class Pixel>
+  FrameFeatures operator()(const Pixel* frame, std::size_t rows, std::size_t cols);
+
+ private:
+  std::vector<std::int64_t> integer_column_sums_;
+  std::vector<double> float_column_sums_;
+};
+
+extern template FrameFeatures FrameMomentsKernel::operator()(const std::uint8_t*, std::size_t, std::size_t);
+extern template FrameFeatures FrameMomentsKernel::operator()(const std::uint16_t*, std::size_t, std::size_t);
+extern template FrameFeatures FrameMomentsKernel::operator()(const std::uint32_t*, std::size_t, std::size_t);
+extern template FrameFeatures FrameMomentsKernel::operator()(const std::uint64_t*, std::size_t, std::size_t);
+extern template FrameFeatures FrameMomentsKernel::operator()(const std::int8_t*, std::size_t, std::size_t);
+extern template FrameFeatures FrameMomentsKernel::operator()(const std::int16_t*, std::size_t, std::size_t);
+extern template FrameFeatures FrameMomentsKernel::operator()(const std::int32_t*, std::size_t, std::size_t);
+extern template FrameFeatures FrameMomentsKernel::operator()(const std::int64_t*, std::size_t, std::size_t);
+extern template FrameFeatures FrameMomentsKernel::operator()(const float*, std::size_t, std::size_t);
+extern template FrameFeatures FrameMomentsKernel::operator()(const double*, std::size_t, std::size_t);
+
+}  // namespace ptyroi

@@ -1,0 +1,77 @@
+#pragma once
+// The input: one HDF5 dataset of K diffraction patterns [K, N, M], opened on every rank with the
+// MPI-IO driver and read as disjoint hyperslabs of whole frames, in the file's own pixel type.
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ptyroi/h5.hpp"
+
+namespace ptyroi {
+
+enum class PixelType { u8, u16, u32, u64, i8, i16, i32, i64, f32, f64 };
+
+const char* pixel_type_name(PixelType type);
+std::size_t pixel_type_size(PixelType type);
+hid_t pixel_type_native(PixelType type);
+
+// Calls visit(Pixel{}) with a value of the C++ type of `type`.
+template <class Visitor>
+decltype(auto) visit_pixel_type(PixelType type, Visitor&& visit) {
+  switch (type) {
+    case PixelType::u8: return visit(std::uint8_t{});
+    case PixelType::u16: return visit(std::uint16_t{});
+    case PixelType::u32: return visit(std::uint32_t{});
+    case PixelType::u64: return visit(std::uint64_t{});
+    case PixelType::i8: return visit(std::int8_t{});
+    case PixelType::i16: return visit(std::int16_t{});
+    case PixelType::i32: return visit(std::int32_t{});
+    case PixelType::i64: return visit(std::int64_t{});
+    case PixelType::f32: return visit(float{});
+    case PixelType::f64: return visit(double{});
+  }
+  return visit(double{});  // unreachable: every enumerator is handled above
+}
+
+// Rank-local check, before the collective open, that path is a readable HDF5 file; throws
+// InputError saying which of the two it is not.
+void check_input_file(const std::string& path);
+
+// The paths tried, in order, when no --dataset is given.
+const std::vector<std::string>& default_stack_paths();
+
+class PatternStack {
+ public:
+  // Collective over comm. dataset_path empty: the first of default_stack_paths() that exists.
+  static PatternStack open(const std::string& file_path, const std::string& dataset_path,
+                           std::uint64_t block_frames, MPI_Comm comm);
+
+  const std::string& file_path() const { return file_path_; }
+  const std::string& dataset_path() const { return dataset_path_; }
+  std::uint64_t frames() const { return frames_; }
+  std::uint64_t rows() const { return rows_; }
+  std::uint64_t cols() const { return cols_; }
+  std::uint64_t pixels_per_frame() const { return rows_ * cols_; }
+  PixelType pixel_type() const { return pixel_type_; }
+  std::size_t frame_bytes() const { return pixels_per_frame() * pixel_type_size(pixel_type_); }
+  // The dataset's type as stored, so the RoI subset keeps it (byte order included).
+  hid_t file_type() const { return file_type_.get(); }
+  hid_t dataset() const { return dataset_.get(); }
+
+  // Reads frames [first, first+count) into buffer (count·frame_bytes() bytes), independently.
+  void read_frames(std::uint64_t first, std::uint64_t count, void* buffer) const;
+
+ private:
+  std::string file_path_;
+  std::string dataset_path_;
+  std::uint64_t frames_ = 0, rows_ = 0, cols_ = 0;
+  PixelType pixel_type_ = PixelType::f64;
+  h5::Handle file_;
+  h5::Handle dataset_;
+  h5::Handle file_type_;
+  h5::Handle transfer_;
+};
+
+}  // namespace ptyroi

@@ -1,0 +1,72 @@
+#pragma once
+// The method end to end, one-way data flow:
+//   read → per-frame features → global CoM statistics → scan maps → k-means → RoI → write.
+// Each rank owns a contiguous range of frames. Stages exchange only what the next needs: exact
+// sums for statistics and centroids, and the per-frame scalars (K values) that the 3×3 maps and
+// the border morphology need around every cell.
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ptyroi/com_statistics.hpp"
+#include "ptyroi/frame_moments.hpp"
+#include "ptyroi/kmeans.hpp"
+#include "ptyroi/options.hpp"
+#include "ptyroi/partition.hpp"
+#include "ptyroi/pattern_stack.hpp"
+#include "ptyroi/positions.hpp"
+#include "ptyroi/scan_grid.hpp"
+
+namespace ptyroi {
+
+// Wall seconds of each phase, the maximum over ranks (what the job waited for).
+struct PhaseTimings {
+  double open_s = 0, features_s = 0, statistics_s = 0, maps_s = 0, kmeans_s = 0, selection_s = 0,
+         write_s = 0, total_s = 0;
+};
+
+// One map's clustering: the feature clustered, its floor before the log, and the k-means result.
+struct MapClusters {
+  std::vector<double> local_map;  // smoothed values of this rank's frames (before any log)
+  double log_floor = 0.0;         // smallest positive value of the map (non-positive values clamp to it)
+  KMeansResult clusters;          // labels of this rank's frames
+  std::vector<std::uint8_t> local_roi;  // this rank's frames in the selected cluster
+  std::int64_t roi_frames = 0;          // over all ranks
+};
+
+struct RoiRun {
+  Options options;
+  int ranks = 1;
+  FrameRange local;  // this rank's frames
+
+  std::string input_file, dataset;
+  std::uint64_t frames = 0, rows = 0, cols = 0;
+  PixelType pixel_type = PixelType::f64;
+  ScanPositions positions;  // all frames, every rank
+  ScanGrid grid;
+
+  std::vector<FrameFeatures> local_features;
+  std::vector<double> local_com_magnitude;
+  ComStandardisation com;
+  std::int64_t frames_without_com = 0;
+
+  MapClusters absorption;  // low-transmission cluster of log T
+  MapClusters scattering;  // high-scattering cluster of log c
+
+  std::vector<std::uint8_t> mask;  // all frames, after the border: 1 = in the RoI
+  std::int64_t roi_frames = 0;
+  std::vector<std::uint64_t> local_selected;  // this rank's RoI frames, ascending
+
+  std::uint64_t bytes_read = 0;
+  PhaseTimings timings;
+};
+
+PhaseTimings max_over_ranks(const PhaseTimings& local, MPI_Comm comm);
+
+// Runs the whole method on comm and, if options.output_file is set, writes the RoI file.
+// Throws mpi::CollectiveError, identically on every rank, when any rank fails.
+RoiRun run_pipeline(const Options& options, MPI_Comm comm);
+
+}  // namespace ptyroi

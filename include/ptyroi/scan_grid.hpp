@@ -1,0 +1,36 @@
+#pragma once
+// The raster a scan was taken on: rows × cols cells, one frame per cell. Maps over the scan
+// (paper Fig. 3) are vectors indexed by cell, row-major.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ptyroi {
+
+struct GridShape {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+};
+
+// Parses "ROWSxCOLS" (e.g. "85x188"); throws UsageError naming --grid otherwise.
+GridShape parse_grid_shape(const std::string& text);
+
+struct ScanGrid {
+  GridShape shape;
+  std::vector<std::int64_t> cell_of_frame;  // frame k sits at cell cell_of_frame[k]
+  std::vector<std::int64_t> frame_of_cell;  // and its inverse
+  std::string origin;                       // "--grid" or "inferred from positions"
+
+  std::int64_t cells() const { return shape.rows * shape.cols; }
+};
+
+// --grid: frame k at row k / cols, column k % cols. Throws InputError unless rows·cols = frames.
+ScanGrid raster_grid(GridShape shape, std::uint64_t frames);
+
+// Infers the raster from positions: the distinct x values (within a tolerance of a third of the
+// largest gap between sorted values, so encoder jitter does not split a column) are the columns,
+// the distinct y values the rows; every cell must hold exactly one frame. Throws InputError
+// saying the scan is not on a grid otherwise.
+ScanGrid infer_grid(const std::vector<double>& x, const std::vector<double>& y);
+
+}  // namespace ptyroi

@@ -1,0 +1,153 @@
+#pragma once
+// The scan simulator's physics, free of MPI and HDF5: a complex object, a focused probe, raster
+// scan positions, far-field diffraction patterns with Poisson noise and the ground truth of which
+// positions see the sample. Everything is reproducible from a seed, frame by frame.
+#include <complex>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+namespace ptyroi::simulation {
+
+using Complex = std::complex<double>;
+
+// A row-major rows × cols image.
+template <class T>
+struct Grid {
+  int rows = 0;
+  int cols = 0;
+  std::vector<T> values;
+
+  Grid() = default;
+  Grid(int rows_, int cols_, T fill = T{})
+      : rows(rows_), cols(cols_), values(static_cast<std::size_t>(rows_) * cols_, fill) {}
+  T& operator()(int row, int col) { return values[static_cast<std::size_t>(row) * cols + col]; }
+  const T& operator()(int row, int col) const {
+    return values[static_cast<std::size_t>(row) * cols + col];
+  }
+};
+using ComplexGrid = Grid<Complex>;
+
+// A rows × cols raster with `step` object pixels between neighbouring positions. At each position
+// the probe window is the frame_size × frame_size object patch whose top-left corner is
+// (row·step, column·step); the probe is centred in it. The object is just large enough to hold
+// every window.
+struct ScanGeometry {
+  int rows = 32;
+  int cols = 48;
+  int step = 13;
+  int frame_size = 128;
+  double probe_radius = 16.0;  // object pixels, first zero of the Airy spot
+
+  int object_rows() const { return (rows - 1) * step + frame_size; }
+  int object_cols() const { return (cols - 1) * step + frame_size; }
+};
+
+// Defaults that keep the probe well inside its window (oversampling 4) and make neighbouring
+// probes (diameter 2·radius) overlap by about 60%.
+double default_probe_radius(int frame_size);
+int default_step(double probe_radius);
+
+// ---- positions -----------------------------------------------------------------------------------
+
+struct ScanPosition {
+  int row = 0;
+  int column = 0;
+  int x = 0;  // column·step: left edge of the probe window, object pixels
+  int y = 0;  // row·step: top edge of the probe window, object pixels
+};
+
+// Row-major raster: frame k is at row k / cols, column k % cols.
+std::vector<ScanPosition> raster_positions(const ScanGeometry& scan);
+
+// ---- object ----------------------------------------------------------------------------------------
+
+// One elliptical feature. A pixel at (x, y) maps to unit-disc coordinates
+// (p, q) = to_unit · (x − centre_x, y − centre_y); inside (p² + q² ≤ 1) it adds
+// exponent · profile(ρ) to the log-transmission, profile being 1 (flat) or the projected
+// thickness √(1 − ρ²) of a sphere.
+struct Feature {
+  enum class Profile { flat, sphere };
+
+  double centre_x = 0.0;
+  double centre_y = 0.0;
+  double to_unit[2][2] = {{1.0, 0.0}, {0.0, 1.0}};
+  Profile profile = Profile::flat;
+  Complex exponent;  // −absorption + i·phase at full profile
+};
+
+// The object's transmission O = exp(Σ exponent·profile): exactly 1 away from all features.
+struct ObjectModel {
+  std::vector<Feature> features;
+};
+
+// The illuminated rectangle [x0, x1) × [y0, y1): probe centres widened by the probe radius.
+struct Area {
+  double x0 = 0.0;
+  double y0 = 0.0;
+  double x1 = 0.0;
+  double y1 = 0.0;
+};
+Area scanned_area(const ScanGeometry& scan);
+
+// `count` absorbing, phase-shifting spheres of random radius, not overlapping where the random
+// placement allows, inside the scanned area and together covering about a third of it.
+ObjectModel make_particles(const ScanGeometry& scan, int count, std::uint64_t seed);
+
+// The (modified) Shepp–Logan phantom stretched over the scanned area; its density is used as
+// absorption and phase at once.
+ObjectModel make_shepp_logan(const ScanGeometry& scan);
+
+// The transmission over object pixels [top, top + rows) × [left, left + cols). A pixel's value
+// depends only on its own coordinates, so any window equals the same part of a larger one.
+ComplexGrid render_object(const ObjectModel& model, int top, int left, int rows, int cols);
+
+// ---- probe and far field ---------------------------------------------------------------------------
+
+// A focused probe on a frame_size² grid: a circular aperture of radius 0.61·frame_size/radius
+// Fourier pixels, inverse-transformed to an Airy spot with its first zero at `radius` pixels,
+// centred at (frame_size/2, frame_size/2) and scaled so that Σ|P|² = photons.
+ComplexGrid make_probe(int frame_size, double radius, double photons);
+
+// Far-field diffraction through one reusable FFTW plan. Constructing one runs the FFTW planner,
+// which is not thread-safe; expected_pattern reuses an internal buffer, so one instance serves
+// one thread.
+class FarField {
+ public:
+  explicit FarField(ComplexGrid probe);
+  ~FarField();
+  FarField(const FarField&) = delete;
+  FarField& operator=(const FarField&) = delete;
+
+  const ComplexGrid& probe() const { return probe_; }
+
+  // Expected counts I = |FFT(P · O_patch)|² / (N·M) for the patch of `object` whose top-left
+  // corner is (top, left), with zero frequency at pixel (N/2, M/2). By Parseval the total is
+  // Σ|P|²|O|², i.e. photons times the mean |O|² under the probe.
+  Grid<double> expected_pattern(const ComplexGrid& object, int top, int left);
+
+ private:
+  struct Plan;
+  ComplexGrid probe_;
+  std::unique_ptr<Plan> plan_;
+};
+
+// ---- noise and ground truth ------------------------------------------------------------------------
+
+// The noise stream of one frame: a function of (seed, frame) only, so a frame's noise does not
+// depend on which rank simulates it or in which order.
+std::mt19937_64 frame_noise_engine(std::uint64_t seed, std::uint64_t frame);
+
+// One Poisson draw; cheap for the many pixels with tiny expected counts.
+std::uint64_t sample_poisson(double mean, std::mt19937_64& engine);
+
+// Poisson counts for every pixel of an expected pattern, drawn in row-major order.
+Grid<std::uint64_t> noisy_pattern(const Grid<double>& expected, std::uint64_t seed,
+                                  std::uint64_t frame);
+
+// Ground truth: true when the probe support (|P|² ≥ 1% of its maximum) placed at (top, left)
+// covers any object pixel with |O − 1| > 1e-3.
+bool is_informative(const ComplexGrid& probe, const ComplexGrid& object, int top, int left);
+
+}  // namespace ptyroi::simulation

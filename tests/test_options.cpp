@@ -1,0 +1,75 @@
+#include "ptyroi/options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "ptyroi/error.hpp"
+
+namespace ptyroi {
+namespace {
+
+CommandLine parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "ptyroi");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string write_config(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Options, TheIssueCommandLine) {
+  const Options o = parse({"--input", "scan.h5", "--dataset", "/data", "--positions-x", "/positions_x",
+                           "--positions-y", "other.h5:/y", "--grid", "85x188", "--border", "-2", "--output",
+                           "scan_roi.h5", "--summary", "scan_roi.json", "--no-log", "--no-patterns"})
+                        .options;
+  EXPECT_EQ(o.input_file, "scan.h5");
+  EXPECT_EQ(o.positions_y, "other.h5:/y");
+  EXPECT_EQ(o.grid, "85x188");
+  EXPECT_EQ(o.border_steps, -2);
+  EXPECT_FALSE(o.use_log);
+  EXPECT_FALSE(o.write_patterns);
+  EXPECT_EQ(o.clusters, 2);
+  EXPECT_EQ(o.iterations, 10);
+  EXPECT_NO_THROW(validate(o));
+}
+
+TEST(Options, ConfigFileWithCommandLineOverride) {
+  const std::string config = write_config("ptyroi_options.cfg", "input = a.h5\nborder = 3\nno-log = true\nclusters = 3\n");
+  const Options o = parse({"--config", config, "--border", "1"}).options;
+  EXPECT_EQ(o.input_file, "a.h5");
+  EXPECT_EQ(o.border_steps, 1);  // the command line wins
+  EXPECT_EQ(o.clusters, 3);
+  EXPECT_FALSE(o.use_log);
+}
+
+TEST(Options, ErrorsNameTheOption) {
+  const auto message = [](std::vector<std::string> args) {
+    try {
+      validate(parse(std::move(args)).options);
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({"--input", "a.h5", "--bordr", "2"}).find("bordr"), std::string::npos);
+  EXPECT_NE(message({"--input", "a.h5", "--grid", "12"}).find("--grid"), std::string::npos);
+  EXPECT_NE(message({"--input", "a.h5", "--clusters", "1"}).find("--clusters"), std::string::npos);
+  EXPECT_NE(message({"--input", "a.h5", "--border", "two"}).find("border"), std::string::npos);
+  EXPECT_NE(message({"--grid", "2x2"}).find("--input"), std::string::npos);
+  const std::string typo = write_config("ptyroi_typo.cfg", "input = a.h5\nbordr = 2\n");
+  const std::string typo_message = message({"--config", typo});
+  EXPECT_NE(typo_message.find("bordr"), std::string::npos) << typo_message;
+  EXPECT_NE(typo_message.find("ptyroi_typo.cfg"), std::string::npos) << typo_message;
+  EXPECT_NE(message({"--config", "/nonexistent/ptyroi.cfg"}).find("/nonexistent/ptyroi.cfg"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ptyroi

@@ -1,0 +1,58 @@
+#include "ptyroi/scan_grid.hpp"
+
+#include <gtest/gtest.h>
+
+#include "ptyroi/error.hpp"
+
+namespace ptyroi {
+namespace {
+
+TEST(ScanGrid, ParsesRowsByCols) {
+  const GridShape shape = parse_grid_shape("85x188");
+  EXPECT_EQ(shape.rows, 85);
+  EXPECT_EQ(shape.cols, 188);
+  for (const char* bad : {"", "85", "x188", "85x", "85x-3", "0x5", "85by188", "8.5x188", "85x188x2"}) {
+    EXPECT_THROW(parse_grid_shape(bad), UsageError) << bad;
+  }
+}
+
+TEST(ScanGrid, RasterMustMatchTheFrameCount) {
+  const ScanGrid grid = raster_grid({2, 3}, 6);
+  EXPECT_EQ(grid.cell_of_frame[4], 4);
+  EXPECT_THROW(raster_grid({2, 3}, 7), InputError);
+}
+
+TEST(ScanGrid, InfersAJitteredSnakeScan) {
+  // 3 rows × 4 cols, step 1e-6 m, snake order (odd rows right to left), 3% jitter.
+  std::vector<double> x, y;
+  std::vector<std::int64_t> expected_cell;
+  const double jitter[] = {0.01, -0.02, 0.03, 0.0, -0.01, 0.02, -0.03, 0.01, 0.0, 0.02, -0.02, 0.01};
+  int k = 0;
+  for (int r = 0; r < 3; ++r) {
+    for (int i = 0; i < 4; ++i, ++k) {
+      const int c = r % 2 == 0 ? i : 3 - i;
+      x.push_back((c + jitter[k]) * 1e-6);
+      y.push_back((r - jitter[k]) * 1e-6);
+      expected_cell.push_back(r * 4 + c);
+    }
+  }
+  const ScanGrid grid = infer_grid(x, y);
+  EXPECT_EQ(grid.shape.rows, 3);
+  EXPECT_EQ(grid.shape.cols, 4);
+  EXPECT_EQ(grid.cell_of_frame, expected_cell);
+  for (std::size_t f = 0; f < expected_cell.size(); ++f) {
+    EXPECT_EQ(grid.frame_of_cell[static_cast<std::size_t>(expected_cell[f])], static_cast<std::int64_t>(f));
+  }
+}
+
+TEST(ScanGrid, RefusesPositionsOffAGrid) {
+  // A spiral-like set: every x and y distinct.
+  std::vector<double> x{0.0, 1.3, 2.9, 0.4, 2.1, 3.7};
+  std::vector<double> y{0.0, 0.7, 0.2, 1.9, 2.6, 1.1};
+  EXPECT_THROW(infer_grid(x, y), InputError);
+  // Two frames on one cell.
+  EXPECT_THROW(infer_grid({0, 1, 0, 1}, {0, 0, 0, 1}), InputError);
+}
+
+}  // namespace
+}  // namespace ptyroi

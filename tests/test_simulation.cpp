@@ -1,0 +1,338 @@
+// Unit tests of the scan simulator's physics. Expected values come from independent reasoning
+// (Parseval, the shift theorem, the Airy pattern, Poisson moments), not from the code itself.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <complex>
+#include <cstdint>
+#include <vector>
+
+#include "ptyroi/error.hpp"
+#include "ptyroi/simulation.hpp"
+
+namespace sim = ptyroi::simulation;
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+double total(const sim::Grid<double>& pattern) {
+  double sum = 0.0;
+  for (double value : pattern.values) sum += value;
+  return sum;
+}
+
+// Intensity-weighted centre of mass, (row, column).
+std::pair<double, double> centre_of_mass(const sim::Grid<double>& pattern) {
+  double sum = 0.0;
+  double rows = 0.0;
+  double cols = 0.0;
+  for (int i = 0; i < pattern.rows; ++i) {
+    for (int j = 0; j < pattern.cols; ++j) {
+      sum += pattern(i, j);
+      rows += i * pattern(i, j);
+      cols += j * pattern(i, j);
+    }
+  }
+  return {rows / sum, cols / sum};
+}
+
+sim::ComplexGrid empty_object(int rows, int cols) { return sim::ComplexGrid(rows, cols, 1.0); }
+
+// One absorbing, phase-shifting disc of radius `radius` centred at (x, y).
+sim::ObjectModel one_particle(double x, double y, double radius) {
+  sim::Feature particle;
+  particle.centre_x = x;
+  particle.centre_y = y;
+  particle.to_unit[0][0] = particle.to_unit[1][1] = 1.0 / radius;
+  particle.profile = sim::Feature::Profile::sphere;
+  particle.exponent = sim::Complex(-0.2, 1.0);
+  return {{particle}};
+}
+
+sim::ScanGeometry small_scan() {
+  sim::ScanGeometry scan;
+  scan.rows = 10;
+  scan.cols = 14;
+  scan.frame_size = 64;
+  scan.probe_radius = 8.0;
+  scan.step = 6;
+  return scan;
+}
+
+}  // namespace
+
+TEST(Simulation, ProbeCarriesThePhotonsPerFrame) {
+  const double photons = 2.5e6;
+  const sim::ComplexGrid probe = sim::make_probe(64, 8.0, photons);
+  double power = 0.0;
+  for (const sim::Complex& value : probe.values) power += std::norm(value);
+  EXPECT_NEAR(power, photons, 1e-9 * photons);
+}
+
+TEST(Simulation, ProbeIsAnAirySpotCentredInTheFrame) {
+  const int n = 128;
+  const double radius = 16.0;
+  const sim::ComplexGrid probe = sim::make_probe(n, radius, 1.0);
+  double peak = 0.0;
+  int peak_row = -1;
+  int peak_col = -1;
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      if (std::norm(probe(i, j)) > peak) {
+        peak = std::norm(probe(i, j));
+        peak_row = i;
+        peak_col = j;
+      }
+    }
+  }
+  EXPECT_EQ(peak_row, n / 2);
+  EXPECT_EQ(peak_col, n / 2);
+  // Airy profile (2 J1(x)/x)² with its first zero, x = 3.8317, at the requested radius.
+  const auto relative = [&](int dy, int dx) {
+    return std::norm(probe(n / 2 + dy, n / 2 + dx)) / peak;
+  };
+  const auto airy = [&](double distance) {
+    const double x = 3.8317 * distance / radius;
+    return std::pow(2.0 * std::cyl_bessel_j(1.0, x) / x, 2);
+  };
+  const int r = static_cast<int>(radius);
+  EXPECT_LT(relative(0, r), 0.005);
+  EXPECT_LT(relative(r, 0), 0.005);
+  for (int distance : {r / 4, r / 2, 3 * r / 4}) {
+    EXPECT_NEAR(relative(0, distance), airy(distance), 0.01) << "at " << distance << " px";
+    EXPECT_NEAR(relative(distance, 0), airy(distance), 0.01) << "at " << distance << " px";
+  }
+}
+
+TEST(Simulation, EmptyObjectPatternCountsAllPhotons) {
+  const double photons = 1e6;
+  sim::FarField far_field(sim::make_probe(64, 8.0, photons));
+  const sim::Grid<double> pattern = far_field.expected_pattern(empty_object(64, 64), 0, 0);
+  EXPECT_NEAR(total(pattern), photons, 1e-9 * photons);
+}
+
+TEST(Simulation, PatternTotalIsTheExitWavePower) {
+  // Parseval for a non-trivial object: Σ I = Σ |P|² |O|², computed here in real space.
+  const int n = 32;
+  sim::FarField far_field(sim::make_probe(n, 4.0, 1e5));
+  sim::ComplexGrid object(n + 5, n + 7);
+  for (int i = 0; i < object.rows; ++i) {
+    for (int j = 0; j < object.cols; ++j) {
+      object(i, j) = std::polar(0.5 + 0.4 * std::sin(0.3 * i + 0.1 * j), 0.7 * i - 0.2 * j);
+    }
+  }
+  const int top = 3;
+  const int left = 5;
+  double exit_power = 0.0;
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      exit_power += std::norm(far_field.probe()(i, j) * object(top + i, left + j));
+    }
+  }
+  const sim::Grid<double> pattern = far_field.expected_pattern(object, top, left);
+  EXPECT_NEAR(total(pattern), exit_power, 1e-9 * exit_power);
+}
+
+TEST(Simulation, EmptyObjectPatternIsCentred) {
+  for (int n : {64, 65}) {
+    sim::FarField far_field(sim::make_probe(n, 8.0, 1e6));
+    const auto [row, col] = centre_of_mass(far_field.expected_pattern(empty_object(n, n), 0, 0));
+    EXPECT_NEAR(row, n / 2, 0.05) << "n = " << n;
+    EXPECT_NEAR(col, n / 2, 0.05) << "n = " << n;
+  }
+}
+
+TEST(Simulation, PhaseRampShiftsThePattern) {
+  // Shift theorem: O = exp(2πi·f·x) with f = 3/N cycles per pixel moves FFTW's forward spectrum
+  // by +3 pixels along x (columns); a ramp along y moves it along rows.
+  const int n = 64;
+  sim::FarField far_field(sim::make_probe(n, 8.0, 1e6));
+  sim::ComplexGrid along_x(n, n);
+  sim::ComplexGrid along_y(n, n);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      along_x(i, j) = std::polar(1.0, 2.0 * kPi * 3.0 * j / n);
+      along_y(i, j) = std::polar(1.0, -2.0 * kPi * 2.0 * i / n);
+    }
+  }
+  const auto [row_x, col_x] = centre_of_mass(far_field.expected_pattern(along_x, 0, 0));
+  EXPECT_NEAR(col_x, n / 2 + 3.0, 0.05);
+  EXPECT_NEAR(row_x, n / 2, 0.05);
+  const auto [row_y, col_y] = centre_of_mass(far_field.expected_pattern(along_y, 0, 0));
+  EXPECT_NEAR(row_y, n / 2 - 2.0, 0.05);
+  EXPECT_NEAR(col_y, n / 2, 0.05);
+}
+
+TEST(Simulation, TruthIsZeroFarFromParticlesAndOneOnThem) {
+  const int n = 64;
+  const sim::ComplexGrid probe = sim::make_probe(n, 8.0, 1e6);
+  // One particle of radius 20 centred at (x, y) = (300, 100) on a 200 × 400 object.
+  const sim::ComplexGrid object = sim::render_object(one_particle(300.0, 100.0, 20.0), 0, 0, 200, 400);
+  EXPECT_EQ(object(100, 50), sim::Complex(1.0, 0.0));  // background is exactly 1
+  EXPECT_FALSE(sim::is_informative(probe, object, 0, 0));
+  EXPECT_FALSE(sim::is_informative(probe, object, 68, 100));
+  // Probe centre on the particle centre.
+  EXPECT_TRUE(sim::is_informative(probe, object, 100 - n / 2, 300 - n / 2));
+  // The support (main lobe and first bright ring) reaches about 1.6 radii = 13 px from the probe
+  // centre: a probe 25 px left of the particle's edge misses it, one 4 px left of it does not.
+  EXPECT_FALSE(sim::is_informative(probe, object, 100 - n / 2, 300 - 20 - 25 - n / 2));
+  EXPECT_TRUE(sim::is_informative(probe, object, 100 - n / 2, 300 - 20 - 4 - n / 2));
+}
+
+TEST(Simulation, ParticleTransmissionFollowsTheSphereProfile) {
+  // Centre: exp(exponent); at ρ = 0.6 of the radius: exp(0.8·exponent); outside: 1.
+  const sim::ComplexGrid object = sim::render_object(one_particle(50.0, 40.0, 10.0), 0, 0, 80, 100);
+  const sim::Complex exponent(-0.2, 1.0);
+  EXPECT_NEAR(std::abs(object(40, 50) - std::exp(exponent)), 0.0, 1e-12);
+  EXPECT_NEAR(std::abs(object(40, 56) - std::exp(0.8 * exponent)), 0.0, 1e-12);
+  EXPECT_EQ(object(40, 61), sim::Complex(1.0, 0.0));
+}
+
+TEST(Simulation, ParticlesCoverAboutAThirdOfTheScannedArea) {
+  const sim::ScanGeometry scan = small_scan();
+  const sim::ObjectModel model = sim::make_particles(scan, 12, 7);
+  ASSERT_EQ(model.features.size(), 12u);
+  const sim::ComplexGrid object =
+      sim::render_object(model, 0, 0, scan.object_rows(), scan.object_cols());
+  const sim::Area area = sim::scanned_area(scan);
+  int inside = 0;
+  int covered = 0;
+  for (int y = 0; y < object.rows; ++y) {
+    for (int x = 0; x < object.cols; ++x) {
+      const bool in_area = x >= area.x0 && x < area.x1 && y >= area.y0 && y < area.y1;
+      const bool feature = std::abs(object(y, x) - 1.0) > 1e-3;
+      inside += in_area ? 1 : 0;
+      covered += feature && in_area ? 1 : 0;
+      // Kept away from the object edge: nothing outside the scanned area.
+      if (!in_area) {
+        EXPECT_FALSE(feature) << "at (" << x << ", " << y << ")";
+      }
+    }
+  }
+  const double fraction = static_cast<double>(covered) / inside;
+  EXPECT_GT(fraction, 0.2);
+  EXPECT_LT(fraction, 0.4);
+}
+
+TEST(Simulation, ParticlesAreReproducibleFromTheSeed) {
+  const sim::ScanGeometry scan = small_scan();
+  const sim::ObjectModel a = sim::make_particles(scan, 5, 3);
+  const sim::ObjectModel b = sim::make_particles(scan, 5, 3);
+  const sim::ObjectModel c = sim::make_particles(scan, 5, 4);
+  ASSERT_EQ(a.features.size(), b.features.size());
+  for (std::size_t i = 0; i < a.features.size(); ++i) {
+    EXPECT_EQ(a.features[i].centre_x, b.features[i].centre_x);
+    EXPECT_EQ(a.features[i].centre_y, b.features[i].centre_y);
+  }
+  EXPECT_NE(a.features[0].centre_x, c.features[0].centre_x);
+}
+
+TEST(Simulation, RenderedWindowEqualsPartOfTheWholeObject) {
+  const sim::ScanGeometry scan = small_scan();
+  const sim::ObjectModel model = sim::make_shepp_logan(scan);
+  const sim::ComplexGrid whole =
+      sim::render_object(model, 0, 0, scan.object_rows(), scan.object_cols());
+  const sim::ComplexGrid window = sim::render_object(model, 30, 17, 40, 50);
+  for (int i = 0; i < window.rows; ++i) {
+    for (int j = 0; j < window.cols; ++j) ASSERT_EQ(window(i, j), whole(30 + i, 17 + j));
+  }
+}
+
+TEST(Simulation, SheppLoganDensitiesAndOrientation) {
+  // The phantom fills the scanned area with y pointing up. Densities (modified Shepp–Logan):
+  // rim 1.0 at (0, 0.9), interior 0.2 at (0, 0), small bottom ellipse 0.3 at (0, −0.606),
+  // nothing outside. log(O) is proportional to the density.
+  sim::ScanGeometry scan;
+  scan.rows = 40;
+  scan.cols = 40;
+  scan.step = 10;
+  scan.frame_size = 64;
+  scan.probe_radius = 8.0;
+  const sim::Area area = sim::scanned_area(scan);
+  const sim::ComplexGrid object =
+      sim::render_object(sim::make_shepp_logan(scan), 0, 0, scan.object_rows(), scan.object_cols());
+  const auto at = [&](double u, double v) {
+    const double x = 0.5 * (area.x0 + area.x1) + u * 0.5 * (area.x1 - area.x0);
+    const double y = 0.5 * (area.y0 + area.y1) - v * 0.5 * (area.y1 - area.y0);
+    return object(static_cast<int>(std::lround(y)), static_cast<int>(std::lround(x)));
+  };
+  const sim::Complex rim = std::log(at(0.0, 0.9));
+  EXPECT_NEAR(std::abs(std::log(at(0.0, 0.0)) - 0.2 * rim), 0.0, 1e-9);
+  EXPECT_NEAR(std::abs(std::log(at(0.0, -0.606)) - 0.3 * rim), 0.0, 1e-9);
+  EXPECT_NEAR(std::abs(std::log(at(0.0, 0.35)) - 0.3 * rim), 0.0, 1e-9);
+  EXPECT_EQ(at(0.0, 0.97), sim::Complex(1.0, 0.0));
+  EXPECT_LT(rim.real(), 0.0);  // absorbing
+  EXPECT_GT(rim.imag(), 0.0);  // phase-shifting
+}
+
+TEST(Simulation, NoiseDependsOnlyOnSeedAndFrame) {
+  sim::FarField far_field(sim::make_probe(64, 8.0, 1e6));
+  const sim::Grid<double> expected = far_field.expected_pattern(empty_object(64, 64), 0, 0);
+  const auto frame_5 = sim::noisy_pattern(expected, 11, 5).values;
+  const auto frame_3 = sim::noisy_pattern(expected, 11, 3).values;
+  // Drawn again, in the other order: same counts.
+  EXPECT_EQ(sim::noisy_pattern(expected, 11, 3).values, frame_3);
+  EXPECT_EQ(sim::noisy_pattern(expected, 11, 5).values, frame_5);
+  EXPECT_NE(frame_3, frame_5);
+  EXPECT_NE(sim::noisy_pattern(expected, 12, 5).values, frame_5);
+}
+
+TEST(Simulation, NoisyPatternKeepsTheTotalWithinPoissonSpread) {
+  const double photons = 1e6;
+  sim::FarField far_field(sim::make_probe(64, 8.0, photons));
+  const sim::Grid<double> expected = far_field.expected_pattern(empty_object(64, 64), 0, 0);
+  std::uint64_t counts = 0;
+  for (std::uint64_t value : sim::noisy_pattern(expected, 1, 0).values) counts += value;
+  // The total is Poisson(photons): 5 standard deviations.
+  EXPECT_NEAR(static_cast<double>(counts), photons, 5.0 * std::sqrt(photons));
+}
+
+TEST(Simulation, PoissonSamplesHaveTheRightMoments) {
+  std::mt19937_64 engine = sim::frame_noise_engine(99, 0);
+  const int draws = 200000;
+  for (double mean : {0.0, 1e-3, 0.7, 5.0, 11.9, 12.0, 80.0, 1e4}) {
+    double sum = 0.0;
+    double squares = 0.0;
+    for (int i = 0; i < draws; ++i) {
+      const double k = static_cast<double>(sim::sample_poisson(mean, engine));
+      sum += k;
+      squares += k * k;
+    }
+    const double sample_mean = sum / draws;
+    const double variance = squares / draws - sample_mean * sample_mean;
+    // Five standard errors: √(λ/n) for the mean, √((λ + 2λ²)/n) for the variance.
+    const double mean_error = 5.0 * std::sqrt(mean / draws) + 1e-12;
+    const double variance_error = 5.0 * std::sqrt((mean + 2.0 * mean * mean) / draws) + 1e-12;
+    EXPECT_NEAR(sample_mean, mean, mean_error) << "mean " << mean;
+    EXPECT_NEAR(variance, mean, variance_error) << "mean " << mean;
+  }
+}
+
+TEST(Simulation, RasterIsRowMajorWithXAlongColumns) {
+  sim::ScanGeometry scan;
+  scan.rows = 3;
+  scan.cols = 4;
+  scan.step = 7;
+  const std::vector<sim::ScanPosition> positions = sim::raster_positions(scan);
+  ASSERT_EQ(positions.size(), 12u);
+  for (int k = 0; k < 12; ++k) {
+    EXPECT_EQ(positions[k].row, k / 4);
+    EXPECT_EQ(positions[k].column, k % 4);
+    EXPECT_EQ(positions[k].x, 7 * (k % 4));
+    EXPECT_EQ(positions[k].y, 7 * (k / 4));
+  }
+}
+
+TEST(Simulation, DefaultStepOverlapsNeighbouringProbesBySixtyPercent) {
+  const double radius = sim::default_probe_radius(256);
+  EXPECT_DOUBLE_EQ(radius, 32.0);
+  const double overlap = 1.0 - sim::default_step(radius) / (2.0 * radius);
+  EXPECT_NEAR(overlap, 0.6, 0.02);
+}
+
+TEST(Simulation, WindowOutsideTheObjectIsRejected) {
+  sim::FarField far_field(sim::make_probe(32, 4.0, 1.0));
+  EXPECT_THROW(far_field.expected_pattern(empty_object(40, 40), 10, 0), ptyroi::InputError);
+  EXPECT_THROW(sim::make_probe(32, 0.5, 1.0), ptyroi::UsageError);
+}
