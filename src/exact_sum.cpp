@@ -68,8 +68,8 @@ double ExactSum::value() const {
   // The three most significant digits hold 65+ significant bits: enough for a double.
   double result = 0.0;
   for (int i = top; i >= 0 && i >= top - 2; --i) {
-    result += std::ldexp(static_cast<double>(magnitude.limbs_[static_cast<std::size_t>(i)]),
-                         i * limb_bits - exponent_offset);
+    result +=
+        std::ldexp(static_cast<double>(magnitude.limbs_[static_cast<std::size_t>(i)]), i * limb_bits - exponent_offset);
   }
   return negative ? -result : result;
 }

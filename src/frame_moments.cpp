@@ -14,8 +14,7 @@ template <class Pixel>
 using WideSum = std::conditional_t<(sizeof(Pixel) < 8), std::int64_t, int128>;
 
 template <class Pixel, class Sum>
-FrameFeatures integer_features(const Pixel* frame, std::size_t rows, std::size_t cols,
-                               std::vector<Sum>& column_sums) {
+FrameFeatures integer_features(const Pixel* frame, std::size_t rows, std::size_t cols, std::vector<Sum>& column_sums) {
   column_sums.assign(cols, Sum{0});
   int128 total = 0;
   int128 row_moment = 0;  // Σ_j j·rowsum_j
@@ -46,8 +45,7 @@ FrameFeatures integer_features(const Pixel* frame, std::size_t rows, std::size_t
 }
 
 template <class Pixel>
-FrameFeatures float_features(const Pixel* frame, std::size_t rows, std::size_t cols,
-                             std::vector<double>& column_sums) {
+FrameFeatures float_features(const Pixel* frame, std::size_t rows, std::size_t cols, std::vector<double>& column_sums) {
   column_sums.assign(cols, 0.0);
   double total = 0.0;
   double row_moment = 0.0;

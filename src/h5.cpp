@@ -54,23 +54,19 @@ void check(herr_t status, const std::string& what) {
 Handle open_file_read(const std::string& path, MPI_Comm comm) {
   Handle fapl = checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file-access list");
   check(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), "cannot select the MPI-IO driver");
-  return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()),
-                 "cannot open '" + path + "' as an HDF5 file");
+  return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), "cannot open '" + path + "' as an HDF5 file");
 }
 
 Handle open_file_read_serial(const std::string& path) {
-  return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
-                 "cannot open '" + path + "' as an HDF5 file");
+  return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open '" + path + "' as an HDF5 file");
 }
 
 Handle create_file(const std::string& path, MPI_Comm comm) {
   Handle fapl = checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file-access list");
   check(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), "cannot select the MPI-IO driver");
   // Versions 1.8+ of the format: compact links, no legacy limits on attribute size.
-  check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST),
-        "cannot set the file format version");
-  return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
-                 "cannot create '" + path + "'");
+  check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), "cannot set the file format version");
+  return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), "cannot create '" + path + "'");
 }
 
 bool object_exists(hid_t location, const std::string& path) {
@@ -121,25 +117,45 @@ std::vector<hsize_t> dataset_dims(hid_t dataset) {
 }
 
 template <>
-hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
 template <>
-hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
+hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
 template <>
-hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
 template <>
-hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+hid_t native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
 template <>
-hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
+hid_t native_type<std::int32_t>() {
+  return H5T_NATIVE_INT32;
+}
 template <>
-hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
+hid_t native_type<std::uint32_t>() {
+  return H5T_NATIVE_UINT32;
+}
 template <>
-hid_t native_type<std::int16_t>() { return H5T_NATIVE_INT16; }
+hid_t native_type<std::int16_t>() {
+  return H5T_NATIVE_INT16;
+}
 template <>
-hid_t native_type<std::uint16_t>() { return H5T_NATIVE_UINT16; }
+hid_t native_type<std::uint16_t>() {
+  return H5T_NATIVE_UINT16;
+}
 template <>
-hid_t native_type<std::int8_t>() { return H5T_NATIVE_INT8; }
+hid_t native_type<std::int8_t>() {
+  return H5T_NATIVE_INT8;
+}
 template <>
-hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
+hid_t native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
 
 template <class T>
 std::vector<T> read_all(hid_t dataset) {
@@ -147,8 +163,7 @@ std::vector<T> read_all(hid_t dataset) {
   for (hsize_t d : dataset_dims(dataset)) count *= d;
   std::vector<T> values(count);
   if (count > 0) {
-    check(H5Dread(dataset, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-          "cannot read a dataset");
+    check(H5Dread(dataset, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "cannot read a dataset");
   }
   return values;
 }
@@ -163,22 +178,20 @@ Handle create_group(hid_t location, const std::string& path) {
                  "cannot create group '" + path + "'");
 }
 
-Handle create_dataset(hid_t location, const std::string& path, hid_t file_type,
-                      const std::vector<hsize_t>& dims, hid_t create_plist) {
+Handle create_dataset(hid_t location, const std::string& path, hid_t file_type, const std::vector<hsize_t>& dims,
+                      hid_t create_plist) {
   Handle lcpl = checked(H5Pcreate(H5P_LINK_CREATE), "cannot create a link-creation list");
   check(H5Pset_create_intermediate_group(lcpl.get(), 1), "cannot request intermediate groups");
   Handle space = dims.empty() ? checked(H5Screate(H5S_SCALAR), "cannot create a scalar space") : memory_space(dims);
-  return checked(H5Dcreate2(location, path.c_str(), file_type, space.get(), lcpl.get(),
-                            create_plist, H5P_DEFAULT),
+  return checked(H5Dcreate2(location, path.c_str(), file_type, space.get(), lcpl.get(), create_plist, H5P_DEFAULT),
                  "cannot create dataset '" + path + "'");
 }
 
 namespace {
-void write_attribute_raw(hid_t object, const std::string& name, hid_t type,
-                         const std::vector<hsize_t>& dims, const void* data) {
+void write_attribute_raw(hid_t object, const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
+                         const void* data) {
   if (H5Aexists(object, name.c_str()) > 0) check(H5Adelete(object, name.c_str()), "cannot replace attribute " + name);
-  Handle space = dims.empty() ? checked(H5Screate(H5S_SCALAR), "cannot create a scalar space")
-                              : memory_space(dims);
+  Handle space = dims.empty() ? checked(H5Screate(H5S_SCALAR), "cannot create a scalar space") : memory_space(dims);
   Handle attribute = checked(H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
                              "cannot create attribute '" + name + "'");
   check(H5Awrite(attribute.get(), type, data), "cannot write attribute '" + name + "'");
@@ -225,8 +238,7 @@ Handle select_frames(hid_t dataset, hsize_t first, hsize_t count) {
 }
 
 Handle memory_space(const std::vector<hsize_t>& dims) {
-  return checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                 "cannot create a dataspace");
+  return checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "cannot create a dataspace");
 }
 
 Handle transfer_plist(bool collective) {

@@ -56,7 +56,8 @@ KMeansResult kmeans_1d(const std::vector<double>& local_values, int clusters, in
     all_reduce(sums, comm);
     mpi::all_sum(comm, counts);
     for (std::size_t c = 0; c < k; ++c) {
-      if (counts[c] > 0) result.centroids[static_cast<Eigen::Index>(c)] = sums[c].value() / static_cast<double>(counts[c]);
+      if (counts[c] > 0)
+        result.centroids[static_cast<Eigen::Index>(c)] = sums[c].value() / static_cast<double>(counts[c]);
     }
   }
   std::vector<std::int64_t> sizes(k, 0);

@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
     // Parsing is deterministic, so every rank reaches the same verdict without talking.
     const ptyroi::CommandLine command_line = ptyroi::parse_command_line(argc, argv);
     if (command_line.show_help || command_line.show_version) {
-      if (root) std::cout << (command_line.show_help ? command_line.help_text : std::string("ptyroi ") + ptyroi::version + "\n");
+      if (root)
+        std::cout << (command_line.show_help ? command_line.help_text
+                                             : std::string("ptyroi ") + ptyroi::version + "\n");
       return 0;
     }
     const ptyroi::Options& options = command_line.options;

@@ -1,24 +1,34 @@
 #include "ptyroi/pattern_stack.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <unistd.h>
 
 namespace ptyroi {
 
 const char* pixel_type_name(PixelType type) {
   switch (type) {
-    case PixelType::u8: return "uint8";
-    case PixelType::u16: return "uint16";
-    case PixelType::u32: return "uint32";
-    case PixelType::u64: return "uint64";
-    case PixelType::i8: return "int8";
-    case PixelType::i16: return "int16";
-    case PixelType::i32: return "int32";
-    case PixelType::i64: return "int64";
-    case PixelType::f32: return "float32";
-    case PixelType::f64: return "float64";
+    case PixelType::u8:
+      return "uint8";
+    case PixelType::u16:
+      return "uint16";
+    case PixelType::u32:
+      return "uint32";
+    case PixelType::u64:
+      return "uint64";
+    case PixelType::i8:
+      return "int8";
+    case PixelType::i16:
+      return "int16";
+    case PixelType::i32:
+      return "int32";
+    case PixelType::i64:
+      return "int64";
+    case PixelType::f32:
+      return "float32";
+    case PixelType::f64:
+      return "float64";
   }
   return "unknown";
 }
@@ -54,18 +64,23 @@ PixelType classify(hid_t file_type, const std::string& where) {
   if (type_class == H5T_INTEGER) {
     const bool is_signed = H5Tget_sign(file_type) == H5T_SGN_2;
     switch (bytes) {
-      case 1: return is_signed ? PixelType::i8 : PixelType::u8;
-      case 2: return is_signed ? PixelType::i16 : PixelType::u16;
-      case 4: return is_signed ? PixelType::i32 : PixelType::u32;
-      case 8: return is_signed ? PixelType::i64 : PixelType::u64;
-      default: break;
+      case 1:
+        return is_signed ? PixelType::i8 : PixelType::u8;
+      case 2:
+        return is_signed ? PixelType::i16 : PixelType::u16;
+      case 4:
+        return is_signed ? PixelType::i32 : PixelType::u32;
+      case 8:
+        return is_signed ? PixelType::i64 : PixelType::u64;
+      default:
+        break;
     }
   } else if (type_class == H5T_FLOAT) {
     if (bytes == 4) return PixelType::f32;
     if (bytes == 8) return PixelType::f64;
   }
-  throw InputError(where + " has pixel type of " + std::to_string(bytes) +
-                   "-byte class " + std::to_string(static_cast<int>(type_class)) +
+  throw InputError(where + " has pixel type of " + std::to_string(bytes) + "-byte class " +
+                   std::to_string(static_cast<int>(type_class)) +
                    "; expected an integer (8-64 bit) or float32/float64 type");
 }
 
@@ -78,12 +93,10 @@ void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_byt
   const auto dims = h5::dataset_dims(dataset);
   const hsize_t frames_per_chunk = std::max<hsize_t>(chunk[0], 1);
   const hsize_t chunk_frames_touched = (block_frames + frames_per_chunk - 1) / frames_per_chunk + 1;
-  const hsize_t chunks_per_frame_layer =
-      ((dims[1] + chunk[1] - 1) / chunk[1]) * ((dims[2] + chunk[2] - 1) / chunk[2]);
+  const hsize_t chunks_per_frame_layer = ((dims[1] + chunk[1] - 1) / chunk[1]) * ((dims[2] + chunk[2] - 1) / chunk[2]);
   const std::size_t chunk_bytes = static_cast<std::size_t>(chunk[0] * chunk[1] * chunk[2]) * pixel_bytes;
   const std::size_t chunks = static_cast<std::size_t>(chunk_frames_touched * chunks_per_frame_layer);
-  h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, chunks * chunk_bytes, 1.0),
-            "cannot size the chunk cache");
+  h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, chunks * chunk_bytes, 1.0), "cannot size the chunk cache");
 }
 
 }  // namespace
@@ -113,25 +126,24 @@ PatternStack PatternStack::open(const std::string& file_path, const std::string&
 
   const auto dims = h5::dataset_dims(stack.dataset_.get());
   if (dims.size() != 3) {
-    throw InputError(where + " has " + std::to_string(dims.size()) +
-                     " dimensions; expected 3 [frames, rows, cols]");
+    throw InputError(where + " has " + std::to_string(dims.size()) + " dimensions; expected 3 [frames, rows, cols]");
   }
   stack.frames_ = dims[0];
   stack.rows_ = dims[1];
   stack.cols_ = dims[2];
   if (stack.frames_ == 0 || stack.rows_ == 0 || stack.cols_ == 0) {
-    throw InputError(where + " is empty (shape " + std::to_string(dims[0]) + "x" + std::to_string(dims[1]) +
-                     "x" + std::to_string(dims[2]) + ")");
+    throw InputError(where + " is empty (shape " + std::to_string(dims[0]) + "x" + std::to_string(dims[1]) + "x" +
+                     std::to_string(dims[2]) + ")");
   }
   stack.file_type_ = h5::checked(H5Dget_type(stack.dataset_.get()), "cannot read the type of " + where);
   stack.pixel_type_ = classify(stack.file_type_.get(), where);
 
   // Reopen with a chunk cache sized for one block of frames.
   h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
-  size_chunk_cache(stack.dataset_.get(), std::max<std::uint64_t>(block_frames, 1),
-                   pixel_type_size(stack.pixel_type_), access.get());
-  stack.dataset_ = h5::checked(H5Dopen2(stack.file_.get(), stack.dataset_path_.c_str(), access.get()),
-                               "cannot open " + where);
+  size_chunk_cache(stack.dataset_.get(), std::max<std::uint64_t>(block_frames, 1), pixel_type_size(stack.pixel_type_),
+                   access.get());
+  stack.dataset_ =
+      h5::checked(H5Dopen2(stack.file_.get(), stack.dataset_path_.c_str(), access.get()), "cannot open " + where);
   stack.transfer_ = h5::transfer_plist(false);
   return stack;
 }
@@ -140,10 +152,10 @@ void PatternStack::read_frames(std::uint64_t first, std::uint64_t count, void* b
   if (count == 0) return;
   h5::Handle file_space = h5::select_frames(dataset_.get(), first, count);
   h5::Handle memory = h5::memory_space({count, rows_, cols_});
-  h5::check(H5Dread(dataset_.get(), pixel_type_native(pixel_type_), memory.get(), file_space.get(),
-                    transfer_.get(), buffer),
-            "cannot read frames " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
-                " of dataset '" + dataset_path_ + "' in '" + file_path_ + "'");
+  h5::check(
+      H5Dread(dataset_.get(), pixel_type_native(pixel_type_), memory.get(), file_space.get(), transfer_.get(), buffer),
+      "cannot read frames " + std::to_string(first) + ".." + std::to_string(first + count - 1) + " of dataset '" +
+          dataset_path_ + "' in '" + file_path_ + "'");
 }
 
 }  // namespace ptyroi

@@ -154,9 +154,8 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
     run.com = standardise_com(run.local_features, comm);
     run.frames_without_com = static_cast<std::int64_t>(run.frames) - run.com.frames_with_com;
     if (run.com.frames_with_com == 0) {
-      throw InputError("no frame of dataset '" + run.dataset + "' in '" + run.input_file +
-                       "' has signal (all " + std::to_string(run.frames) +
-                       " frames sum to zero or less): there is nothing to classify");
+      throw InputError("no frame of dataset '" + run.dataset + "' in '" + run.input_file + "' has signal (all " +
+                       std::to_string(run.frames) + " frames sum to zero or less): there is nothing to classify");
     }
     run.local_com_magnitude.resize(run.local_features.size());
     for (std::size_t i = 0; i < run.local_features.size(); ++i) {
@@ -181,7 +180,8 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
     }
     const std::vector<std::uint8_t> by_frame = mpi::all_gather(comm, local_union);
     std::vector<std::uint8_t> by_cell(by_frame.size());
-    for (std::size_t k = 0; k < by_frame.size(); ++k) by_cell[static_cast<std::size_t>(run.grid.cell_of_frame[k])] = by_frame[k];
+    for (std::size_t k = 0; k < by_frame.size(); ++k)
+      by_cell[static_cast<std::size_t>(run.grid.cell_of_frame[k])] = by_frame[k];
     by_cell = grow_or_shrink(std::move(by_cell), run.grid.shape, options.border_steps);
     run.mask.resize(by_frame.size());
     for (std::size_t k = 0; k < by_frame.size(); ++k) {

@@ -18,16 +18,14 @@ namespace {
 
 const char* cxi_translation = "/entry_1/sample_1/geometry_1/translation";
 
-std::vector<double> read_column(const DatasetSpec& spec, std::uint64_t frames, int column,
-                                const char* option) {
+std::vector<double> read_column(const DatasetSpec& spec, std::uint64_t frames, int column, const char* option) {
   h5::Handle file = h5::open_file_read_serial(spec.file);
   h5::Handle dataset = h5::open_dataset(file.get(), spec.path, spec.file);
   const auto dims = h5::dataset_dims(dataset.get());
   const std::string where = "positions '" + spec.path + "' in '" + spec.file + "' (" + option + ")";
   const bool one_column = dims.size() == 1 || (dims.size() == 2 && dims[1] == 1);
   if (!one_column && !(column >= 0 && dims.size() == 2 && dims[1] > static_cast<hsize_t>(column))) {
-    throw InputError(where + " has an unexpected shape; expected [K] or [K, 1]" +
-                     (column >= 0 ? " or [K, 3]" : ""));
+    throw InputError(where + " has an unexpected shape; expected [K] or [K, 1]" + (column >= 0 ? " or [K, 3]" : ""));
   }
   if (dims[0] != frames) {
     throw InputError(where + " holds " + std::to_string(dims[0]) + " positions but the stack has " +
@@ -50,8 +48,8 @@ std::vector<double> read_column(const DatasetSpec& spec, std::uint64_t frames, i
 
 }  // namespace
 
-ScanPositions read_positions(const std::string& input_file, const std::string& x_spec,
-                             const std::string& y_spec, std::uint64_t frames) {
+ScanPositions read_positions(const std::string& input_file, const std::string& x_spec, const std::string& y_spec,
+                             std::uint64_t frames) {
   ScanPositions positions;
   if (!x_spec.empty() || !y_spec.empty()) {
     if (x_spec.empty() || y_spec.empty()) {

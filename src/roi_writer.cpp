@@ -1,11 +1,11 @@
 #include "ptyroi/roi_writer.hpp"
 
+#include <unistd.h>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <unistd.h>
 
 #include "ptyroi/mpi.hpp"
 #include "ptyroi/version.hpp"
@@ -21,7 +21,6 @@ std::string directory_of(const std::string& path) {
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
 }
-
 
 void check_writable(const std::string& path, const char* option, bool overwrite) {
   if (!overwrite && access(path.c_str(), F_OK) == 0) {
@@ -128,8 +127,10 @@ void copy_selected_patterns(const RoiRun& run, const PatternStack& stack, hid_t 
                             hid_t transfer) {
   const auto& selected = run.local_selected;
   const std::uint64_t block = run.options.block_frames;
-  std::vector<double> buffer((std::min<std::uint64_t>(block, std::max<std::size_t>(selected.size(), 1)) *
-                                  stack.frame_bytes() + sizeof(double) - 1) / sizeof(double));
+  std::vector<double> buffer(
+      (std::min<std::uint64_t>(block, std::max<std::size_t>(selected.size(), 1)) * stack.frame_bytes() +
+       sizeof(double) - 1) /
+      sizeof(double));
   std::size_t i = 0;
   while (i < selected.size()) {
     std::size_t count = 1;
@@ -137,9 +138,9 @@ void copy_selected_patterns(const RoiRun& run, const PatternStack& stack, hid_t 
     stack.read_frames(selected[i], count, buffer.data());
     h5::Handle file_space = h5::select_frames(data, offset + i, count);
     h5::Handle memory = h5::memory_space({count, stack.rows(), stack.cols()});
-    h5::check(H5Dwrite(data, pixel_type_native(stack.pixel_type()), memory.get(), file_space.get(), transfer,
-                       buffer.data()),
-              "cannot write patterns to '" + temporary_output_path(run.options.output_file) + "'");
+    h5::check(
+        H5Dwrite(data, pixel_type_native(stack.pixel_type()), memory.get(), file_space.get(), transfer, buffer.data()),
+        "cannot write patterns to '" + temporary_output_path(run.options.output_file) + "'");
     i += count;
   }
 }
@@ -191,8 +192,8 @@ void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm)
     h5::Handle mask = per_frame_dataset<std::uint8_t>(file.get(), "/roi/mask", run.frames);
     h5::Handle positions_x = per_frame_dataset<double>(file.get(), "/roi/positions_x", run.frames);
     h5::Handle positions_y = per_frame_dataset<double>(file.get(), "/roi/positions_y", run.frames);
-    const char* feature_names[] = {"total_intensity", "com_x", "com_y", "com_magnitude",
-                                   "absorption_map", "scattering_map"};
+    const char* feature_names[] = {"total_intensity", "com_x",          "com_y",
+                                   "com_magnitude",   "absorption_map", "scattering_map"};
     std::vector<h5::Handle> features;
     for (const char* name : feature_names) {
       features.push_back(per_frame_dataset<double>(file.get(), std::string("/roi/features/") + name, run.frames));
@@ -207,8 +208,9 @@ void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm)
     mpi::run_phase(comm, [&] {
       if (me == 0) {
         const std::int64_t cxi_version_value = 150;
-        h5::check(H5Dwrite(cxi_version.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, independent.get(), &cxi_version_value),
-                  "cannot write /cxi_version");
+        h5::check(
+            H5Dwrite(cxi_version.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, independent.get(), &cxi_version_value),
+            "cannot write /cxi_version");
         std::vector<std::int64_t> roi_indexes;
         std::vector<double> roi_translation;
         for (std::uint64_t k = 0; k < run.frames; ++k) {

@@ -28,8 +28,8 @@ GridShape parse_grid_shape(const std::string& text) {
 ScanGrid raster_grid(GridShape shape, std::uint64_t frames) {
   if (static_cast<std::uint64_t>(shape.rows * shape.cols) != frames) {
     throw InputError("--grid " + std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + " has " +
-                     std::to_string(shape.rows * shape.cols) + " cells but the stack has " +
-                     std::to_string(frames) + " frames");
+                     std::to_string(shape.rows * shape.cols) + " cells but the stack has " + std::to_string(frames) +
+                     " frames");
   }
   ScanGrid grid;
   grid.shape = shape;

@@ -24,23 +24,18 @@ std::uint64_t mix(std::uint64_t value) {
 }
 
 // Uniform on [0, 1) from the top 53 bits: the same numbers on every platform.
-double uniform(std::mt19937_64& engine) {
-  return static_cast<double>(engine() >> 11) * 0x1.0p-53;
-}
+double uniform(std::mt19937_64& engine) { return static_cast<double>(engine() >> 11) * 0x1.0p-53; }
 
-double uniform(std::mt19937_64& engine, double low, double high) {
-  return low + (high - low) * uniform(engine);
-}
+double uniform(std::mt19937_64& engine, double low, double high) { return low + (high - low) * uniform(engine); }
 
 // Periodic index shift by half the grid: moves index 0 to n/2 (fftshift).
 int shifted(int index, int n) { return (index + n / 2) % n; }
 
 void check_window(const ComplexGrid& object, int top, int left, int rows, int cols) {
   if (top < 0 || left < 0 || top + rows > object.rows || left + cols > object.cols) {
-    throw InputError("the " + std::to_string(rows) + "x" + std::to_string(cols) +
-                     " probe window at (" + std::to_string(top) + ", " + std::to_string(left) +
-                     ") lies outside the " + std::to_string(object.rows) + "x" +
-                     std::to_string(object.cols) + " object");
+    throw InputError("the " + std::to_string(rows) + "x" + std::to_string(cols) + " probe window at (" +
+                     std::to_string(top) + ", " + std::to_string(left) + ") lies outside the " +
+                     std::to_string(object.rows) + "x" + std::to_string(object.cols) + " object");
   }
 }
 
@@ -54,11 +49,11 @@ struct PhantomEllipse {
   double density, a, b, x, y, degrees;
 };
 constexpr PhantomEllipse kSheppLogan[] = {
-    {1.0, 0.69, 0.92, 0.0, 0.0, 0.0},         {-0.8, 0.6624, 0.874, 0.0, -0.0184, 0.0},
-    {-0.2, 0.11, 0.31, 0.22, 0.0, -18.0},     {-0.2, 0.16, 0.41, -0.22, 0.0, 18.0},
-    {0.1, 0.21, 0.25, 0.0, 0.35, 0.0},        {0.1, 0.046, 0.046, 0.0, 0.1, 0.0},
-    {0.1, 0.046, 0.046, 0.0, -0.1, 0.0},      {0.1, 0.046, 0.023, -0.08, -0.605, 0.0},
-    {0.1, 0.023, 0.023, 0.0, -0.606, 0.0},    {0.1, 0.023, 0.046, 0.06, -0.605, 0.0},
+    {1.0, 0.69, 0.92, 0.0, 0.0, 0.0},      {-0.8, 0.6624, 0.874, 0.0, -0.0184, 0.0},
+    {-0.2, 0.11, 0.31, 0.22, 0.0, -18.0},  {-0.2, 0.16, 0.41, -0.22, 0.0, 18.0},
+    {0.1, 0.21, 0.25, 0.0, 0.35, 0.0},     {0.1, 0.046, 0.046, 0.0, 0.1, 0.0},
+    {0.1, 0.046, 0.046, 0.0, -0.1, 0.0},   {0.1, 0.046, 0.023, -0.08, -0.605, 0.0},
+    {0.1, 0.023, 0.023, 0.0, -0.606, 0.0}, {0.1, 0.023, 0.046, 0.06, -0.605, 0.0},
 };
 
 // Fraction of the Fourier pixel centred at (fu, fv) inside the aperture. Weighting the rim
@@ -100,14 +95,15 @@ std::vector<ScanPosition> raster_positions(const ScanGeometry& scan) {
 }
 
 Area scanned_area(const ScanGeometry& scan) {
-  const double centre = scan.frame_size / 2;
+  const int centre = scan.frame_size / 2;  // the probe's pixel in its window
   return {centre - scan.probe_radius, centre - scan.probe_radius,
           centre + (scan.cols - 1) * scan.step + scan.probe_radius,
           centre + (scan.rows - 1) * scan.step + scan.probe_radius};
 }
 
-ObjectModel make_particles(const ScanGeometry& scan, int count, std::uint64_t seed) {
+ObjectModel make_particles(const ScanGeometry& scan, int count, double coverage, std::uint64_t seed) {
   if (count < 0) throw UsageError("the particle count must not be negative");
+  if (!(coverage > 0.0 && coverage <= 0.6)) throw UsageError("the particle coverage must be in (0, 0.6]");
   ObjectModel model;
   if (count == 0) return model;
   std::mt19937_64 engine(mix(mix(seed) ^ 0x6f626a656374ULL));  // apart from the noise streams
@@ -115,14 +111,14 @@ ObjectModel make_particles(const ScanGeometry& scan, int count, std::uint64_t se
   const double width = area.x1 - area.x0;
   const double height = area.y1 - area.y0;
 
-  // Random radii rescaled so the discs cover a third of the area; the largest are placed first.
+  // Random radii rescaled so the discs cover `coverage` of the area; the largest are placed first.
   std::vector<double> radii(static_cast<std::size_t>(count));
   double disc_area = 0.0;
   for (double& radius : radii) {
     radius = uniform(engine, 0.6, 1.4);
     disc_area += kPi * radius * radius;
   }
-  const double scale = std::sqrt(width * height / 3.0 / disc_area);
+  const double scale = std::sqrt(width * height * coverage / disc_area);
   const double largest = 0.45 * std::min(width, height);
   for (double& radius : radii) radius = std::min(radius * scale, largest);
   std::sort(radii.begin(), radii.end(), std::greater<>());
@@ -193,11 +189,9 @@ ComplexGrid render_object(const ObjectModel& model, int top, int left, int rows,
     const double half_x = std::hypot(m[1][1], m[0][1]) / std::abs(det);
     const double half_y = std::hypot(m[1][0], m[0][0]) / std::abs(det);
     const int row_begin = std::max(top, static_cast<int>(std::ceil(feature.centre_y - half_y)));
-    const int row_end =
-        std::min(top + rows, static_cast<int>(std::floor(feature.centre_y + half_y)) + 1);
+    const int row_end = std::min(top + rows, static_cast<int>(std::floor(feature.centre_y + half_y)) + 1);
     const int col_begin = std::max(left, static_cast<int>(std::ceil(feature.centre_x - half_x)));
-    const int col_end =
-        std::min(left + cols, static_cast<int>(std::floor(feature.centre_x + half_x)) + 1);
+    const int col_end = std::min(left + cols, static_cast<int>(std::floor(feature.centre_x + half_x)) + 1);
     for (int y = row_begin; y < row_end; ++y) {
       const double dy = y - feature.centre_y;
       for (int x = col_begin; x < col_end; ++x) {
@@ -206,8 +200,7 @@ ComplexGrid render_object(const ObjectModel& model, int top, int left, int rows,
         const double q = m[1][0] * dx + m[1][1] * dy;
         const double rho2 = p * p + q * q;
         if (rho2 > 1.0) continue;
-        const double profile =
-            feature.profile == Feature::Profile::sphere ? std::sqrt(1.0 - rho2) : 1.0;
+        const double profile = feature.profile == Feature::Profile::sphere ? std::sqrt(1.0 - rho2) : 1.0;
         exponent(y - top, x - left) += feature.exponent * profile;
       }
     }
@@ -220,11 +213,12 @@ ComplexGrid render_object(const ObjectModel& model, int top, int left, int rows,
 ComplexGrid make_probe(int frame_size, double radius, double photons) {
   const int n = frame_size;
   const double aperture = 0.61 * n / radius;  // Fourier pixels
-  if (!(aperture >= 1.0 && aperture <= n / 2)) {
-    throw UsageError("a probe radius of " + std::to_string(radius) + " pixels on a " +
-                     std::to_string(n) + "-pixel frame needs an aperture of " +
-                     std::to_string(aperture) + " Fourier pixels; it must lie between 1 and " +
-                     std::to_string(n / 2) + " (probe radius between 1.22 and 0.61*frame size)");
+  const int largest = n / 2;
+  if (!(aperture >= 1.0 && aperture <= largest)) {
+    throw UsageError("a probe radius of " + std::to_string(radius) + " pixels on a " + std::to_string(n) +
+                     "-pixel frame needs an aperture of " + std::to_string(aperture) +
+                     " Fourier pixels; it must lie between 1 and " + std::to_string(largest) +
+                     " (probe radius between 1.22 and 0.61*frame size)");
   }
   fftw_complex* buffer = fftw_alloc_complex(static_cast<std::size_t>(n) * n);
   if (buffer == nullptr) throw Error("cannot allocate the probe buffer");
@@ -274,11 +268,10 @@ struct FarField::Plan {
 FarField::FarField(ComplexGrid probe) : probe_(std::move(probe)), plan_(std::make_unique<Plan>()) {
   plan_->buffer = fftw_alloc_complex(probe_.values.size());
   if (plan_->buffer == nullptr) throw Error("cannot allocate the far-field buffer");
-  plan_->forward = fftw_plan_dft_2d(probe_.rows, probe_.cols, plan_->buffer, plan_->buffer,
-                                    FFTW_FORWARD, FFTW_ESTIMATE);
+  plan_->forward =
+      fftw_plan_dft_2d(probe_.rows, probe_.cols, plan_->buffer, plan_->buffer, FFTW_FORWARD, FFTW_ESTIMATE);
   if (plan_->forward == nullptr) {
-    throw Error("FFTW cannot plan a " + std::to_string(probe_.rows) + "x" +
-                std::to_string(probe_.cols) + " transform");
+    throw Error("FFTW cannot plan a " + std::to_string(probe_.rows) + "x" + std::to_string(probe_.cols) + " transform");
   }
 }
 
@@ -332,8 +325,7 @@ std::uint64_t sample_poisson(double mean, std::mt19937_64& engine) {
   return std::poisson_distribution<std::uint64_t>(mean)(engine);
 }
 
-Grid<std::uint64_t> noisy_pattern(const Grid<double>& expected, std::uint64_t seed,
-                                  std::uint64_t frame) {
+Grid<std::uint64_t> noisy_pattern(const Grid<double>& expected, std::uint64_t seed, std::uint64_t frame) {
   std::mt19937_64 engine = frame_noise_engine(seed, frame);
   Grid<std::uint64_t> counts(expected.rows, expected.cols);
   for (std::size_t i = 0; i < expected.values.size(); ++i) {

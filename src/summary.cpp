@@ -82,8 +82,8 @@ std::string summary_text(const RoiRun& run) {
   std::ostringstream out;
   out << std::fixed;
   out << "ptyroi " << version << ": " << run.input_file << ":" << run.dataset << "  " << run.frames << " frames of "
-      << run.rows << "x" << run.cols << " " << pixel_type_name(run.pixel_type) << " on a " << run.grid.shape.rows
-      << "x" << run.grid.shape.cols << " grid (" << run.grid.origin << "), " << run.ranks << " ranks\n";
+      << run.rows << "x" << run.cols << " " << pixel_type_name(run.pixel_type) << " on a " << run.grid.shape.rows << "x"
+      << run.grid.shape.cols << " grid (" << run.grid.origin << "), " << run.ranks << " ranks\n";
   out << std::setprecision(1) << "  RoI            " << run.roi_frames << " of " << run.frames << " frames ("
       << 100.0 * fraction(run.roi_frames, run.frames) << "%), border " << o.border_steps << "\n";
   const auto cluster_line = [&](const char* name, const MapClusters& map, int selected) {

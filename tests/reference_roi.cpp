@@ -46,9 +46,9 @@ FrameSums read_frame_sums(const std::string& file, const std::string& dataset, l
   hsize_t dims[3] = {0, 0, 0};
   H5Sget_simple_extent_dims(file_space.id, dims, nullptr);
   const hsize_t k_frames = dims[0], n_rows = dims[1], m_cols = dims[2];
-  require(static_cast<long>(k_frames) == expected_k, "dataset has " + std::to_string(k_frames) +
-                                                         " frames but the grid has " +
-                                                         std::to_string(expected_k) + " cells");
+  require(
+      static_cast<long>(k_frames) == expected_k,
+      "dataset has " + std::to_string(k_frames) + " frames but the grid has " + std::to_string(expected_k) + " cells");
 
   hsize_t frame_dims[2] = {n_rows, m_cols};
   H5Handle memory_space(H5Screate_simple(2, frame_dims, nullptr), H5Sclose);
@@ -61,8 +61,7 @@ FrameSums read_frame_sums(const std::string& file, const std::string& dataset, l
     const hsize_t count[3] = {1, n_rows, m_cols};
     require(H5Sselect_hyperslab(file_space.id, H5S_SELECT_SET, start, nullptr, count, nullptr) >= 0,
             "cannot select frame " + std::to_string(k));
-    require(H5Dread(d.id, H5T_NATIVE_DOUBLE, memory_space.id, file_space.id, H5P_DEFAULT,
-                    frame.data()) >= 0,
+    require(H5Dread(d.id, H5T_NATIVE_DOUBLE, memory_space.id, file_space.id, H5P_DEFAULT, frame.data()) >= 0,
             "cannot read frame " + std::to_string(k));
     double total = 0, col_weighted = 0, row_weighted = 0;
     for (hsize_t r = 0; r < n_rows; ++r) {
@@ -103,9 +102,7 @@ void mean_and_std(const std::vector<double>& values, double& mean, double& std_d
 }
 
 // z-score of one component; a component without spread carries no information, so z = 0.
-double z_score(double value, double mean, double std_dev) {
-  return std_dev > 0 ? (value - mean) / std_dev : 0.0;
-}
+double z_score(double value, double mean, double std_dev) { return std_dev > 0 ? (value - mean) / std_dev : 0.0; }
 
 // Index of the nearest centroid; strict '<' keeps the lower index on a tie.
 int nearest_centroid(double x, const std::vector<double>& centroids) {
@@ -125,8 +122,7 @@ std::vector<int> assign(const std::vector<double>& feature, const std::vector<do
 // One 3x3 morphology step. Dilation: a cell is in if any existing cell of its 3x3 neighbourhood
 // is in. Erosion: a cell stays if every existing cell of its 3x3 neighbourhood is in (cells
 // outside the grid are simply not looked at, so they never remove a cell).
-std::vector<unsigned char> morphology_step(const std::vector<unsigned char>& roi, long rows,
-                                           long cols, bool dilate) {
+std::vector<unsigned char> morphology_step(const std::vector<unsigned char>& roi, long rows, long cols, bool dilate) {
   std::vector<unsigned char> out(roi.size(), 0);
   for (long r = 0; r < rows; ++r) {
     for (long c = 0; c < cols; ++c) {
@@ -218,8 +214,7 @@ Clustering kmeans_1d(const std::vector<double>& feature, int clusters, int itera
   return result;
 }
 
-std::vector<unsigned char> apply_border(const std::vector<unsigned char>& roi, long rows, long cols,
-                                        int border) {
+std::vector<unsigned char> apply_border(const std::vector<unsigned char>& roi, long rows, long cols, int border) {
   if (rows <= 0 || cols <= 0 || static_cast<long>(roi.size()) != rows * cols) {
     throw std::invalid_argument("apply_border: mask size does not match the grid");
   }
@@ -275,19 +270,17 @@ Result compute_roi(const std::string& file, const std::string& dataset, const Pa
   result.scattering_map = smooth_3x3(result.com_magnitude, params.rows, params.cols);
   result.absorption_feature = clustering_feature(result.absorption_map, params.use_log);
   result.scattering_feature = clustering_feature(result.scattering_map, params.use_log);
-  result.absorption_clusters =
-      kmeans_1d(result.absorption_feature, params.clusters, params.iterations);
-  result.scattering_clusters =
-      kmeans_1d(result.scattering_feature, params.clusters, params.iterations);
+  result.absorption_clusters = kmeans_1d(result.absorption_feature, params.clusters, params.iterations);
+  result.scattering_clusters = kmeans_1d(result.scattering_feature, params.clusters, params.iterations);
 
   // Step 8: low transmission = absorbing, high CoM deviation = scattering. min/max_element
   // return the first of equal centroids, i.e. the lower index on a tie.
   const std::vector<double>& t_centroids = result.absorption_clusters.centroids;
   const std::vector<double>& c_centroids = result.scattering_clusters.centroids;
-  result.absorption_cluster = static_cast<int>(
-      std::min_element(t_centroids.begin(), t_centroids.end()) - t_centroids.begin());
-  result.scattering_cluster = static_cast<int>(
-      std::max_element(c_centroids.begin(), c_centroids.end()) - c_centroids.begin());
+  result.absorption_cluster =
+      static_cast<int>(std::min_element(t_centroids.begin(), t_centroids.end()) - t_centroids.begin());
+  result.scattering_cluster =
+      static_cast<int>(std::max_element(c_centroids.begin(), c_centroids.end()) - c_centroids.begin());
 
   std::vector<unsigned char> roi(k_frames, 0);
   for (long k = 0; k < k_frames; ++k) {

@@ -63,7 +63,7 @@ struct Result {
   int scattering_cluster = 0;  // index of the highest c centroid (first one on a tie)
 
   std::vector<unsigned char> absorption_roi, scattering_roi;  // 1 = in, before the border
-  std::vector<unsigned char> mask;  // final RoI: union of the two, after the border; 1 = in
+  std::vector<unsigned char> mask;                            // final RoI: union of the two, after the border; 1 = in
 };
 
 // Runs the whole method on dataset `dataset` of the HDF5 file `file` (opened serially,
@@ -85,7 +85,6 @@ std::vector<double> clustering_feature(const std::vector<double>& map, bool use_
 Clustering kmeans_1d(const std::vector<double>& feature, int clusters, int iterations);
 
 // Step 9: grow (border > 0) or shrink (border < 0) a grid mask |border| times by 3x3 steps.
-std::vector<unsigned char> apply_border(const std::vector<unsigned char>& roi, long rows, long cols,
-                                        int border);
+std::vector<unsigned char> apply_border(const std::vector<unsigned char>& roi, long rows, long cols, int border);
 
 }  // namespace reference

@@ -60,7 +60,8 @@ class MPI_Pipeline : public ::testing::Test {
     scan_ = env("PTYROI_TEST_SCAN");
     grid_ = env("PTYROI_TEST_GRID");
     outdir_ = env("PTYROI_TEST_OUTDIR");
-    if (scan_.empty() || outdir_.empty()) GTEST_SKIP() << "PTYROI_TEST_SCAN/OUTDIR not set (run through ctest)";
+    if (scan_.empty() || outdir_.empty())
+      FAIL() << "set PTYROI_TEST_SCAN, PTYROI_TEST_GRID and PTYROI_TEST_OUTDIR (ctest does)";
   }
   Options options(std::uint64_t block, const std::string& output) const {
     Options o;

@@ -59,7 +59,8 @@ TEST(MPI_ComStatistics, MatchNaiveMeanAndPopulationStd) {
     vy += (f.com_y - my) * (f.com_y - my);
   }
   const FrameRange r = partition_frames(all.size(), mpi::size(MPI_COMM_WORLD), mpi::rank(MPI_COMM_WORLD));
-  const std::vector<FrameFeatures> local(all.begin() + static_cast<long>(r.begin), all.begin() + static_cast<long>(r.end));
+  const std::vector<FrameFeatures> local(all.begin() + static_cast<long>(r.begin),
+                                         all.begin() + static_cast<long>(r.end));
   const ComStandardisation s = standardise_com(local, MPI_COMM_WORLD);
   EXPECT_EQ(s.frames_with_com, static_cast<std::int64_t>(n));
   EXPECT_NEAR(s.mean_x, mx, 1e-12);

@@ -26,9 +26,9 @@ std::string write_config(const std::string& name, const std::string& text) {
 }
 
 TEST(Options, TheIssueCommandLine) {
-  const Options o = parse({"--input", "scan.h5", "--dataset", "/data", "--positions-x", "/positions_x",
-                           "--positions-y", "other.h5:/y", "--grid", "85x188", "--border", "-2", "--output",
-                           "scan_roi.h5", "--summary", "scan_roi.json", "--no-log", "--no-patterns"})
+  const Options o = parse({"--input", "scan.h5", "--dataset", "/data", "--positions-x", "/positions_x", "--positions-y",
+                           "other.h5:/y", "--grid", "85x188", "--border", "-2", "--output", "scan_roi.h5", "--summary",
+                           "scan_roi.json", "--no-log", "--no-patterns"})
                         .options;
   EXPECT_EQ(o.input_file, "scan.h5");
   EXPECT_EQ(o.positions_y, "other.h5:/y");
@@ -42,7 +42,8 @@ TEST(Options, TheIssueCommandLine) {
 }
 
 TEST(Options, ConfigFileWithCommandLineOverride) {
-  const std::string config = write_config("ptyroi_options.cfg", "input = a.h5\nborder = 3\nno-log = true\nclusters = 3\n");
+  const std::string config =
+      write_config("ptyroi_options.cfg", "input = a.h5\nborder = 3\nno-log = true\nclusters = 3\n");
   const Options o = parse({"--config", config, "--border", "1"}).options;
   EXPECT_EQ(o.input_file, "a.h5");
   EXPECT_EQ(o.border_steps, 1);  // the command line wins

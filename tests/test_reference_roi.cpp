@@ -22,8 +22,7 @@ class ReferenceRoi : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::temp_directory_path() /
-           ("refroi_" + std::to_string(static_cast<long>(getpid())) + "_" + name);
+    dir_ = fs::temp_directory_path() / ("refroi_" + std::to_string(static_cast<long>(getpid())) + "_" + name);
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -37,8 +36,7 @@ class ReferenceRoi : public ::testing::Test {
     const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     const hsize_t dims[3] = {k, n, m};
     const hid_t space = H5Screate_simple(3, dims, nullptr);
-    const hid_t data =
-        H5Dcreate2(file, "data", file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t data = H5Dcreate2(file, "data", file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     EXPECT_GE(H5Dwrite(data, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, pixels.data()), 0);
     H5Dclose(data);
     H5Sclose(space);
@@ -78,8 +76,7 @@ TEST_F(ReferenceRoi, CentreOfMassOfSingleBrightPixel) {
 TEST_F(ReferenceRoi, TotalIntensityOfKnownIntegerFrames) {
   // uint16 data: frames of 2x2 pixels, sums 10, 400, 65535 + 1 (HDF5 converts to double).
   const std::vector<double> pixels = {1, 2, 3, 4, 100, 100, 100, 100, 65535, 0, 0, 1};
-  const auto r =
-      reference::compute_roi(write_stack(pixels, 3, 2, 2, H5T_STD_U16LE), "data", grid(3, 1));
+  const auto r = reference::compute_roi(write_stack(pixels, 3, 2, 2, H5T_STD_U16LE), "data", grid(3, 1));
   ASSERT_EQ(r.total_intensity.size(), 3u);
   EXPECT_DOUBLE_EQ(r.total_intensity[0], 10.0);
   EXPECT_DOUBLE_EQ(r.total_intensity[1], 400.0);
@@ -91,8 +88,7 @@ TEST_F(ReferenceRoi, TotalIntensityOfKnownIntegerFrames) {
 
 TEST_F(ReferenceRoi, TotalIntensityOfKnownFloatFrames) {
   const std::vector<double> pixels = {0.5, 0.25, 0.125, 0.125, 2.5, -0.5, 0, 0};
-  const auto r =
-      reference::compute_roi(write_stack(pixels, 2, 1, 4, H5T_IEEE_F32LE), "data", grid(1, 2));
+  const auto r = reference::compute_roi(write_stack(pixels, 2, 1, 4, H5T_IEEE_F32LE), "data", grid(1, 2));
   EXPECT_DOUBLE_EQ(r.total_intensity[0], 1.0);
   EXPECT_DOUBLE_EQ(r.total_intensity[1], 2.0);
   EXPECT_DOUBLE_EQ(r.com_x[1], -0.5 / 2.0);  // negative pixels weigh in as they are

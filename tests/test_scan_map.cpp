@@ -39,20 +39,47 @@ std::vector<std::uint8_t> from_text(const char* rows) {
 
 TEST(ScanMap, GrowByOneAndTwoSteps) {
   const GridShape shape{5, 5};
-  const auto seed = from_text("....." ".....""..#.." "....." ".....");
-  EXPECT_EQ(grow_or_shrink(seed, shape, 1), from_text("....." ".###." ".###." ".###." "....."));
+  const auto seed = from_text(
+      "....."
+      "....."
+      "..#.."
+      "....."
+      ".....");
+  EXPECT_EQ(grow_or_shrink(seed, shape, 1), from_text("....."
+                                                      ".###."
+                                                      ".###."
+                                                      ".###."
+                                                      "....."));
   EXPECT_EQ(grow_or_shrink(seed, shape, 2), std::vector<std::uint8_t>(25, 1));
   EXPECT_EQ(grow_or_shrink(seed, shape, 0), seed);
 }
 
 TEST(ScanMap, ShrinkKeepsOnlyCellsWhoseNeighboursAreAllIn) {
   const GridShape shape{5, 5};
-  const auto block = from_text("....." ".###." ".###." ".###." ".....");
-  EXPECT_EQ(grow_or_shrink(block, shape, -1), from_text("....." "....." "..#.." "....." "....."));
+  const auto block = from_text(
+      "....."
+      ".###."
+      ".###."
+      ".###."
+      ".....");
+  EXPECT_EQ(grow_or_shrink(block, shape, -1), from_text("....."
+                                                        "....."
+                                                        "..#.."
+                                                        "....."
+                                                        "....."));
   EXPECT_EQ(grow_or_shrink(block, shape, -2), std::vector<std::uint8_t>(25, 0));
   // The scan edge does not erode: a full first row stays where its in-grid neighbours are in.
-  const auto top = from_text("#####" "#####" "....." "....." ".....");
-  EXPECT_EQ(grow_or_shrink(top, shape, -1), from_text("#####" "....." "....." "....." "....."));
+  const auto top = from_text(
+      "#####"
+      "#####"
+      "....."
+      "....."
+      ".....");
+  EXPECT_EQ(grow_or_shrink(top, shape, -1), from_text("#####"
+                                                      "....."
+                                                      "....."
+                                                      "....."
+                                                      "....."));
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ std::pair<double, double> centre_of_mass(const sim::Grid<double>& pattern) {
   return {rows / sum, cols / sum};
 }
 
-sim::ComplexGrid empty_object(int rows, int cols) { return sim::ComplexGrid(rows, cols, 1.0); }
+sim::ComplexGrid empty_object(int rows, int cols) { return {rows, cols, 1.0}; }
 
 // One absorbing, phase-shifting disc of radius `radius` centred at (x, y).
 sim::ObjectModel one_particle(double x, double y, double radius) {
@@ -89,9 +89,7 @@ TEST(Simulation, ProbeIsAnAirySpotCentredInTheFrame) {
   EXPECT_EQ(peak_row, n / 2);
   EXPECT_EQ(peak_col, n / 2);
   // Airy profile (2 J1(x)/x)² with its first zero, x = 3.8317, at the requested radius.
-  const auto relative = [&](int dy, int dx) {
-    return std::norm(probe(n / 2 + dy, n / 2 + dx)) / peak;
-  };
+  const auto relative = [&](int dy, int dx) { return std::norm(probe(n / 2 + dy, n / 2 + dx)) / peak; };
   const auto airy = [&](double distance) {
     const double x = 3.8317 * distance / radius;
     return std::pow(2.0 * std::cyl_bessel_j(1.0, x) / x, 2);
@@ -136,10 +134,11 @@ TEST(Simulation, PatternTotalIsTheExitWavePower) {
 
 TEST(Simulation, EmptyObjectPatternIsCentred) {
   for (int n : {64, 65}) {
+    const int centre = n / 2;
     sim::FarField far_field(sim::make_probe(n, 8.0, 1e6));
     const auto [row, col] = centre_of_mass(far_field.expected_pattern(empty_object(n, n), 0, 0));
-    EXPECT_NEAR(row, n / 2, 0.05) << "n = " << n;
-    EXPECT_NEAR(col, n / 2, 0.05) << "n = " << n;
+    EXPECT_NEAR(row, centre, 0.05) << "n = " << n;
+    EXPECT_NEAR(col, centre, 0.05) << "n = " << n;
   }
 }
 
@@ -147,6 +146,7 @@ TEST(Simulation, PhaseRampShiftsThePattern) {
   // Shift theorem: O = exp(2πi·f·x) with f = 3/N cycles per pixel moves FFTW's forward spectrum
   // by +3 pixels along x (columns); a ramp along y moves it along rows.
   const int n = 64;
+  const int centre = n / 2;
   sim::FarField far_field(sim::make_probe(n, 8.0, 1e6));
   sim::ComplexGrid along_x(n, n);
   sim::ComplexGrid along_y(n, n);
@@ -157,11 +157,11 @@ TEST(Simulation, PhaseRampShiftsThePattern) {
     }
   }
   const auto [row_x, col_x] = centre_of_mass(far_field.expected_pattern(along_x, 0, 0));
-  EXPECT_NEAR(col_x, n / 2 + 3.0, 0.05);
-  EXPECT_NEAR(row_x, n / 2, 0.05);
+  EXPECT_NEAR(col_x, centre + 3.0, 0.05);
+  EXPECT_NEAR(row_x, centre, 0.05);
   const auto [row_y, col_y] = centre_of_mass(far_field.expected_pattern(along_y, 0, 0));
-  EXPECT_NEAR(row_y, n / 2 - 2.0, 0.05);
-  EXPECT_NEAR(col_y, n / 2, 0.05);
+  EXPECT_NEAR(row_y, centre - 2.0, 0.05);
+  EXPECT_NEAR(col_y, centre, 0.05);
 }
 
 TEST(Simulation, TruthIsZeroFarFromParticlesAndOneOnThem) {
@@ -189,12 +189,11 @@ TEST(Simulation, ParticleTransmissionFollowsTheSphereProfile) {
   EXPECT_EQ(object(40, 61), sim::Complex(1.0, 0.0));
 }
 
-TEST(Simulation, ParticlesCoverAboutAThirdOfTheScannedArea) {
+TEST(Simulation, ParticlesCoverTheRequestedFractionOfTheScannedArea) {
   const sim::ScanGeometry scan = small_scan();
-  const sim::ObjectModel model = sim::make_particles(scan, 12, 7);
+  const sim::ObjectModel model = sim::make_particles(scan, 12, 1.0 / 3.0, 7);
   ASSERT_EQ(model.features.size(), 12u);
-  const sim::ComplexGrid object =
-      sim::render_object(model, 0, 0, scan.object_rows(), scan.object_cols());
+  const sim::ComplexGrid object = sim::render_object(model, 0, 0, scan.object_rows(), scan.object_cols());
   const sim::Area area = sim::scanned_area(scan);
   int inside = 0;
   int covered = 0;
@@ -217,9 +216,9 @@ TEST(Simulation, ParticlesCoverAboutAThirdOfTheScannedArea) {
 
 TEST(Simulation, ParticlesAreReproducibleFromTheSeed) {
   const sim::ScanGeometry scan = small_scan();
-  const sim::ObjectModel a = sim::make_particles(scan, 5, 3);
-  const sim::ObjectModel b = sim::make_particles(scan, 5, 3);
-  const sim::ObjectModel c = sim::make_particles(scan, 5, 4);
+  const sim::ObjectModel a = sim::make_particles(scan, 5, 0.1, 3);
+  const sim::ObjectModel b = sim::make_particles(scan, 5, 0.1, 3);
+  const sim::ObjectModel c = sim::make_particles(scan, 5, 0.1, 4);
   ASSERT_EQ(a.features.size(), b.features.size());
   for (std::size_t i = 0; i < a.features.size(); ++i) {
     EXPECT_EQ(a.features[i].centre_x, b.features[i].centre_x);
@@ -231,8 +230,7 @@ TEST(Simulation, ParticlesAreReproducibleFromTheSeed) {
 TEST(Simulation, RenderedWindowEqualsPartOfTheWholeObject) {
   const sim::ScanGeometry scan = small_scan();
   const sim::ObjectModel model = sim::make_shepp_logan(scan);
-  const sim::ComplexGrid whole =
-      sim::render_object(model, 0, 0, scan.object_rows(), scan.object_cols());
+  const sim::ComplexGrid whole = sim::render_object(model, 0, 0, scan.object_rows(), scan.object_cols());
   const sim::ComplexGrid window = sim::render_object(model, 30, 17, 40, 50);
   for (int i = 0; i < window.rows; ++i) {
     for (int j = 0; j < window.cols; ++j) ASSERT_EQ(window(i, j), whole(30 + i, 17 + j));
@@ -295,7 +293,7 @@ TEST(Simulation, PoissonSamplesHaveTheRightMoments) {
     double sum = 0.0;
     double squares = 0.0;
     for (int i = 0; i < draws; ++i) {
-      const double k = static_cast<double>(sim::sample_poisson(mean, engine));
+      const auto k = static_cast<double>(sim::sample_poisson(mean, engine));
       sum += k;
       squares += k * k;
     }

@@ -5,5 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}
 bash tools/setup.sh
-cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j "$(nproc)"
+log=$(mktemp)
+# Quiet unless something fails: then the whole log.
+if ! { cmake --preset "$preset" && cmake --build --preset "$preset" -j "$(nproc)"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  rm -f "$log"
+  echo "build: failed (preset $preset)" >&2
+  exit 1
+fi
+rm -f "$log"
+echo "build: ptyroi built in build/$preset"

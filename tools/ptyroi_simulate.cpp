@@ -9,8 +9,11 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -18,6 +21,7 @@
 
 #include "ptyroi/error.hpp"
 #include "ptyroi/h5.hpp"
+#include "ptyroi/mpi.hpp"
 #include "ptyroi/simulation.hpp"
 
 namespace {
@@ -33,6 +37,7 @@ struct Options {
   sim::ScanGeometry scan;
   std::string object = "particles";
   int particles = 12;
+  double coverage = 0.08;  // about the paper's share of informative positions (~20-30%)
   double photons = 1e6;
   double pixel_size = 1e-8;
   std::string dtype = "uint32";
@@ -41,10 +46,9 @@ struct Options {
   int chunk_frames = 1;
   std::string compression = "none";
 
-  std::int64_t frames() const { return static_cast<std::int64_t>(scan.rows) * scan.cols; }
-  std::uint64_t saturation() const {
-    return dtype == "uint16" ? std::numeric_limits<std::uint16_t>::max()
-                             : std::numeric_limits<std::uint32_t>::max();
+  [[nodiscard]] std::int64_t frames() const { return static_cast<std::int64_t>(scan.rows) * scan.cols; }
+  [[nodiscard]] std::uint64_t saturation() const {
+    return dtype == "uint16" ? std::numeric_limits<std::uint16_t>::max() : std::numeric_limits<std::uint32_t>::max();
   }
 };
 
@@ -62,10 +66,10 @@ class CountBuffer {
     return store(wide_values_, index, count);
   }
 
-  const void* data() const {
+  [[nodiscard]] const void* data() const {
     return narrow_ ? static_cast<const void*>(narrow_values_.data()) : wide_values_.data();
   }
-  hid_t memory_type() const { return narrow_ ? H5T_NATIVE_UINT16 : H5T_NATIVE_UINT32; }
+  [[nodiscard]] hid_t memory_type() const { return narrow_ ? H5T_NATIVE_UINT16 : H5T_NATIVE_UINT32; }
 
  private:
   template <class T>
@@ -92,44 +96,39 @@ void validate(const Options& options) {
   const sim::ScanGeometry& scan = options.scan;
   require(scan.rows >= 1, "rows", "must be at least 1", scan.rows);
   require(scan.cols >= 1, "cols", "must be at least 1", scan.cols);
-  require(scan.frame_size >= 8 && scan.frame_size <= 8192, "frame-size",
-          "must be between 8 and 8192", scan.frame_size);
+  require(scan.frame_size >= 8 && scan.frame_size <= 8192, "frame-size", "must be between 8 and 8192", scan.frame_size);
   require(scan.step >= 1, "step", "must be at least 1", scan.step);
   // The aperture radius 0.61·N/r must be between 1 and N/2 Fourier pixels.
   std::ostringstream largest_radius;
   largest_radius << 0.61 * scan.frame_size;
-  require(scan.probe_radius >= 1.22 && scan.probe_radius <= 0.61 * scan.frame_size,
-          "probe-radius", "must be between 1.22 and 0.61*frame-size = " + largest_radius.str(),
-          scan.probe_radius);
+  require(scan.probe_radius >= 1.22 && scan.probe_radius <= 0.61 * scan.frame_size, "probe-radius",
+          "must be between 1.22 and 0.61*frame-size = " + largest_radius.str(), scan.probe_radius);
   const std::int64_t longest_side =
       static_cast<std::int64_t>(std::max(scan.rows, scan.cols) - 1) * scan.step + scan.frame_size;
-  require(longest_side <= INT_MAX / 2, "step", "with --rows and --cols makes the object too large",
-          scan.step);
+  require(longest_side <= INT_MAX / 2, "step", "with --rows and --cols makes the object too large", scan.step);
   require(options.object == "particles" || options.object == "shepp-logan", "object",
           "must be particles or shepp-logan", options.object);
   require(options.particles >= 0, "particles", "must not be negative", options.particles);
-  require(std::isfinite(options.photons) && options.photons > 0 && options.photons <= 1e15,
-          "photons", "must be positive and at most 1e15", options.photons);
-  require(std::isfinite(options.pixel_size) && options.pixel_size > 0, "pixel-size",
-          "must be positive", options.pixel_size);
-  require(options.dtype == "uint16" || options.dtype == "uint32", "dtype",
-          "must be uint16 or uint32", options.dtype);
+  require(options.coverage > 0 && options.coverage <= 0.6, "coverage", "must be in (0, 0.6]", options.coverage);
+  require(std::isfinite(options.photons) && options.photons > 0 && options.photons <= 1e15, "photons",
+          "must be positive and at most 1e15", options.photons);
+  require(std::isfinite(options.pixel_size) && options.pixel_size > 0, "pixel-size", "must be positive",
+          options.pixel_size);
+  require(options.dtype == "uint16" || options.dtype == "uint32", "dtype", "must be uint16 or uint32", options.dtype);
   require(options.seed >= 0, "seed", "must not be negative", options.seed);
-  require(options.layout == "plain" || options.layout == "cxi", "layout", "must be plain or cxi",
-          options.layout);
+  require(options.layout == "plain" || options.layout == "cxi", "layout", "must be plain or cxi", options.layout);
   require(options.chunk_frames >= 1, "chunk-frames", "must be at least 1", options.chunk_frames);
-  require(options.compression == "none" || options.compression == "gzip", "compression",
-          "must be none or gzip", options.compression);
+  require(options.compression == "none" || options.compression == "gzip", "compression", "must be none or gzip",
+          options.compression);
 }
 
 // Options from the command line; nullopt after --help (printed by rank 0).
 std::optional<Options> parse_options(int argc, char** argv, bool print) {
   Options options;
-  po::options_description described(
-      std::string("Usage: ") + kProgram +
-      " --output FILE [options]\n"
-      "Simulates a far-field ptychography raster scan and writes it to one HDF5 file.\n"
-      "Run under mpiexec to share the frames between ranks.\n\nOptions");
+  po::options_description described(std::string("Usage: ") + kProgram +
+                                    " --output FILE [options]\n"
+                                    "Simulates a far-field ptychography raster scan and writes it to one HDF5 file.\n"
+                                    "Run under mpiexec to share the frames between ranks.\n\nOptions");
   // clang-format off
   described.add_options()
     ("help,h", "print this help and exit")
@@ -146,6 +145,8 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
      "particles | shepp-logan")
     ("particles", po::value(&options.particles)->default_value(options.particles),
      "number of particles (--object particles)")
+    ("coverage", po::value(&options.coverage)->default_value(options.coverage),
+     "fraction of the scanned area the particles cover (--object particles)")
     ("photons", po::value(&options.photons)->default_value(options.photons),
      "photons per frame incident in the probe")
     ("pixel-size", po::value(&options.pixel_size)->default_value(options.pixel_size),
@@ -171,60 +172,23 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
   } catch (const po::error& error) {
     throw ptyroi::UsageError(std::string(error.what()) + " (see --help)");
   }
-  options.scan.probe_radius = values.count("probe-radius") != 0
-                                  ? values["probe-radius"].as<double>()
-                                  : sim::default_probe_radius(options.scan.frame_size);
-  options.scan.step = values.count("step") != 0 ? values["step"].as<int>()
-                                                : sim::default_step(options.scan.probe_radius);
+  options.scan.probe_radius = values.count("probe-radius") != 0 ? values["probe-radius"].as<double>()
+                                                                : sim::default_probe_radius(options.scan.frame_size);
+  options.scan.step =
+      values.count("step") != 0 ? values["step"].as<int>() : sim::default_step(options.scan.probe_radius);
   validate(options);
   return options;
 }
 
-// All ranks agree whether any failed; the lowest failing rank's message reaches every rank.
-std::optional<std::string> first_failure(MPI_Comm comm, const std::string& failure) {
-  int rank = 0;
-  int size = 0;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  int mine = failure.empty() ? size : rank;
-  int first = size;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == size) return std::nullopt;
-  std::string message = failure;
-  int length = static_cast<int>(message.size());
-  MPI_Bcast(&length, 1, MPI_INT, first, comm);
-  message.resize(static_cast<std::size_t>(length));
-  MPI_Bcast(message.data(), length, MPI_CHAR, first, comm);
-  return message;
-}
+constexpr const char* kTruthPath = "/truth/informative";
 
-// Runs `step`, turning an exception into its message ("" on success).
-template <class Step>
-std::string attempt(Step&& step) {
-  try {
-    step();
-    return {};
-  } catch (const std::exception& error) {
-    return error.what();
-  }
-}
+std::string data_path(const std::string& layout) { return layout == "cxi" ? "/entry_1/data_1/data" : "/data"; }
 
-struct Paths {
-  std::string data;
-  std::string truth = "/truth/informative";
-};
-
-Paths paths_for(const std::string& layout) {
-  Paths paths;
-  paths.data = layout == "cxi" ? "/entry_1/data_1/data" : "/data";
-  return paths;
-}
-
-// Datasets, attributes and positions: collective creation, positions written by rank 0.
-void write_metadata(hid_t file, const Options& options, const std::vector<sim::ScanPosition>& scan,
-                    int rank) {
+// Attributes, the truth dataset and the positions: created collectively, positions written by
+// rank 0.
+void write_metadata(hid_t file, const Options& options, const std::vector<sim::ScanPosition>& scan, int rank,
+                    MPI_Comm comm) {
   const auto frames = static_cast<hsize_t>(options.frames());
-  const std::vector<hsize_t> frame_dims = {frames};
   h5::Handle root = h5::checked(H5Gopen2(file, "/", H5P_DEFAULT), "cannot open the root group");
   const sim::ScanGeometry& geometry = options.scan;
   h5::write_attribute(root.get(), "rows", std::int64_t{geometry.rows});
@@ -238,43 +202,47 @@ void write_metadata(hid_t file, const Options& options, const std::vector<sim::S
   h5::write_attribute(root.get(), "object", options.object);
   if (options.object == "particles") {
     h5::write_attribute(root.get(), "particles", std::int64_t{options.particles});
+    h5::write_attribute(root.get(), "coverage", options.coverage);
   }
+  h5::create_dataset(file, kTruthPath, H5T_STD_U8LE, {frames});
 
-  h5::Handle truth =
-      h5::create_dataset(file, paths_for(options.layout).truth, H5T_STD_U8LE, frame_dims);
-  h5::Handle independent = h5::transfer_plist(false);
-  if (options.layout == "cxi") {
-    h5::Handle version = h5::create_dataset(file, "/cxi_version", H5T_STD_I64LE, {});
-    h5::Handle translation = h5::create_dataset(
-        file, "/entry_1/sample_1/geometry_1/translation", H5T_IEEE_F64LE, {frames, 3});
+  const bool cxi = options.layout == "cxi";
+  h5::Handle version;
+  h5::Handle translation;
+  h5::Handle x;
+  h5::Handle y;
+  if (cxi) {
+    version = h5::create_dataset(file, "/cxi_version", H5T_STD_I64LE, {});
+    translation = h5::create_dataset(file, "/entry_1/sample_1/geometry_1/translation", H5T_IEEE_F64LE, {frames, 3});
+  } else {
+    x = h5::create_dataset(file, "/positions_x", H5T_IEEE_F64LE, {frames});
+    y = h5::create_dataset(file, "/positions_y", H5T_IEEE_F64LE, {frames});
+  }
+  ptyroi::mpi::run_phase(comm, [&] {
     if (rank != 0) return;
-    const std::int64_t cxi_version = 150;
-    h5::check(H5Dwrite(version.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, independent.get(),
-                       &cxi_version),
-              "cannot write /cxi_version");
-    std::vector<double> xyz;
-    xyz.reserve(3 * scan.size());
+    h5::Handle independent = h5::transfer_plist(false);
+    const auto write = [&](const h5::Handle& dataset, hid_t type, const void* values, const std::string& name) {
+      h5::check(H5Dwrite(dataset.get(), type, H5S_ALL, H5S_ALL, independent.get(), values),
+                "cannot write " + name + " to '" + options.output + "'");
+    };
+    // Positions in metres.
+    std::vector<double> xs;
+    std::vector<double> ys;
     for (const sim::ScanPosition& position : scan) {
-      xyz.insert(xyz.end(), {position.x * options.pixel_size, position.y * options.pixel_size, 0.0});
+      xs.push_back(position.x * options.pixel_size);
+      ys.push_back(position.y * options.pixel_size);
     }
-    h5::check(H5Dwrite(translation.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, independent.get(),
-                       xyz.data()),
-              "cannot write the translations");
-    return;
-  }
-  h5::Handle x = h5::create_dataset(file, "/positions_x", H5T_IEEE_F64LE, frame_dims);
-  h5::Handle y = h5::create_dataset(file, "/positions_y", H5T_IEEE_F64LE, frame_dims);
-  if (rank != 0) return;
-  std::vector<double> xs;
-  std::vector<double> ys;
-  for (const sim::ScanPosition& position : scan) {
-    xs.push_back(position.x * options.pixel_size);
-    ys.push_back(position.y * options.pixel_size);
-  }
-  h5::check(H5Dwrite(x.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, independent.get(), xs.data()),
-            "cannot write /positions_x");
-  h5::check(H5Dwrite(y.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, independent.get(), ys.data()),
-            "cannot write /positions_y");
+    if (cxi) {
+      const std::int64_t cxi_version = 150;
+      std::vector<double> xyz;
+      for (std::size_t k = 0; k < scan.size(); ++k) xyz.insert(xyz.end(), {xs[k], ys[k], 0.0});
+      write(version, H5T_NATIVE_INT64, &cxi_version, "/cxi_version");
+      write(translation, H5T_NATIVE_DOUBLE, xyz.data(), "the translations");
+      return;
+    }
+    write(x, H5T_NATIVE_DOUBLE, xs.data(), "/positions_x");
+    write(y, H5T_NATIVE_DOUBLE, ys.data(), "/positions_y");
+  });
 }
 
 h5::Handle create_frames_dataset(hid_t file, const Options& options, hsize_t chunk_frames) {
@@ -292,8 +260,8 @@ h5::Handle create_frames_dataset(hid_t file, const Options& options, hsize_t chu
     h5::check(H5Pset_deflate(create.get(), 4), "cannot add the deflate filter");
   }
   const hid_t file_type = options.dtype == "uint16" ? H5T_STD_U16LE : H5T_STD_U32LE;
-  return h5::create_dataset(file, paths_for(options.layout).data, file_type,
-                            {static_cast<hsize_t>(options.frames()), n, n}, create.get());
+  return h5::create_dataset(file, data_path(options.layout), file_type, {static_cast<hsize_t>(options.frames()), n, n},
+                            create.get());
 }
 
 // [first, first + count) of frames for one rank: whole chunks, so no chunk has two writers.
@@ -317,8 +285,7 @@ struct Tally {
 
 // Simulates this rank's frames and writes them batch by batch. With gzip the writes are
 // collective (parallel HDF5 1.10 compresses only then), so every rank joins every batch.
-Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim::ScanPosition>& scan,
-                      MPI_Comm comm) {
+Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim::ScanPosition>& scan, MPI_Comm comm) {
   int rank = 0;
   int size = 0;
   MPI_Comm_rank(comm, &rank);
@@ -326,8 +293,7 @@ Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim:
   const sim::ScanGeometry& geometry = options.scan;
   const std::int64_t chunk_frames = std::min<std::int64_t>(options.chunk_frames, options.frames());
   h5::Handle data = create_frames_dataset(file, options, static_cast<hsize_t>(chunk_frames));
-  h5::Handle truth_dataset =
-      h5::open_dataset(file, paths_for(options.layout).truth, options.output);
+  h5::Handle truth_dataset = h5::open_dataset(file, kTruthPath, options.output);
 
   const FrameRange range = frames_of_rank(options.frames(), chunk_frames, rank, size);
   const auto pixels = static_cast<std::size_t>(geometry.frame_size) * geometry.frame_size;
@@ -339,10 +305,9 @@ Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim:
 
   const sim::ObjectModel model =
       options.object == "particles"
-          ? sim::make_particles(geometry, options.particles, static_cast<std::uint64_t>(options.seed))
+          ? sim::make_particles(geometry, options.particles, options.coverage, static_cast<std::uint64_t>(options.seed))
           : sim::make_shepp_logan(geometry);
-  sim::FarField far_field(
-      sim::make_probe(geometry.frame_size, geometry.probe_radius, options.photons));
+  sim::FarField far_field(sim::make_probe(geometry.frame_size, geometry.probe_radius, options.photons));
   const bool collective = options.compression == "gzip";
   h5::Handle transfer = h5::transfer_plist(collective);
 
@@ -354,20 +319,18 @@ Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim:
   for (std::int64_t batch = 0; batch < batches; ++batch) {
     const std::int64_t offset = std::min(range.count, batch * batch_frames);
     const std::int64_t count = std::min(range.count - offset, batch_frames);
-    std::string failure = attempt([&] {
+    ptyroi::mpi::run_phase(comm, [&] {
       counts.resize(static_cast<std::size_t>(count) * pixels);
       for (std::int64_t i = 0; i < count; ++i) {
         const std::int64_t frame = range.first + offset + i;
         const sim::ScanPosition& position = scan[static_cast<std::size_t>(frame)];
         if (position.row != strip_row) {
-          strip = sim::render_object(model, position.y, 0, geometry.frame_size,
-                                     geometry.object_cols());
+          strip = sim::render_object(model, position.y, 0, geometry.frame_size, geometry.object_cols());
           strip_row = position.row;
         }
         const sim::Grid<std::uint64_t> pattern =
             sim::noisy_pattern(far_field.expected_pattern(strip, 0, position.x),
-                               static_cast<std::uint64_t>(options.seed),
-                               static_cast<std::uint64_t>(frame));
+                               static_cast<std::uint64_t>(options.seed), static_cast<std::uint64_t>(frame));
         const std::size_t first_value = static_cast<std::size_t>(i) * pixels;
         for (std::size_t p = 0; p < pixels; ++p) {
           if (counts.store(first_value + p, pattern.values[p])) ++tally.clipped_pixels;
@@ -377,34 +340,65 @@ Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim:
         tally.informative += informative ? 1 : 0;
       }
     });
-    if (auto message = first_failure(comm, failure)) throw ptyroi::Error(*message);
 
-    failure = attempt([&] {
+    ptyroi::mpi::run_phase(comm, [&] {
       if (count == 0 && !collective) return;
       const auto n = static_cast<hsize_t>(geometry.frame_size);
-      h5::Handle file_space = h5::select_frames(
-          data.get(), static_cast<hsize_t>(range.first + offset), static_cast<hsize_t>(count));
-      h5::Handle memory = h5::memory_space({static_cast<hsize_t>(std::max<std::int64_t>(count, 1)), n, n});
+      const std::int64_t first_frame = range.first + offset;
+      h5::Handle file_space =
+          h5::select_frames(data.get(), static_cast<hsize_t>(first_frame), static_cast<hsize_t>(count));
+      const auto rows = static_cast<hsize_t>(std::max<std::int64_t>(count, 1));
+      h5::Handle memory = h5::memory_space({rows, n, n});
       if (count == 0) h5::check(H5Sselect_none(memory.get()), "cannot select nothing");
-      h5::check(H5Dwrite(data.get(), counts.memory_type(), memory.get(), file_space.get(),
-                         transfer.get(), counts.data()),
-                "cannot write frames to '" + options.output + "'");
+      h5::check(
+          H5Dwrite(data.get(), counts.memory_type(), memory.get(), file_space.get(), transfer.get(), counts.data()),
+          "cannot write frames to '" + options.output + "'");
     });
-    if (auto message = first_failure(comm, failure)) throw ptyroi::Error(*message);
   }
 
-  const std::string failure = attempt([&] {
+  ptyroi::mpi::run_phase(comm, [&] {
     if (range.count == 0) return;
-    h5::Handle file_space = h5::select_frames(truth_dataset.get(), static_cast<hsize_t>(range.first),
-                                              static_cast<hsize_t>(range.count));
+    h5::Handle file_space =
+        h5::select_frames(truth_dataset.get(), static_cast<hsize_t>(range.first), static_cast<hsize_t>(range.count));
     h5::Handle memory = h5::memory_space({static_cast<hsize_t>(range.count)});
     h5::Handle independent = h5::transfer_plist(false);
-    h5::check(H5Dwrite(truth_dataset.get(), H5T_NATIVE_UINT8, memory.get(), file_space.get(),
-                       independent.get(), truth.data()),
+    h5::check(H5Dwrite(truth_dataset.get(), H5T_NATIVE_UINT8, memory.get(), file_space.get(), independent.get(),
+                       truth.data()),
               "cannot write the ground truth to '" + options.output + "'");
   });
-  if (auto message = first_failure(comm, failure)) throw ptyroi::Error(*message);
   return tally;
+}
+
+// A failure after which even closing the file failed (e.g. a full disk). HDF5 1.10 then crashes
+// when it shuts down in MPI_Finalize, so the program has to end without it.
+class UnclosedFile : public ptyroi::IoError {
+ public:
+  using ptyroi::IoError::IoError;
+};
+
+// Creates the file and fills it. After a failure the file is closed and deleted: no half-written
+// scan is left for a reader to mistake for a whole one.
+Tally write_scan(const Options& options, const std::vector<sim::ScanPosition>& scan, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  // Held by pointer so that it can be leaked: HDF5 crashes releasing a file whose close failed.
+  auto file = std::make_unique<h5::Handle>(h5::create_file(options.output, comm));
+  try {
+    write_metadata(file->get(), options, scan, rank, comm);
+    const Tally tally = simulate_frames(file->get(), options, scan, comm);
+    h5::check(H5Fflush(file->get(), H5F_SCOPE_GLOBAL), "cannot flush '" + options.output + "'");
+    return tally;
+  } catch (const std::exception& error) {
+    int unclosed = H5Fclose(file->get()) < 0 ? 1 : 0;
+    MPI_Allreduce(MPI_IN_PLACE, &unclosed, 1, MPI_INT, MPI_MAX, comm);
+    std::error_code ignored;
+    if (rank == 0 && std::filesystem::is_regular_file(options.output, ignored)) {
+      std::filesystem::remove(options.output, ignored);
+    }
+    if (unclosed == 0) throw;
+    static_cast<void>(file.release());
+    throw UnclosedFile(error.what());
+  }
 }
 
 int run(int argc, char** argv, MPI_Comm comm) {
@@ -417,32 +411,23 @@ int run(int argc, char** argv, MPI_Comm comm) {
   if (!options) return 0;
 
   const std::vector<sim::ScanPosition> scan = sim::raster_positions(options->scan);
-  Tally tally;
-  {
-    h5::Handle file = h5::create_file(options->output, comm);
-    write_metadata(file.get(), *options, scan, rank);
-    tally = simulate_frames(file.get(), *options, scan, comm);
-    h5::check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "cannot flush '" + options->output + "'");
-  }
+  const Tally tally = write_scan(*options, scan, comm);
   Tally total;
   MPI_Reduce(&tally.informative, &total.informative, 1, MPI_INT64_T, MPI_SUM, 0, comm);
   MPI_Reduce(&tally.clipped_pixels, &total.clipped_pixels, 1, MPI_INT64_T, MPI_SUM, 0, comm);
   if (rank != 0) return 0;
   if (total.clipped_pixels > 0) {
-    std::cerr << kProgram << ": warning: " << total.clipped_pixels << " pixels exceeded "
-              << options->saturation() << " counts and were clipped (--dtype " << options->dtype
-              << ")\n";
+    std::cerr << kProgram << ": warning: " << total.clipped_pixels << " pixels exceeded " << options->saturation()
+              << " counts and were clipped (--dtype " << options->dtype << ")\n";
   }
   const int n = options->scan.frame_size;
-  std::cout << kProgram << ": " << options->frames() << " frames of " << n << "x" << n << " "
-            << options->dtype << " written to " << options->output << " (" << options->layout
-            << " layout), " << std::fixed;
+  std::cout << kProgram << ": " << options->frames() << " frames of " << n << "x" << n << " " << options->dtype
+            << " written to " << options->output << " (" << options->layout << " layout), " << std::fixed;
   std::cout.precision(1);
   std::cout << 100.0 * static_cast<double>(total.informative) / static_cast<double>(options->frames())
             << "% informative, ";
   std::cout.precision(2);
-  std::cout << MPI_Wtime() - start << " s on " << size << " rank" << (size == 1 ? "" : "s")
-            << '\n';
+  std::cout << MPI_Wtime() - start << " s on " << size << " rank" << (size == 1 ? "" : "s") << '\n';
   return 0;
 }
 
@@ -472,6 +457,9 @@ int main(int argc, char** argv) {
   int status = 0;
   try {
     status = run(argc, argv, MPI_COMM_WORLD);
+  } catch (const UnclosedFile& error) {
+    if (rank == 0) std::cerr << kProgram << ": error: " << one_line(error.what()) << '\n';
+    std::_Exit(1);
   } catch (const std::exception& error) {
     if (rank == 0) std::cerr << kProgram << ": error: " << one_line(error.what()) << '\n';
     status = 1;

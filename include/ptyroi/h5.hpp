@@ -65,8 +65,8 @@ std::vector<T> read_all(hid_t dataset);
 Handle create_group(hid_t location, const std::string& path);
 
 // A 1-D (or N-D) contiguous dataset of a native type, written whole by the caller.
-Handle create_dataset(hid_t location, const std::string& path, hid_t file_type,
-                      const std::vector<hsize_t>& dims, hid_t create_plist = H5P_DEFAULT);
+Handle create_dataset(hid_t location, const std::string& path, hid_t file_type, const std::vector<hsize_t>& dims,
+                      hid_t create_plist = H5P_DEFAULT);
 
 // Attributes written identically by every rank (parallel HDF5 metadata is collective).
 void write_attribute(hid_t object, const std::string& name, double value);

@@ -11,9 +11,9 @@
 namespace ptyroi {
 
 struct KMeansResult {
-  Eigen::VectorXd centroids;                    // ascending: 1-D Lloyd keeps the initial order
+  Eigen::VectorXd centroids;                             // ascending: 1-D Lloyd keeps the initial order
   Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> sizes;  // global cluster sizes
-  std::vector<int> labels;                      // this rank's values, cluster index each
+  std::vector<int> labels;                               // this rank's values, cluster index each
 };
 
 // k centroids evenly spaced from min to max (k = 2: exactly min and max).

@@ -14,7 +14,7 @@ struct Options {
   std::string dataset;      // empty: the default stack paths
   std::string positions_x;  // "PATH" or "FILE:PATH"; empty: defaults
   std::string positions_y;
-  std::string grid;         // "ROWSxCOLS"; empty: inferred from positions
+  std::string grid;  // "ROWSxCOLS"; empty: inferred from positions
   // method
   int border_steps = 0;
   int clusters = 2;

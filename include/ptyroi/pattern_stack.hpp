@@ -21,16 +21,26 @@ hid_t pixel_type_native(PixelType type);
 template <class Visitor>
 decltype(auto) visit_pixel_type(PixelType type, Visitor&& visit) {
   switch (type) {
-    case PixelType::u8: return visit(std::uint8_t{});
-    case PixelType::u16: return visit(std::uint16_t{});
-    case PixelType::u32: return visit(std::uint32_t{});
-    case PixelType::u64: return visit(std::uint64_t{});
-    case PixelType::i8: return visit(std::int8_t{});
-    case PixelType::i16: return visit(std::int16_t{});
-    case PixelType::i32: return visit(std::int32_t{});
-    case PixelType::i64: return visit(std::int64_t{});
-    case PixelType::f32: return visit(float{});
-    case PixelType::f64: return visit(double{});
+    case PixelType::u8:
+      return visit(std::uint8_t{});
+    case PixelType::u16:
+      return visit(std::uint16_t{});
+    case PixelType::u32:
+      return visit(std::uint32_t{});
+    case PixelType::u64:
+      return visit(std::uint64_t{});
+    case PixelType::i8:
+      return visit(std::int8_t{});
+    case PixelType::i16:
+      return visit(std::int16_t{});
+    case PixelType::i32:
+      return visit(std::int32_t{});
+    case PixelType::i64:
+      return visit(std::int64_t{});
+    case PixelType::f32:
+      return visit(float{});
+    case PixelType::f64:
+      return visit(double{});
   }
   return visit(double{});  // unreachable: every enumerator is handled above
 }
@@ -45,8 +55,8 @@ const std::vector<std::string>& default_stack_paths();
 class PatternStack {
  public:
   // Collective over comm. dataset_path empty: the first of default_stack_paths() that exists.
-  static PatternStack open(const std::string& file_path, const std::string& dataset_path,
-                           std::uint64_t block_frames, MPI_Comm comm);
+  static PatternStack open(const std::string& file_path, const std::string& dataset_path, std::uint64_t block_frames,
+                           MPI_Comm comm);
 
   const std::string& file_path() const { return file_path_; }
   const std::string& dataset_path() const { return dataset_path_; }

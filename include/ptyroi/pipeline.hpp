@@ -23,15 +23,15 @@ namespace ptyroi {
 
 // Wall seconds of each phase, the maximum over ranks (what the job waited for).
 struct PhaseTimings {
-  double open_s = 0, features_s = 0, statistics_s = 0, maps_s = 0, kmeans_s = 0, selection_s = 0,
-         write_s = 0, total_s = 0;
+  double open_s = 0, features_s = 0, statistics_s = 0, maps_s = 0, kmeans_s = 0, selection_s = 0, write_s = 0,
+         total_s = 0;
 };
 
 // One map's clustering: the feature clustered, its floor before the log, and the k-means result.
 struct MapClusters {
-  std::vector<double> local_map;  // smoothed values of this rank's frames (before any log)
-  double log_floor = 0.0;         // smallest positive value of the map (non-positive values clamp to it)
-  KMeansResult clusters;          // labels of this rank's frames
+  std::vector<double> local_map;        // smoothed values of this rank's frames (before any log)
+  double log_floor = 0.0;               // smallest positive value of the map (non-positive values clamp to it)
+  KMeansResult clusters;                // labels of this rank's frames
   std::vector<std::uint8_t> local_roi;  // this rank's frames in the selected cluster
   std::int64_t roi_frames = 0;          // over all ranks
 };

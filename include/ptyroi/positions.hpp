@@ -25,7 +25,7 @@ DatasetSpec parse_dataset_spec(const std::string& spec, const std::string& defau
 // Reads positions on this process (serial HDF5). Empty specs: /positions_x and /positions_y of
 // the input file, else the CXI translation /entry_1/sample_1/geometry_1/translation. Checks that
 // there are `frames` finite values of each.
-ScanPositions read_positions(const std::string& input_file, const std::string& x_spec,
-                             const std::string& y_spec, std::uint64_t frames);
+ScanPositions read_positions(const std::string& input_file, const std::string& x_spec, const std::string& y_spec,
+                             std::uint64_t frames);
 
 }  // namespace ptyroi

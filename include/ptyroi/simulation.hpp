@@ -23,9 +23,7 @@ struct Grid {
   Grid(int rows_, int cols_, T fill = T{})
       : rows(rows_), cols(cols_), values(static_cast<std::size_t>(rows_) * cols_, fill) {}
   T& operator()(int row, int col) { return values[static_cast<std::size_t>(row) * cols + col]; }
-  const T& operator()(int row, int col) const {
-    return values[static_cast<std::size_t>(row) * cols + col];
-  }
+  const T& operator()(int row, int col) const { return values[static_cast<std::size_t>(row) * cols + col]; }
 };
 using ComplexGrid = Grid<Complex>;
 
@@ -40,8 +38,8 @@ struct ScanGeometry {
   int frame_size = 128;
   double probe_radius = 16.0;  // object pixels, first zero of the Airy spot
 
-  int object_rows() const { return (rows - 1) * step + frame_size; }
-  int object_cols() const { return (cols - 1) * step + frame_size; }
+  [[nodiscard]] int object_rows() const { return (rows - 1) * step + frame_size; }
+  [[nodiscard]] int object_cols() const { return (cols - 1) * step + frame_size; }
 };
 
 // Defaults that keep the probe well inside its window (oversampling 4) and make neighbouring
@@ -49,7 +47,8 @@ struct ScanGeometry {
 double default_probe_radius(int frame_size);
 int default_step(double probe_radius);
 
-// ---- positions -----------------------------------------------------------------------------------
+// ---- positions
+// -----------------------------------------------------------------------------------
 
 struct ScanPosition {
   int row = 0;
@@ -61,7 +60,8 @@ struct ScanPosition {
 // Row-major raster: frame k is at row k / cols, column k % cols.
 std::vector<ScanPosition> raster_positions(const ScanGeometry& scan);
 
-// ---- object ----------------------------------------------------------------------------------------
+// ---- object
+// --------------------------------------------------------------------------------------
 
 // One elliptical feature. A pixel at (x, y) maps to unit-disc coordinates
 // (p, q) = to_unit · (x − centre_x, y − centre_y); inside (p² + q² ≤ 1) it adds
@@ -92,8 +92,8 @@ struct Area {
 Area scanned_area(const ScanGeometry& scan);
 
 // `count` absorbing, phase-shifting spheres of random radius, not overlapping where the random
-// placement allows, inside the scanned area and together covering about a third of it.
-ObjectModel make_particles(const ScanGeometry& scan, int count, std::uint64_t seed);
+// placement allows, inside the scanned area and together covering the fraction `coverage` of it.
+ObjectModel make_particles(const ScanGeometry& scan, int count, double coverage, std::uint64_t seed);
 
 // The (modified) Shepp–Logan phantom stretched over the scanned area; its density is used as
 // absorption and phase at once.
@@ -103,7 +103,8 @@ ObjectModel make_shepp_logan(const ScanGeometry& scan);
 // depends only on its own coordinates, so any window equals the same part of a larger one.
 ComplexGrid render_object(const ObjectModel& model, int top, int left, int rows, int cols);
 
-// ---- probe and far field ---------------------------------------------------------------------------
+// ---- probe and far field
+// -------------------------------------------------------------------------
 
 // A focused probe on a frame_size² grid: a circular aperture of radius 0.61·frame_size/radius
 // Fourier pixels, inverse-transformed to an Airy spot with its first zero at `radius` pixels,
@@ -120,7 +121,7 @@ class FarField {
   FarField(const FarField&) = delete;
   FarField& operator=(const FarField&) = delete;
 
-  const ComplexGrid& probe() const { return probe_; }
+  [[nodiscard]] const ComplexGrid& probe() const { return probe_; }
 
   // Expected counts I = |FFT(P · O_patch)|² / (N·M) for the patch of `object` whose top-left
   // corner is (top, left), with zero frequency at pixel (N/2, M/2). By Parseval the total is
@@ -133,7 +134,8 @@ class FarField {
   std::unique_ptr<Plan> plan_;
 };
 
-// ---- noise and ground truth ------------------------------------------------------------------------
+// ---- noise and ground truth
+// ----------------------------------------------------------------------
 
 // The noise stream of one frame: a function of (seed, frame) only, so a frame's noise does not
 // depend on which rank simulates it or in which order.
@@ -143,8 +145,7 @@ std::mt19937_64 frame_noise_engine(std::uint64_t seed, std::uint64_t frame);
 std::uint64_t sample_poisson(double mean, std::mt19937_64& engine);
 
 // Poisson counts for every pixel of an expected pattern, drawn in row-major order.
-Grid<std::uint64_t> noisy_pattern(const Grid<double>& expected, std::uint64_t seed,
-                                  std::uint64_t frame);
+Grid<std::uint64_t> noisy_pattern(const Grid<double>& expected, std::uint64_t seed, std::uint64_t frame);
 
 // Ground truth: true when the probe support (|P|² ≥ 1% of its maximum) placed at (top, left)
 // covers any object pixel with |O − 1| > 1e-3.
