@@ -9,65 +9,60 @@ namespace {
 __extension__ typedef __int128 int128;
 
 // 32-bit and narrower pixels: a row of up to 2^31 pixels sums exactly in int64. 64-bit pixels
-// would not, so their rows and columns are summed in 128-bit integers.
+// would not, so their rows and columns are summed in 128-bit integers. Floats sum in double.
 template <class Pixel>
-using WideSum = std::conditional_t<(sizeof(Pixel) < 8), std::int64_t, int128>;
+using RowSum = std::conditional_t<std::is_floating_point_v<Pixel>, double,
+                                  std::conditional_t<(sizeof(Pixel) < 8), std::int64_t, int128>>;
+template <class Pixel>
+using MomentSum = std::conditional_t<std::is_floating_point_v<Pixel>, double, int128>;
 
-template <class Pixel, class Sum>
-FrameFeatures integer_features(const Pixel* frame, std::size_t rows, std::size_t cols, std::vector<Sum>& column_sums) {
+template <class Pixel>
+struct RawMoments {
+  MomentSum<Pixel> total = 0;
+  MomentSum<Pixel> row_moment = 0;     // Σ_j j·rowsum_j
+  MomentSum<Pixel> column_moment = 0;  // Σ_i i·colsum_i
+};
+
+// The frame reduced to its row and column sums (one pass, row-major), then to three moments.
+template <class Pixel>
+RawMoments<Pixel> raw_moments(const Pixel* frame, std::size_t rows, std::size_t cols,
+                              std::vector<RowSum<Pixel>>& column_sums) {
+  using Sum = RowSum<Pixel>;
+  using Moment = MomentSum<Pixel>;
   column_sums.assign(cols, Sum{0});
-  int128 total = 0;
-  int128 row_moment = 0;  // Σ_j j·rowsum_j
+  RawMoments<Pixel> moments;
   for (std::size_t r = 0; r < rows; ++r) {
     const Pixel* row = frame + r * cols;
     Sum row_sum = 0;
     for (std::size_t c = 0; c < cols; ++c) {
-      const Sum value = static_cast<Sum>(row[c]);
+      const auto value = static_cast<Sum>(row[c]);
       row_sum += value;
       column_sums[c] += value;
     }
-    total += row_sum;
-    row_moment += static_cast<int128>(r) * row_sum;
+    moments.total += static_cast<Moment>(row_sum);
+    moments.row_moment += static_cast<Moment>(r) * static_cast<Moment>(row_sum);
   }
-  int128 column_moment = 0;  // Σ_i i·colsum_i
-  for (std::size_t c = 0; c < cols; ++c) column_moment += static_cast<int128>(c) * column_sums[c];
-
-  FrameFeatures features;
-  features.total_intensity = static_cast<double>(total);
-  if (total > 0) {
-    // One rounding each: the exact moments divided in long double, then rounded to double.
-    const auto t = static_cast<long double>(total);
-    features.com_x = static_cast<double>(static_cast<long double>(column_moment) / t);
-    features.com_y = static_cast<double>(static_cast<long double>(row_moment) / t);
-    features.has_com = true;
+  for (std::size_t c = 0; c < cols; ++c) {
+    moments.column_moment += static_cast<Moment>(c) * static_cast<Moment>(column_sums[c]);
   }
-  return features;
+  return moments;
 }
 
 template <class Pixel>
-FrameFeatures float_features(const Pixel* frame, std::size_t rows, std::size_t cols, std::vector<double>& column_sums) {
-  column_sums.assign(cols, 0.0);
-  double total = 0.0;
-  double row_moment = 0.0;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const Pixel* row = frame + r * cols;
-    double row_sum = 0.0;
-    for (std::size_t c = 0; c < cols; ++c) {
-      const double value = static_cast<double>(row[c]);
-      row_sum += value;
-      column_sums[c] += value;
-    }
-    total += row_sum;
-    row_moment += static_cast<double>(r) * row_sum;
-  }
-  double column_moment = 0.0;
-  for (std::size_t c = 0; c < cols; ++c) column_moment += static_cast<double>(c) * column_sums[c];
-
+FrameFeatures features_of(const RawMoments<Pixel>& m) {
   FrameFeatures features;
-  features.total_intensity = total;
-  if (std::isfinite(total) && total > 0.0 && std::isfinite(column_moment) && std::isfinite(row_moment)) {
-    features.com_x = column_moment / total;
-    features.com_y = row_moment / total;
+  features.total_intensity = static_cast<double>(m.total);
+  if constexpr (std::is_floating_point_v<Pixel>) {
+    if (std::isfinite(m.total) && m.total > 0.0 && std::isfinite(m.column_moment) && std::isfinite(m.row_moment)) {
+      features.com_x = m.column_moment / m.total;
+      features.com_y = m.row_moment / m.total;
+      features.has_com = true;
+    }
+  } else if (m.total > 0) {
+    // One rounding each: the exact moments divided in long double, then rounded to double.
+    const auto t = static_cast<long double>(m.total);
+    features.com_x = static_cast<double>(static_cast<long double>(m.column_moment) / t);
+    features.com_y = static_cast<double>(static_cast<long double>(m.row_moment) / t);
     features.has_com = true;
   }
   return features;
@@ -78,12 +73,11 @@ FrameFeatures float_features(const Pixel* frame, std::size_t rows, std::size_t c
 template <class Pixel>
 FrameFeatures FrameMomentsKernel::operator()(const Pixel* frame, std::size_t rows, std::size_t cols) {
   if constexpr (std::is_floating_point_v<Pixel>) {
-    return float_features(frame, rows, cols, float_column_sums_);
+    return features_of(raw_moments(frame, rows, cols, float_column_sums_));
   } else if constexpr (sizeof(Pixel) < 8) {
-    return integer_features(frame, rows, cols, integer_column_sums_);
+    return features_of(raw_moments(frame, rows, cols, integer_column_sums_));
   } else {
-    std::vector<int128> wide_column_sums;
-    return integer_features(frame, rows, cols, wide_column_sums);
+    return features_of(raw_moments(frame, rows, cols, wide_column_sums_));
   }
 }
 

@@ -31,7 +31,9 @@ class FrameMomentsKernel {
   FrameFeatures operator()(const Pixel* frame, std::size_t rows, std::size_t cols);
 
  private:
-  std::vector<std::int64_t> integer_column_sums_;
+  __extension__ typedef __int128 int128;
+  std::vector<std::int64_t> integer_column_sums_;  // pixels of up to 32 bits
+  std::vector<int128> wide_column_sums_;           // 64-bit pixels
   std::vector<double> float_column_sums_;
 };
 
