@@ -18,14 +18,16 @@ using MomentSum = std::conditional_t<std::is_floating_point_v<Pixel>, double, in
 
 template <class Pixel>
 struct RawMoments {
+  std::int64_t non_finite_pixels = 0;
   MomentSum<Pixel> total = 0;
   MomentSum<Pixel> row_moment = 0;     // Σ_j j·rowsum_j
   MomentSum<Pixel> column_moment = 0;  // Σ_i i·colsum_i
 };
 
 // The frame reduced to its row and column sums (one pass, row-major), then to three moments.
-template <class Pixel>
-RawMoments<Pixel> raw_moments(const Pixel* frame, std::size_t rows, std::size_t cols,
+// Masked pixels (good[i] == 0) and non-finite float pixels count as 0; the latter are counted.
+template <bool Masked, class Pixel>
+RawMoments<Pixel> raw_moments(const Pixel* frame, std::size_t rows, std::size_t cols, const std::uint8_t* good,
                               std::vector<RowSum<Pixel>>& column_sums) {
   using Sum = RowSum<Pixel>;
   using Moment = MomentSum<Pixel>;
@@ -35,7 +37,14 @@ RawMoments<Pixel> raw_moments(const Pixel* frame, std::size_t rows, std::size_t 
     const Pixel* row = frame + r * cols;
     Sum row_sum = 0;
     for (std::size_t c = 0; c < cols; ++c) {
-      const auto value = static_cast<Sum>(row[c]);
+      auto value = static_cast<Sum>(row[c]);
+      if constexpr (std::is_floating_point_v<Pixel>) {
+        if (!std::isfinite(value)) {
+          ++moments.non_finite_pixels;
+          value = 0;
+        }
+      }
+      if constexpr (Masked) value = good[r * cols + c] ? value : Sum{0};
       row_sum += value;
       column_sums[c] += value;
     }
@@ -52,6 +61,7 @@ template <class Pixel>
 FrameFeatures features_of(const RawMoments<Pixel>& m) {
   FrameFeatures features;
   features.total_intensity = static_cast<double>(m.total);
+  features.non_finite_pixels = m.non_finite_pixels;
   if constexpr (std::is_floating_point_v<Pixel>) {
     if (std::isfinite(m.total) && m.total > 0.0 && std::isfinite(m.column_moment) && std::isfinite(m.row_moment)) {
       features.com_x = m.column_moment / m.total;
@@ -70,15 +80,22 @@ FrameFeatures features_of(const RawMoments<Pixel>& m) {
 
 }  // namespace
 
+FrameMomentsKernel::FrameMomentsKernel(std::vector<std::uint8_t> good_pixels) : good_pixels_(std::move(good_pixels)) {}
+
 template <class Pixel>
 FrameFeatures FrameMomentsKernel::operator()(const Pixel* frame, std::size_t rows, std::size_t cols) {
-  if constexpr (std::is_floating_point_v<Pixel>) {
-    return features_of(raw_moments(frame, rows, cols, float_column_sums_));
-  } else if constexpr (sizeof(Pixel) < 8) {
-    return features_of(raw_moments(frame, rows, cols, integer_column_sums_));
-  } else {
-    return features_of(raw_moments(frame, rows, cols, wide_column_sums_));
+  auto& column_sums = [this]() -> auto& {
+    if constexpr (std::is_floating_point_v<Pixel>) {
+      return float_column_sums_;
+    } else if constexpr (sizeof(Pixel) < 8) {
+      return integer_column_sums_;
+    } else {
+      return wide_column_sums_;
+    }
   }
+  ();
+  if (good_pixels_.empty()) return features_of(raw_moments<false>(frame, rows, cols, nullptr, column_sums));
+  return features_of(raw_moments<true>(frame, rows, cols, good_pixels_.data(), column_sums));
 }
 
 template FrameFeatures FrameMomentsKernel::operator()(const std::uint8_t*, std::size_t, std::size_t);

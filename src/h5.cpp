@@ -99,8 +99,31 @@ bool is_dataset(hid_t location, const std::string& path) {
   return info.type == H5O_TYPE_DATASET;
 }
 
+namespace {
+// Why `path` exists as a link but does not resolve: a missing external file names that file.
+std::string dangling_link_reason(hid_t location, const std::string& path) {
+  H5L_info_t link;
+  if (H5Lget_info(location, path.c_str(), &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_EXTERNAL) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  std::vector<char> value(link.u.val_size + 1, '\0');
+  const char* target_file = nullptr;
+  const char* target_path = nullptr;
+  if (H5Lget_val(location, path.c_str(), value.data(), value.size(), H5P_DEFAULT) < 0 ||
+      H5Lunpack_elink_val(value.data(), value.size(), nullptr, &target_file, &target_path) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  return " is an external link to '" + std::string(target_path) + "' in '" + std::string(target_file) +
+         "', which cannot be opened (missing file?)";
+}
+}  // namespace
+
 Handle open_dataset(hid_t location, const std::string& path, const std::string& file_name) {
   if (!is_dataset(location, path)) {
+    const std::string dangling = object_exists(location, path) ? "" : dangling_link_reason(location, path);
+    if (!dangling.empty()) throw InputError("dataset '" + path + "' in '" + file_name + "'" + dangling);
     throw InputError("no dataset '" + path + "' in '" + file_name + "'");
   }
   return checked(H5Dopen2(location, path.c_str(), H5P_DEFAULT),

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "ptyroi/h5.hpp"
+#include "ptyroi/interrupt.hpp"
 #include "ptyroi/mpi.hpp"
 #include "ptyroi/options.hpp"
 #include "ptyroi/pipeline.hpp"
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   const bool root = ptyroi::mpi::rank(comm) == 0;
   ptyroi::h5::silence_error_printing();
+  ptyroi::install_interrupt_handlers();
   try {
     // Parsing is deterministic, so every rank reaches the same verdict without talking.
     const ptyroi::CommandLine command_line = ptyroi::parse_command_line(argc, argv);

@@ -57,11 +57,21 @@ std::string broadcast(MPI_Comm comm, int root, const std::string& text) {
   return received;
 }
 
-void broadcast(MPI_Comm comm, int root, std::vector<double>& values) {
+namespace {
+template <class T>
+void broadcast_vector(MPI_Comm comm, int root, std::vector<T>& values, MPI_Datatype type) {
   long long length = static_cast<long long>(values.size());
   check(MPI_Bcast(&length, 1, MPI_LONG_LONG, root, comm), "MPI_Bcast");
   values.resize(static_cast<std::size_t>(length));
-  if (length > 0) check(MPI_Bcast(values.data(), static_cast<int>(length), MPI_DOUBLE, root, comm), "MPI_Bcast");
+  if (length > 0) check(MPI_Bcast(values.data(), static_cast<int>(length), type, root, comm), "MPI_Bcast");
+}
+}  // namespace
+
+void broadcast(MPI_Comm comm, int root, std::vector<double>& values) {
+  broadcast_vector(comm, root, values, MPI_DOUBLE);
+}
+void broadcast(MPI_Comm comm, int root, std::vector<std::uint8_t>& values) {
+  broadcast_vector(comm, root, values, MPI_UINT8_T);
 }
 
 namespace {

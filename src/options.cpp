@@ -14,30 +14,34 @@ namespace po = boost::program_options;
 namespace {
 
 po::options_description describe(Options& o, bool& no_log, bool& no_patterns) {
+  // clang-format off
   po::options_description input("Input");
-  input.add_options()("input,i", po::value(&o.input_file)->value_name("FILE"),
-                      "HDF5 file holding the diffraction patterns")(
-      "dataset,d", po::value(&o.dataset)->value_name("PATH"),
-      "pattern stack [K,N,M]; default: first of /entry_1/data_1/data, /entry/data/data, /data, /dp")(
-      "positions-x", po::value(&o.positions_x)->value_name("[FILE:]PATH"),
-      "scan x positions in metres; default /positions_x, else the CXI translation")(
-      "positions-y", po::value(&o.positions_y)->value_name("[FILE:]PATH"), "scan y positions in metres")(
-      "grid", po::value(&o.grid)->value_name("ROWSxCOLS"),
-      "raster of the scan, row-major (frame k at row k / COLS); default: inferred from the positions");
+  input.add_options()
+      ("input,i", po::value(&o.input_file)->value_name("FILE"), "HDF5 file holding the diffraction patterns")
+      ("dataset,d", po::value(&o.dataset)->value_name("PATH"),
+       "pattern stack [K,N,M]; default: first of /entry_1/data_1/data, /entry/data/data, /data, /dp")
+      ("positions-x", po::value(&o.positions_x)->value_name("[FILE:]PATH"),
+       "scan x positions in metres; default /positions_x, else the CXI translation")
+      ("positions-y", po::value(&o.positions_y)->value_name("[FILE:]PATH"), "scan y positions in metres")
+      ("grid", po::value(&o.grid)->value_name("ROWSxCOLS"),
+       "raster of the scan, row-major (frame k at row k / COLS); default: inferred from the positions")
+      ("mask", po::value(&o.mask)->value_name("[FILE:]PATH"),
+       "bad-pixel mask [N,M], non-zero = bad; bad pixels are left out of every sum");
   po::options_description method("Method");
-  method.add_options()("border,b", po::value(&o.border_steps)->value_name("N"),
-                       "grow (N>0) or shrink (N<0) the RoI by N scan steps")(
-      "clusters,k", po::value(&o.clusters)->value_name("K"), "k-means clusters per map (default 2)")(
-      "iterations", po::value(&o.iterations)->value_name("N"), "k-means iterations (default 10)")(
-      "no-log", po::bool_switch(&no_log), "cluster the smoothed maps themselves, not their logarithm");
+  method.add_options()
+      ("border,b", po::value(&o.border_steps)->value_name("N"), "grow (N>0) or shrink (N<0) the RoI by N scan steps")
+      ("clusters,k", po::value(&o.clusters)->value_name("K"), "k-means clusters per map (default 2)")
+      ("iterations", po::value(&o.iterations)->value_name("N"), "k-means iterations (default 10)")
+      ("no-log", po::bool_switch(&no_log), "cluster the smoothed maps themselves, not their logarithm");
   po::options_description execution("Execution and output");
-  execution.add_options()("block-frames", po::value(&o.block_frames)->value_name("B"),
-                          "frames read per block on each rank (default 64)")(
-      "output,o", po::value(&o.output_file)->value_name("FILE"), "RoI subset file (CXI layout + /roi)")(
-      "no-patterns", po::bool_switch(&no_patterns), "write only /roi, not the pattern subset")(
-      "overwrite", po::bool_switch(&o.overwrite), "replace an existing output file")(
-      "summary", po::value(&o.summary_file)->value_name("FILE.json"), "write the run summary as JSON")(
-      "quiet,q", po::bool_switch(&o.quiet), "no summary on stdout");
+  execution.add_options()
+      ("block-frames", po::value(&o.block_frames)->value_name("B"), "frames read per block on each rank (default 64)")
+      ("output,o", po::value(&o.output_file)->value_name("FILE"), "RoI subset file (CXI layout + /roi)")
+      ("no-patterns", po::bool_switch(&no_patterns), "write only /roi, not the pattern subset")
+      ("overwrite", po::bool_switch(&o.overwrite), "replace an existing output file")
+      ("summary", po::value(&o.summary_file)->value_name("FILE.json"), "write the run summary as JSON")
+      ("quiet,q", po::bool_switch(&o.quiet), "no summary on stdout");
+  // clang-format on
   po::options_description all;
   all.add(input).add(method).add(execution);
   return all;
@@ -52,9 +56,12 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   bool no_patterns = false;
   po::options_description settings = describe(o, no_log, no_patterns);
   po::options_description general("General");
-  general.add_options()("config,c", po::value(&o.config_file)->value_name("FILE"),
-                        "INI file with any of the options above")("help,h", "print this help")("version",
-                                                                                               "print the version");
+  // clang-format off
+  general.add_options()
+      ("config,c", po::value(&o.config_file)->value_name("FILE"), "INI file with any of the options above")
+      ("help,h", "print this help")
+      ("version", "print the version");
+  // clang-format on
   po::options_description command_line;
   command_line.add(general).add(settings);
 

@@ -79,9 +79,33 @@ PixelType classify(hid_t file_type, const std::string& where) {
     if (bytes == 4) return PixelType::f32;
     if (bytes == 8) return PixelType::f64;
   }
-  throw InputError(where + " has pixel type of " + std::to_string(bytes) + "-byte class " +
-                   std::to_string(static_cast<int>(type_class)) +
-                   "; expected an integer (8-64 bit) or float32/float64 type");
+  const char* names[] = {"integer",  "float",     "time", "string",          "bitfield", "opaque",
+                         "compound", "reference", "enum", "variable-length", "array"};
+  const std::string name = type_class >= 0 && type_class < 11 ? names[type_class] : "unknown";
+  throw InputError(where + " holds " + std::to_string(bytes) + "-byte " + name +
+                   " values; expected integer (8 to 64 bit) or float32/float64 pixels");
+}
+
+// Every filter in the dataset's pipeline must be available (built in or a plugin on
+// HDF5_PLUGIN_PATH), or no frame can be read: say which one is missing before reading any.
+void check_filters(hid_t dataset, const std::string& where) {
+  h5::Handle create = h5::checked(H5Dget_create_plist(dataset), "cannot read the layout of " + where);
+  const int filters = H5Pget_nfilters(create.get());
+  for (int i = 0; i < filters; ++i) {
+    unsigned flags = 0;
+    std::size_t values = 0;
+    char name[256] = {0};
+    unsigned config = 0;
+    const H5Z_filter_t id =
+        H5Pget_filter2(create.get(), static_cast<unsigned>(i), &flags, &values, nullptr, sizeof(name), name, &config);
+    if (id < 0) continue;
+    if (H5Zfilter_avail(id) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      const std::string hint = id == 32008 ? " (bitshuffle: apt-get install bitshuffle)" : "";
+      throw InputError(where + " is compressed with HDF5 filter " + std::to_string(id) + " ('" + name +
+                       "'), which is not available: install its plugin" + hint + " or set HDF5_PLUGIN_PATH");
+    }
+  }
 }
 
 // Room for every chunk one block of frames touches, so no chunk is read (or decompressed) twice.
@@ -137,6 +161,7 @@ PatternStack PatternStack::open(const std::string& file_path, const std::string&
   }
   stack.file_type_ = h5::checked(H5Dget_type(stack.dataset_.get()), "cannot read the type of " + where);
   stack.pixel_type_ = classify(stack.file_type_.get(), where);
+  check_filters(stack.dataset_.get(), where);
 
   // Reopen with a chunk cache sized for one block of frames.
   h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");

@@ -1,10 +1,14 @@
 #include "ptyroi/pipeline.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 
+#include "ptyroi/fault_injection.hpp"
 #include "ptyroi/mpi.hpp"
+#include "ptyroi/pixel_mask.hpp"
 #include "ptyroi/roi_writer.hpp"
 #include "ptyroi/scan_map.hpp"
 
@@ -26,13 +30,14 @@ class PhaseClock {
 };
 
 // The per-frame pass: this rank's frames, streamed in blocks of whole frames in the file's type.
-std::vector<FrameFeatures> frame_features(const PatternStack& stack, FrameRange range, std::uint64_t block_frames) {
+std::vector<FrameFeatures> frame_features(const PatternStack& stack, FrameRange range, std::uint64_t block_frames,
+                                          const std::vector<std::uint8_t>& good_pixels) {
   std::vector<FrameFeatures> features;
   features.reserve(range.count());
   const std::uint64_t block = std::min<std::uint64_t>(block_frames, std::max<std::uint64_t>(range.count(), 1));
   // double storage keeps the buffer aligned for every pixel type.
   std::vector<double> buffer((block * stack.frame_bytes() + sizeof(double) - 1) / sizeof(double));
-  FrameMomentsKernel kernel;
+  FrameMomentsKernel kernel(good_pixels);
   for (std::uint64_t first = range.begin; first < range.end; first += block) {
     const std::uint64_t count = std::min(block, range.end - first);
     stack.read_frames(first, count, buffer.data());
@@ -88,6 +93,34 @@ void select_cluster(MapClusters& map, int cluster) {
   map.roi_frames = map.clusters.sizes[cluster];
 }
 
+// More border steps than the scan is long would make the RoI the whole scan or nothing.
+void check_border(int border_steps, GridShape shape) {
+  const std::int64_t longest = std::max(shape.rows, shape.cols);
+  if (std::abs(border_steps) >= longest) {
+    throw UsageError("--border " + std::to_string(border_steps) + " reaches beyond the " + std::to_string(shape.rows) +
+                     "x" + std::to_string(shape.cols) + " scan; expected |border| < " + std::to_string(longest));
+  }
+}
+
+// The method separates frames by contrast; a scan without any (one frame, or every frame with the
+// same total and the same centre of mass) has no RoI to find.
+void check_contrast(const RoiRun& run, MPI_Comm comm) {
+  double local_min = std::numeric_limits<double>::infinity();
+  double local_max = -local_min;
+  for (const auto& frame : run.local_features) {
+    local_min = std::min(local_min, frame.total_intensity);
+    local_max = std::max(local_max, frame.total_intensity);
+  }
+  const bool same_totals = mpi::all_min(comm, local_min) == mpi::all_max(comm, local_max);
+  if (same_totals && run.com.std_x == 0.0 && run.com.std_y == 0.0) {
+    throw InputError("no contrast in dataset '" + run.dataset + "' of '" + run.input_file + "': " +
+                     (run.frames == 1 ? std::string("it holds a single frame")
+                                      : "all " + std::to_string(run.frames) +
+                                            " frames have the same total intensity and centre of mass") +
+                     ", so there is nothing to classify");
+  }
+}
+
 }  // namespace
 
 PhaseTimings max_over_ranks(const PhaseTimings& local, MPI_Comm comm) {
@@ -111,6 +144,7 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
   {
     PhaseClock clock(t.open_s);
     mpi::run_phase(comm, [&] {
+      inject_fault("open", comm);
       if (me != 0) return;
       check_input_file(options.input_file);
       check_output_paths(options);
@@ -129,7 +163,11 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
       run.positions = read_positions(options.input_file, options.positions_x, options.positions_y, run.frames);
       run.grid = options.grid.empty() ? infer_grid(run.positions.x, run.positions.y)
                                       : raster_grid(parse_grid_shape(options.grid), run.frames);
+      check_border(options.border_steps, run.grid.shape);
+      if (!options.mask.empty())
+        run.good_pixels = read_good_pixels(options.mask, options.input_file, run.rows, run.cols);
     });
+    mpi::broadcast(comm, 0, run.good_pixels);
     mpi::broadcast(comm, 0, run.positions.x);
     mpi::broadcast(comm, 0, run.positions.y);
     run.positions.source = mpi::broadcast(comm, 0, run.positions.source);
@@ -144,19 +182,29 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
   run.local = partition_frames(run.frames, run.ranks, me);
   {
     PhaseClock clock(t.features_s);
-    mpi::run_phase(comm, [&] { run.local_features = frame_features(*stack, run.local, options.block_frames); });
+    mpi::run_phase(comm, [&] {
+      inject_fault("features", comm);
+      run.local_features = frame_features(*stack, run.local, options.block_frames, run.good_pixels);
+    });
   }
   run.bytes_read = run.frames * stack->frame_bytes();
 
   // --- statistics: global CoM mean and spread; |standardised CoM| per frame -----------------------
   {
     PhaseClock clock(t.statistics_s);
+    std::int64_t local_non_finite = 0;
+    mpi::run_phase(comm, [&] {
+      inject_fault("reduce", comm);
+      for (const auto& frame : run.local_features) local_non_finite += frame.non_finite_pixels;
+    });
+    run.non_finite_pixels = mpi::all_sum(comm, local_non_finite);
     run.com = standardise_com(run.local_features, comm);
     run.frames_without_com = static_cast<std::int64_t>(run.frames) - run.com.frames_with_com;
     if (run.com.frames_with_com == 0) {
       throw InputError("no frame of dataset '" + run.dataset + "' in '" + run.input_file + "' has signal (all " +
                        std::to_string(run.frames) + " frames sum to zero or less): there is nothing to classify");
     }
+    check_contrast(run, comm);
     run.local_com_magnitude.resize(run.local_features.size());
     for (std::size_t i = 0; i < run.local_features.size(); ++i) {
       run.local_com_magnitude[i] = run.com.magnitude(run.local_features[i]);
@@ -164,6 +212,7 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
   }
 
   // --- maps and k-means: absorption (T) and scattering (|CoM|) -------------------------------------
+  mpi::run_phase(comm, [&] { inject_fault("kmeans", comm); });
   std::vector<double> local_totals(run.local_features.size());
   for (std::size_t i = 0; i < local_totals.size(); ++i) local_totals[i] = run.local_features[i].total_intensity;
   run.absorption = cluster_map(local_totals, run.grid, run.local, options, comm, t.maps_s, t.kmeans_s);

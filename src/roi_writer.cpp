@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 
+#include "ptyroi/fault_injection.hpp"
+#include "ptyroi/interrupt.hpp"
 #include "ptyroi/mpi.hpp"
 #include "ptyroi/version.hpp"
 
@@ -42,10 +44,11 @@ void check_output_paths(const Options& options) {
 
 namespace {
 
-// Removes the temporary file unless the write was committed. Rank 0 owns the file name.
+// Removes the temporary file unless the write was committed; rank 0 owns the file name. Every
+// rank registers it for removal on SIGTERM/SIGINT, whichever rank the signal reaches first.
 class TemporaryOutput {
  public:
-  TemporaryOutput(std::string path, bool owner) : path_(std::move(path)), owner_(owner) {}
+  TemporaryOutput(std::string path, bool owner) : path_(std::move(path)), owner_(owner), on_interrupt_(path_) {}
   TemporaryOutput(const TemporaryOutput&) = delete;
   TemporaryOutput& operator=(const TemporaryOutput&) = delete;
   ~TemporaryOutput() {
@@ -61,6 +64,7 @@ class TemporaryOutput {
  private:
   std::string path_;
   bool owner_;
+  RemoveOnInterrupt on_interrupt_;
   bool committed_ = false;
 };
 
@@ -206,6 +210,7 @@ void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm)
         mpi::exclusive_prefix_sum(comm, static_cast<std::int64_t>(run.local_selected.size())));
     // Raw data: rank-local, independent transfers; agreed on before the collective close.
     mpi::run_phase(comm, [&] {
+      inject_fault("write", comm);
       if (me == 0) {
         const std::int64_t cxi_version_value = 150;
         h5::check(

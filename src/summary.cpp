@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "ptyroi/error.hpp"
+#include "ptyroi/interrupt.hpp"
 #include "ptyroi/version.hpp"
 
 namespace ptyroi {
@@ -17,6 +18,12 @@ namespace {
 
 double fraction(std::int64_t part, std::uint64_t whole) {
   return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+std::int64_t masked_pixels(const RoiRun& run) {
+  std::int64_t bad = 0;
+  for (auto good : run.good_pixels) bad += good == 0;
+  return bad;
 }
 
 double read_rate_gb_s(const RoiRun& run) {
@@ -57,6 +64,8 @@ std::string summary_json(const RoiRun& run) {
       {"roi_frames", run.roi_frames},
       {"roi_fraction", fraction(run.roi_frames, run.frames)},
       {"frames_without_signal", run.frames_without_com},
+      {"non_finite_pixels", run.non_finite_pixels},
+      {"masked_pixels_per_frame", masked_pixels(run)},
       {"com", {{"mean_xy", {run.com.mean_x, run.com.mean_y}}, {"std_xy", {run.com.std_x, run.com.std_y}}}},
       {"absorption", clusters_json(run.absorption, 0)},
       {"scattering", clusters_json(run.scattering, o.clusters - 1)},
@@ -99,6 +108,12 @@ std::string summary_text(const RoiRun& run) {
   if (run.frames_without_com > 0) {
     out << "  " << run.frames_without_com << " frames have no signal (T <= 0): no centre of mass, |c| taken as 0\n";
   }
+  if (!run.good_pixels.empty()) {
+    out << "  mask           " << masked_pixels(run) << " bad pixels per frame left out (" << o.mask << ")\n";
+  }
+  if (run.non_finite_pixels > 0) {
+    out << "  " << run.non_finite_pixels << " NaN/Inf pixels left out of the sums\n";
+  }
   out << std::setprecision(3) << "  read           " << static_cast<double>(run.bytes_read) / 1e9 << " GB in "
       << t.features_s << " s (" << read_rate_gb_s(run) << " GB/s)\n";
   out << "  timings (s)    open " << t.open_s << ", features " << t.features_s << ", statistics " << t.statistics_s
@@ -112,6 +127,7 @@ std::string summary_text(const RoiRun& run) {
 
 void write_text_file(const std::string& path, const std::string& text) {
   const std::string temporary = path + ".partial";
+  const RemoveOnInterrupt on_interrupt(temporary);
   {
     std::ofstream file(temporary, std::ios::trunc);
     if (!(file << text) || !file.flush()) {

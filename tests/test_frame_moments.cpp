@@ -57,20 +57,53 @@ TEST(FrameMoments, ZeroFrameHasNoCentreOfMass) {
   EXPECT_EQ(f.total_intensity, 0.0);
 }
 
-TEST(FrameMoments, FloatFramesAndNonFiniteValues) {
+TEST(FrameMoments, FloatFrames) {
   std::vector<float> frame{0.5f, 0.5f, 0.0f, 1.0f};  // T = 2, com_x = (0.5+1)/2, com_y = 1/2
   FrameMomentsKernel kernel;
   const FrameFeatures f = kernel(frame.data(), 2, 2);
   EXPECT_DOUBLE_EQ(f.com_x, 0.75);
   EXPECT_DOUBLE_EQ(f.com_y, 0.5);
-  frame[2] = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_FALSE(kernel(frame.data(), 2, 2).has_com);
+  EXPECT_EQ(f.non_finite_pixels, 0);
 }
 
 TEST(FrameMoments, SignedPixelsWithNegativeTotalHaveNoCentreOfMass) {
   std::vector<std::int16_t> frame{-5, 1, 1, 1};
   FrameMomentsKernel kernel;
   EXPECT_FALSE(kernel(frame.data(), 2, 2).has_com);
+}
+
+}  // namespace
+}  // namespace ptyroi
+
+namespace ptyroi {
+namespace {
+
+TEST(FrameMoments, MaskedPixelsAreLeftOutOfEverySum) {
+  // 2×3 frame; the hot pixel at (0, 2) is masked, leaving 1 at (0,0), 2 at (0,1), 4 at (1,0).
+  std::vector<std::uint32_t> frame{1, 2, 1000, 4, 0, 0};
+  std::vector<std::uint8_t> good{1, 1, 0, 1, 1, 1};
+  FrameMomentsKernel kernel(good);
+  const FrameFeatures f = kernel(frame.data(), 2, 3);
+  EXPECT_EQ(f.total_intensity, 7.0);
+  EXPECT_DOUBLE_EQ(f.com_x, (0.0 * 1 + 1.0 * 2 + 0.0 * 4) / 7.0);  // column indexes of 1, 2, 4
+  EXPECT_DOUBLE_EQ(f.com_y, (0.0 * 3 + 1.0 * 4) / 7.0);            // row 0 holds 3, row 1 holds 4
+}
+
+TEST(FrameMoments, NonFinitePixelsCountAsMaskedAndAreCounted) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> frame{2.0f, nan, inf, 2.0f};  // the finite pixels: (0,0) and (1,1)
+  FrameMomentsKernel kernel;
+  const FrameFeatures f = kernel(frame.data(), 2, 2);
+  EXPECT_EQ(f.non_finite_pixels, 2);
+  EXPECT_EQ(f.total_intensity, 4.0);
+  EXPECT_DOUBLE_EQ(f.com_x, 0.5);
+  EXPECT_DOUBLE_EQ(f.com_y, 0.5);
+  std::vector<double> all_nan(9, std::numeric_limits<double>::quiet_NaN());
+  const FrameFeatures none = kernel(all_nan.data(), 3, 3);
+  EXPECT_EQ(none.non_finite_pixels, 9);
+  EXPECT_FALSE(none.has_com);
+  EXPECT_EQ(none.total_intensity, 0.0);
 }
 
 }  // namespace

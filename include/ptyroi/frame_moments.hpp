@@ -21,12 +21,18 @@ struct FrameFeatures {
   // False when T is zero, negative or not finite: the frame has no centre of mass and is left
   // out of the CoM statistics (its CoM magnitude counts as 0).
   bool has_com = false;
+  // NaN/Inf pixels of float data: treated as masked (0) and counted, as many pipelines write
+  // NaN where a pixel is invalid.
+  std::int64_t non_finite_pixels = 0;
 };
 
 // Computes the features of one row-major rows×cols frame. Keeps its column-sum scratch between
-// frames so the per-frame pass allocates nothing.
+// frames so the per-frame pass allocates nothing. With a pixel mask (rows·cols values, 1 = good),
+// bad pixels are left out of every sum.
 class FrameMomentsKernel {
  public:
+  explicit FrameMomentsKernel(std::vector<std::uint8_t> good_pixels = {});
+
   template <class Pixel>
   FrameFeatures operator()(const Pixel* frame, std::size_t rows, std::size_t cols);
 
@@ -35,6 +41,7 @@ class FrameMomentsKernel {
   std::vector<std::int64_t> integer_column_sums_;  // pixels of up to 32 bits
   std::vector<int128> wide_column_sums_;           // 64-bit pixels
   std::vector<double> float_column_sums_;
+  std::vector<std::uint8_t> good_pixels_;  // empty: every pixel is good
 };
 
 extern template FrameFeatures FrameMomentsKernel::operator()(const std::uint8_t*, std::size_t, std::size_t);

@@ -40,6 +40,7 @@ void run_phase(MPI_Comm comm, const std::function<void()>& phase);
 // Broadcasts a string from root.
 std::string broadcast(MPI_Comm comm, int root, const std::string& text);
 void broadcast(MPI_Comm comm, int root, std::vector<double>& values);
+void broadcast(MPI_Comm comm, int root, std::vector<std::uint8_t>& values);
 
 // Concatenates every rank's values in rank order (every rank receives the whole vector).
 std::vector<double> all_gather(MPI_Comm comm, const std::vector<double>& local);

@@ -15,6 +15,7 @@ struct Options {
   std::string positions_x;  // "PATH" or "FILE:PATH"; empty: defaults
   std::string positions_y;
   std::string grid;  // "ROWSxCOLS"; empty: inferred from positions
+  std::string mask;  // "[FILE:]PATH" of a [N, M] mask, non-zero = bad; empty: none
   // method
   int border_steps = 0;
   int clusters = 2;

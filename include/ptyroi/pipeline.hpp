@@ -46,11 +46,13 @@ struct RoiRun {
   PixelType pixel_type = PixelType::f64;
   ScanPositions positions;  // all frames, every rank
   ScanGrid grid;
+  std::vector<std::uint8_t> good_pixels;  // from --mask; empty: every pixel is good
 
   std::vector<FrameFeatures> local_features;
   std::vector<double> local_com_magnitude;
   ComStandardisation com;
   std::int64_t frames_without_com = 0;
+  std::int64_t non_finite_pixels = 0;  // NaN/Inf pixels, left out of the sums
 
   MapClusters absorption;  // low-transmission cluster of log T
   MapClusters scattering;  // high-scattering cluster of log c
