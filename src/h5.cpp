@@ -13,8 +13,17 @@ Handle& Handle::operator=(Handle&& other) noexcept {
   return *this;
 }
 
+namespace {
+bool release_failed = false;
+}  // namespace
+
+bool library_state_broken() { return release_failed; }
+
 void Handle::reset() noexcept {
-  if (id_ >= 0 && H5Iis_valid(id_) > 0) H5Idec_ref(id_);
+  if (id_ >= 0 && H5Iis_valid(id_) > 0 && H5Idec_ref(id_) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    release_failed = true;
+  }
   id_ = H5I_INVALID_HID;
 }
 

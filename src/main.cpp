@@ -39,6 +39,11 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const std::exception& error) {
     if (root) std::fprintf(stderr, "ptyroi: error: %s\n", error.what());
+    if (ptyroi::h5::library_state_broken()) {
+      // Temporary files are already removed; skip MPI_Finalize, where HDF5 would crash.
+      std::fflush(nullptr);
+      std::_Exit(1);
+    }
     return 1;
   }
 }

@@ -1,6 +1,7 @@
 #include "ptyroi/options.hpp"
 
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -71,7 +72,10 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     if (values.count("config")) {
       const std::string path = values["config"].as<std::string>();
       std::ifstream file(path);
-      if (!file) throw UsageError("--config: cannot read '" + path + "'");
+      std::error_code ignored;
+      if (!file || !std::filesystem::is_regular_file(path, ignored)) {
+        throw UsageError("--config: cannot read '" + path + "' (not a readable file)");
+      }
       try {
         // Stored after the command line, so the command line wins.
         po::store(po::parse_config_file(file, settings, false), values);

@@ -1,5 +1,6 @@
 #include "ptyroi/roi_writer.hpp"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cmath>
@@ -22,6 +23,18 @@ std::string directory_of(const std::string& path) {
   const auto slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Fails before writing when the subset cannot fit: better than ENOSPC halfway through.
+void check_free_space(const std::string& path, std::uint64_t bytes_needed) {
+  struct statvfs file_system {};
+  const std::string directory = directory_of(path);
+  if (statvfs(directory.c_str(), &file_system) != 0) return;  // unknown: let the write tell
+  const std::uint64_t available = static_cast<std::uint64_t>(file_system.f_bavail) * file_system.f_frsize;
+  if (available < bytes_needed) {
+    throw IoError("not enough space for --output '" + path + "': about " + std::to_string(bytes_needed >> 20) +
+                  " MiB needed, " + std::to_string(available >> 20) + " MiB free in '" + directory + "'");
+  }
 }
 
 void check_writable(const std::string& path, const char* option, bool overwrite) {
@@ -155,7 +168,11 @@ void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm)
   const int me = mpi::rank(comm);
   const Options& o = run.options;
   mpi::run_phase(comm, [&] {
-    if (me == 0) check_output_paths(o);
+    if (me != 0) return;
+    check_output_paths(o);
+    // Patterns, per-frame records (~12 datasets of 8 bytes) and 1 MiB of metadata.
+    const auto roi = static_cast<std::uint64_t>(run.roi_frames);
+    check_free_space(o.output_file, (o.write_patterns ? roi * stack.frame_bytes() : 0) + run.frames * 96 + (1u << 20));
   });
   const PhaseTimings timings = max_over_ranks(run.timings, comm);
   const std::string temporary = temporary_output_path(o.output_file);

@@ -32,6 +32,10 @@ class Handle {
   hid_t id_ = H5I_INVALID_HID;
 };
 
+// True once releasing an identifier failed (e.g. closing a file on a full disk). HDF5 1.10 then
+// crashes when it shuts down inside MPI_Finalize, so the program must end without finalizing.
+bool library_state_broken();
+
 // Turns off HDF5's automatic error-stack printing; errors reach the user as one line instead.
 void silence_error_printing();
 

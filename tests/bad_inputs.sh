@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The bad-input matrix: every malformed input or option under `mpiexec -n 2` with a timeout.
+# Each failing case must exit non-zero in time, print exactly one error line containing the
+# expected words (and no HDF5-DIAG text), and leave no output, summary or temporary file.
+# Cases with defined, successful behaviour (NaN/Inf pixels) are checked for their result.
+# Usage: bad_inputs.sh PTYROI MAKE_BAD_INPUTS SCAN.h5 WORKDIR
+set -u
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI and these machines run as root
+ptyroi=$1 make_bad_inputs=$2 scan=$3 work=$4
+cleanup_mounts() { for m in "$work/full" "$work/readonly"; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done; }
+cleanup_mounts
+rm -rf "$work" && mkdir -p "$work/out"
+trap cleanup_mounts EXIT
+in=$work/in
+"$make_bad_inputs" "$in" >/dev/null || { echo "make_bad_inputs failed"; exit 1; }
+mpiexec=(mpiexec -q --oversubscribe -n 2)
+out=$work/out
+passed=0 failed=0 skipped=0
+
+expect_error() {  # NAME EXPECTED-WORDS ARGS...
+  local name=$1 words=$2; shift 2
+  local start; start=$(date +%s)
+  timeout 60 "${mpiexec[@]}" "$ptyroi" "$@" >"$out/$name.stdout" 2>"$out/$name.stderr"
+  local status=$? problems=()
+  [ "$status" -ne 0 ] || problems+=("exit status 0")
+  [ "$status" -ne 124 ] || problems+=("timed out (hang)")
+  grep -qF -- "$words" "$out/$name.stderr" || problems+=("no '$words' in stderr")
+  local lines; lines=$(grep -c . "$out/$name.stderr")
+  [ "$lines" -eq 1 ] || problems+=("$lines lines on stderr")
+  grep -q 'HDF5-DIAG' "$out/$name.stderr" "$out/$name.stdout" && problems+=("HDF5-DIAG text")
+  [ ! -e "$out/$name.h5" ] || problems+=("output written")
+  [ ! -e "$out/$name.json" ] || problems+=("summary written")
+  find "$work" -name '*.partial' | grep -q . && problems+=("temporary file left")
+  if [ ${#problems[@]} -eq 0 ]; then
+    passed=$((passed + 1)); printf 'ok      %-22s %2ss  %s\n' "$name" "$(( $(date +%s) - start ))" "$(head -c 150 "$out/$name.stderr")"
+  else
+    failed=$((failed + 1)); echo "FAILED  $name: ${problems[*]}"; sed 's/^/        /' "$out/$name.stderr" | head -5
+  fi
+}
+outputs() { echo --output "$out/$1.h5" --summary "$out/$1.json"; }
+g=(--grid 3x4)
+
+printf 'not an HDF5 file\n' >"$work/text.h5"
+printf 'input = x.h5\nbordr = 2\n' >"$work/typo.cfg"
+mkdir -p "$work/a_directory.cfg"
+: >"$out/existing.h5"
+
+expect_error missing_input "cannot be read" --input "$in/nonexistent.h5" "${g[@]}" $(outputs missing_input)
+expect_error not_hdf5 "is not an HDF5 file" --input "$work/text.h5" "${g[@]}" $(outputs not_hdf5)
+expect_error truncated_file "truncated" --input "$in/truncated.h5" "${g[@]}" $(outputs truncated_file)
+expect_error missing_dataset "no dataset '/no/such'" --input "$in/good.h5" --dataset /no/such "${g[@]}" $(outputs missing_dataset)
+expect_error no_default_dataset "no pattern stack" --input "$in/external_missing.h5" "${g[@]}" $(outputs no_default_dataset)
+expect_error rank2_dataset "has 2 dimensions" --input "$in/rank2.h5" "${g[@]}" $(outputs rank2_dataset)
+expect_error rank4_dataset "has 4 dimensions" --input "$in/rank4.h5" "${g[@]}" $(outputs rank4_dataset)
+expect_error empty_dataset "is empty" --input "$in/empty.h5" $(outputs empty_dataset)
+expect_error single_frame "a single frame" --input "$in/single.h5" --grid 1x1 $(outputs single_frame)
+expect_error string_dtype "string values" --input "$in/strings.h5" "${g[@]}" $(outputs string_dtype)
+expect_error compound_dtype "compound values" --input "$in/compound.h5" "${g[@]}" $(outputs compound_dtype)
+expect_error all_zero_frames "has signal" --input "$in/all_zero.h5" "${g[@]}" $(outputs all_zero_frames)
+expect_error identical_frames "no contrast" --input "$in/identical.h5" "${g[@]}" $(outputs identical_frames)
+expect_error positions_missing "no scan positions" --input "$in/no_positions.h5" "${g[@]}" $(outputs positions_missing)
+expect_error positions_count "holds 11 positions but the stack has 12 frames" --input "$in/positions_short.h5" "${g[@]}" $(outputs positions_count)
+expect_error positions_nan "non-finite value at frame 4" --input "$in/positions_nan.h5" "${g[@]}" $(outputs positions_nan)
+expect_error positions_other_file "no dataset '/px'" --input "$in/good.h5" "${g[@]}" --positions-x "$in/good.h5:/px" --positions-y /positions_y $(outputs positions_other_file)
+expect_error grid_mismatch "has 20 cells but the stack has 12 frames" --input "$in/good.h5" --grid 4x5 $(outputs grid_mismatch)
+expect_error grid_malformed "--grid '3by4'" --input "$in/good.h5" --grid 3by4 $(outputs grid_malformed)
+expect_error unknown_option "unrecognised option '--frobnicate'" --input "$in/good.h5" --frobnicate 1 $(outputs unknown_option)
+expect_error config_typo "bordr" --config "$work/typo.cfg" $(outputs config_typo)
+expect_error config_missing "cannot read" --config "$work/nonexistent.cfg" $(outputs config_missing)
+expect_error config_not_a_file "not a readable file" --config "$work/a_directory.cfg" $(outputs config_not_a_file)
+expect_error mask_wrong_shape "is 8x8 but the frames are 16x16" --input "$in/mask_wrong_shape.h5" "${g[@]}" --mask /mask $(outputs mask_wrong_shape)
+expect_error filter_missing "HDF5 filter 32999" --input "$in/bad_filter.h5" "${g[@]}" $(outputs filter_missing)
+expect_error external_link_missing "missing_data_000001.h5" --input "$in/external_missing.h5" --dataset /entry/data/data_000001 "${g[@]}" $(outputs external_link_missing)
+expect_error output_dir_missing "is not writable" --input "$in/good.h5" "${g[@]}" --output "$out/no/such/dir/x.h5"
+expect_error output_exists "already exists" --input "$in/good.h5" "${g[@]}" --output "$out/existing.h5"
+expect_error border_beyond_grid "--border 50 reaches beyond the 3x4 scan" --input "$in/good.h5" "${g[@]}" --border 50 $(outputs border_beyond_grid)
+expect_error clusters_range "--clusters 0" --input "$in/good.h5" "${g[@]}" --clusters 0 $(outputs clusters_range)
+expect_error block_frames_range "--block-frames 0" --input "$in/good.h5" "${g[@]}" --block-frames 0 $(outputs block_frames_range)
+
+# Read-only output directory and a full disk: small tmpfs mounts, where the machine allows them.
+mkdir -p "$work/readonly" "$work/full"
+if mount -t tmpfs -o size=1m,ro tmpfs "$work/readonly" 2>/dev/null; then
+  expect_error output_dir_readonly "is not writable" --input "$in/good.h5" "${g[@]}" --output "$work/readonly/x.h5"
+else
+  skipped=$((skipped + 1)); echo "skip    output_dir_readonly: cannot mount a read-only tmpfs here"
+fi
+if mount -t tmpfs -o size=512k tmpfs "$work/full" 2>/dev/null; then
+  # The 23x31 test scan's subset (several MB) cannot fit in 512 KiB: refused before writing.
+  expect_error disk_full "not enough space" --input "$scan" --grid 23x31 --output "$work/full/x.h5"
+  [ -z "$(ls -A "$work/full")" ] || { failed=$((failed + 1)); echo "FAILED  disk_full: files left: $(ls "$work/full")"; }
+else
+  skipped=$((skipped + 1)); echo "skip    disk_full: cannot mount a small tmpfs here"
+fi
+
+# Defined behaviour, not an error: NaN/Inf pixels are left out of the sums and counted
+# (frame 3 is all NaN: 256 pixels; frame 5 has 4), and a frame left with no signal is counted.
+name=nan_inf_pixels
+timeout 60 "${mpiexec[@]}" "$ptyroi" --input "$in/nan_frames.h5" "${g[@]}" $(outputs $name) -q \
+  >"$out/$name.stdout" 2>"$out/$name.stderr"
+if [ $? -eq 0 ] && grep -q '"non_finite_pixels": 260' "$out/$name.json" \
+   && grep -q '"frames_without_signal": 1' "$out/$name.json" && [ -f "$out/$name.h5" ]; then
+  passed=$((passed + 1)); echo "ok      $name: succeeds, 260 NaN/Inf pixels and 1 frame without signal reported"
+else
+  failed=$((failed + 1)); echo "FAILED  $name"; cat "$out/$name.stderr"
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
