@@ -76,6 +76,7 @@ expect_error output_exists "already exists" --input "$in/good.h5" "${g[@]}" --ou
 expect_error border_beyond_grid "--border 50 reaches beyond the 3x4 scan" --input "$in/good.h5" "${g[@]}" --border 50 $(outputs border_beyond_grid)
 expect_error clusters_range "--clusters 0" --input "$in/good.h5" "${g[@]}" --clusters 0 $(outputs clusters_range)
 expect_error block_frames_range "--block-frames 0" --input "$in/good.h5" "${g[@]}" --block-frames 0 $(outputs block_frames_range)
+expect_error no_input "--input is required" --grid 3x4 $(outputs no_input)
 
 # Read-only output directory and a full disk: small tmpfs mounts, where the machine allows them.
 mkdir -p "$work/readonly" "$work/full"
@@ -100,6 +101,16 @@ timeout 60 "${mpiexec[@]}" "$ptyroi" --input "$in/nan_frames.h5" "${g[@]}" $(out
 if [ $? -eq 0 ] && grep -q '"non_finite_pixels": 260' "$out/$name.json" \
    && grep -q '"frames_without_signal": 1' "$out/$name.json" && [ -f "$out/$name.h5" ]; then
   passed=$((passed + 1)); echo "ok      $name: succeeds, 260 NaN/Inf pixels and 1 frame without signal reported"
+else
+  failed=$((failed + 1)); echo "FAILED  $name"; cat "$out/$name.stderr"
+fi
+
+# And the good path on the same inputs leaves exactly the output and the summary, nothing else.
+name=good_run
+if timeout 60 "${mpiexec[@]}" "$ptyroi" --input "$in/good.h5" "${g[@]}" $(outputs $name) -q 2>"$out/$name.stderr" \
+   && [ -f "$out/$name.h5" ] && [ -f "$out/$name.json" ] && [ ! -s "$out/$name.stderr" ] \
+   && ! find "$work" -name '*.partial' | grep -q .; then
+  passed=$((passed + 1)); echo "ok      $name"
 else
   failed=$((failed + 1)); echo "FAILED  $name"; cat "$out/$name.stderr"
 fi
