@@ -183,7 +183,7 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
 
 constexpr const char* kTruthPath = "/truth/informative";
 constexpr H5Z_filter_t kBitshuffleFilter = 32008;  // registered HDF5 filter id of bitshuffle
-constexpr unsigned kBitshuffleLz4 = 2;              // BSHUF_H5_COMPRESS_LZ4 in bshuf_h5filter.h
+constexpr unsigned kBitshuffleLz4 = 2;             // BSHUF_H5_COMPRESS_LZ4 in bshuf_h5filter.h
 
 std::string data_path(const std::string& layout) { return layout == "cxi" ? "/entry_1/data_1/data" : "/data"; }
 
