@@ -36,7 +36,7 @@ po::options_description describe(Options& o, bool& no_log, bool& no_patterns) {
       ("no-log", po::bool_switch(&no_log), "cluster the smoothed maps themselves, not their logarithm");
   po::options_description execution("Execution and output");
   execution.add_options()
-      ("block-frames", po::value(&o.block_frames)->value_name("B"), "frames read per block on each rank (default 64)")
+      ("block-frames", po::value(&o.block_frames)->value_name("B"), "frames read per block on each rank (default: as many as fit in 4 MiB)")
       ("output,o", po::value(&o.output_file)->value_name("FILE"), "RoI subset file (CXI layout + /roi)")
       ("no-patterns", po::bool_switch(&no_patterns), "write only /roi, not the pattern subset")
       ("overwrite", po::bool_switch(&o.overwrite), "replace an existing output file")
@@ -87,6 +87,9 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   } catch (const po::error& error) {
     throw UsageError(error.what());
   }
+  if (values.count("block-frames") && o.block_frames == 0) {
+    throw UsageError("--block-frames 0 is out of range; expected 1..1048576");
+  }
   o.use_log = !no_log;
   o.write_patterns = !no_patterns;
   result.show_help = values.count("help") > 0;
@@ -108,7 +111,7 @@ void validate(const Options& o) {
   if (o.iterations < 1 || o.iterations > 10000) {
     throw UsageError("--iterations " + std::to_string(o.iterations) + " is out of range; expected 1..10000");
   }
-  if (o.block_frames < 1 || o.block_frames > (1u << 20)) {
+  if (o.block_frames > (1u << 20)) {
     throw UsageError("--block-frames " + std::to_string(o.block_frames) + " is out of range; expected 1..1048576");
   }
   if (o.border_steps < -10000 || o.border_steps > 10000) {

@@ -51,6 +51,12 @@ void check_input_file(const std::string& path) {
   }
 }
 
+std::uint64_t frames_per_block(std::uint64_t requested, std::size_t frame_bytes) {
+  if (requested > 0) return requested;
+  constexpr std::size_t block_bytes = std::size_t{4} << 20;
+  return std::max<std::uint64_t>(1, block_bytes / std::max<std::size_t>(frame_bytes, 1));
+}
+
 const std::vector<std::string>& default_stack_paths() {
   static const std::vector<std::string> paths{"/entry_1/data_1/data", "/entry/data/data", "/data", "/dp"};
   return paths;
@@ -165,8 +171,8 @@ PatternStack PatternStack::open(const std::string& file_path, const std::string&
 
   // Reopen with a chunk cache sized for one block of frames.
   h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
-  size_chunk_cache(stack.dataset_.get(), std::max<std::uint64_t>(block_frames, 1), pixel_type_size(stack.pixel_type_),
-                   access.get());
+  stack.block_frames_ = frames_per_block(block_frames, stack.frame_bytes());
+  size_chunk_cache(stack.dataset_.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), access.get());
   stack.dataset_ =
       h5::checked(H5Dopen2(stack.file_.get(), stack.dataset_path_.c_str(), access.get()), "cannot open " + where);
   stack.transfer_ = h5::transfer_plist(false);

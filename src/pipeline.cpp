@@ -158,6 +158,7 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
     run.rows = stack->rows();
     run.cols = stack->cols();
     run.pixel_type = stack->pixel_type();
+    run.block_frames = stack->block_frames();
     mpi::run_phase(comm, [&] {
       if (me != 0) return;
       run.positions = read_positions(options.input_file, options.positions_x, options.positions_y, run.frames);
@@ -184,7 +185,7 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
     PhaseClock clock(t.features_s);
     mpi::run_phase(comm, [&] {
       inject_fault("features", comm);
-      run.local_features = frame_features(*stack, run.local, options.block_frames, run.good_pixels);
+      run.local_features = frame_features(*stack, run.local, stack->block_frames(), run.good_pixels);
     });
   }
   run.bytes_read = run.frames * stack->frame_bytes();

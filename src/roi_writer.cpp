@@ -112,7 +112,7 @@ void write_record_attributes(hid_t roi, const RoiRun& run, const PhaseTimings& t
   h5::write_attribute(roi, "clusters", std::int64_t{o.clusters});
   h5::write_attribute(roi, "iterations", std::int64_t{o.iterations});
   h5::write_attribute(roi, "log_features", std::int64_t{o.use_log});
-  h5::write_attribute(roi, "block_frames", static_cast<std::int64_t>(o.block_frames));
+  h5::write_attribute(roi, "block_frames", static_cast<std::int64_t>(run.block_frames));
   h5::write_attribute(roi, "ranks", std::int64_t{run.ranks});
   h5::write_attribute(roi, "frames", static_cast<std::int64_t>(run.frames));
   h5::write_attribute(roi, "roi_frames", run.roi_frames);
@@ -143,7 +143,7 @@ void write_record_attributes(hid_t roi, const RoiRun& run, const PhaseTimings& t
 void copy_selected_patterns(const RoiRun& run, const PatternStack& stack, hid_t data, std::uint64_t offset,
                             hid_t transfer) {
   const auto& selected = run.local_selected;
-  const std::uint64_t block = run.options.block_frames;
+  const std::uint64_t block = run.block_frames;
   std::vector<double> buffer(
       (std::min<std::uint64_t>(block, std::max<std::size_t>(selected.size(), 1)) * stack.frame_bytes() +
        sizeof(double) - 1) /

@@ -58,7 +58,7 @@ std::string summary_json(const RoiRun& run) {
         {"clusters", o.clusters},
         {"iterations", o.iterations},
         {"feature", o.use_log ? "log" : "linear"},
-        {"block_frames", o.block_frames},
+        {"block_frames", run.block_frames},
         {"ranks", run.ranks}}},
       {"frames", run.frames},
       {"roi_frames", run.roi_frames},

@@ -63,7 +63,8 @@ small_frames=$((small_rows * small_cols))
 frame_bytes=$((frame * frame * pixel_bytes))
 raw_bytes=$((frames * frame_bytes))
 small_bytes=$((small_frames * frame_bytes))
-block_frames=64 # ptyroi's default --block-frames
+block_frames=$(((4 << 20) / frame_bytes)) # ptyroi's default --block-frames: the frames that fit in 4 MiB
+[ "$block_frames" -ge 1 ] || block_frames=1
 border=2
 
 if [ "$build" = 1 ]; then

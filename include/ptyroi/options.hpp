@@ -22,7 +22,7 @@ struct Options {
   int iterations = 10;
   bool use_log = true;
   // execution
-  std::uint64_t block_frames = 64;
+  std::uint64_t block_frames = 0;  // 0: automatic, the frames that fit in 4 MiB
   // output
   std::string output_file;  // empty: no subset file
   bool write_patterns = true;

@@ -49,6 +49,10 @@ decltype(auto) visit_pixel_type(PixelType type, Visitor&& visit) {
 // InputError saying which of the two it is not.
 void check_input_file(const std::string& path);
 
+// Frames per read block: `requested`, or when 0 as many frames as fit in 4 MiB (at least 1). Small
+// enough for a block to stay in the last-level cache between the read and the per-frame pass.
+std::uint64_t frames_per_block(std::uint64_t requested, std::size_t frame_bytes);
+
 // The paths tried, in order, when no --dataset is given.
 const std::vector<std::string>& default_stack_paths();
 
@@ -64,6 +68,7 @@ class PatternStack {
   std::uint64_t rows() const { return rows_; }
   std::uint64_t cols() const { return cols_; }
   std::uint64_t pixels_per_frame() const { return rows_ * cols_; }
+  std::uint64_t block_frames() const { return block_frames_; }
   PixelType pixel_type() const { return pixel_type_; }
   std::size_t frame_bytes() const { return pixels_per_frame() * pixel_type_size(pixel_type_); }
   // The dataset's type as stored, so the RoI subset keeps it (byte order included).
@@ -77,6 +82,7 @@ class PatternStack {
   std::string file_path_;
   std::string dataset_path_;
   std::uint64_t frames_ = 0, rows_ = 0, cols_ = 0;
+  std::uint64_t block_frames_ = 1;
   PixelType pixel_type_ = PixelType::f64;
   h5::Handle file_;
   h5::Handle dataset_;

@@ -44,7 +44,8 @@ struct RoiRun {
   std::string input_file, dataset;
   std::uint64_t frames = 0, rows = 0, cols = 0;
   PixelType pixel_type = PixelType::f64;
-  ScanPositions positions;  // all frames, every rank
+  std::uint64_t block_frames = 1;  // frames per read block, as resolved from --block-frames
+  ScanPositions positions;         // all frames, every rank
   ScanGrid grid;
   std::vector<std::uint8_t> good_pixels;  // from --mask; empty: every pixel is good
 
