@@ -59,7 +59,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   po::options_description general("General");
   // clang-format off
   general.add_options()
-      ("config,c", po::value(&o.config_file)->value_name("FILE"), "INI file with any of the options above")
+      ("config,c", po::value(&o.config_file)->value_name("FILE"), "INI file with any of the options below (name = value)")
       ("help,h", "print this help")
       ("version", "print the version");
   // clang-format on
