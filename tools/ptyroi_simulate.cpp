@@ -22,6 +22,7 @@
 #include "ptyroi/error.hpp"
 #include "ptyroi/h5.hpp"
 #include "ptyroi/mpi.hpp"
+#include "ptyroi/partition.hpp"
 #include "ptyroi/simulation.hpp"
 
 namespace {
@@ -282,18 +283,13 @@ h5::Handle create_frames_dataset(hid_t file, const Options& options, hsize_t chu
                             create.get());
 }
 
-// [first, first + count) of frames for one rank: whole chunks, so no chunk has two writers.
-struct FrameRange {
-  std::int64_t first = 0;
-  std::int64_t count = 0;
-};
-
-FrameRange frames_of_rank(std::int64_t frames, std::int64_t chunk_frames, int rank, int size) {
-  const std::int64_t chunks = (frames + chunk_frames - 1) / chunk_frames;
-  const std::int64_t first_chunk = chunks * rank / size;
-  const std::int64_t end_chunk = chunks * (rank + 1) / size;
-  const std::int64_t first = std::min(frames, first_chunk * chunk_frames);
-  return {first, std::min(frames, end_chunk * chunk_frames) - first};
+// This rank's frames: whole chunks shared as the pipeline shares frames, so no chunk has two writers.
+ptyroi::FrameRange frames_of_rank(std::int64_t frames, std::int64_t chunk_frames, int rank, int size) {
+  const auto chunks = static_cast<std::uint64_t>((frames + chunk_frames - 1) / chunk_frames);
+  const ptyroi::FrameRange owned = ptyroi::partition_frames(chunks, size, rank);
+  const auto per_chunk = static_cast<std::uint64_t>(chunk_frames);
+  const auto total = static_cast<std::uint64_t>(frames);
+  return {std::min(total, owned.begin * per_chunk), std::min(total, owned.end * per_chunk)};
 }
 
 struct Tally {
@@ -313,12 +309,14 @@ Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim:
   h5::Handle data = create_frames_dataset(file, options, static_cast<hsize_t>(chunk_frames));
   h5::Handle truth_dataset = h5::open_dataset(file, kTruthPath, options.output);
 
-  const FrameRange range = frames_of_rank(options.frames(), chunk_frames, rank, size);
+  const ptyroi::FrameRange range = frames_of_rank(options.frames(), chunk_frames, rank, size);
+  const auto first_frame_of_rank = static_cast<std::int64_t>(range.begin);
+  const auto frames_of_this_rank = static_cast<std::int64_t>(range.count());
   const auto pixels = static_cast<std::size_t>(geometry.frame_size) * geometry.frame_size;
   // Batches of whole chunks, about 32 MiB each.
   const std::int64_t chunk_bytes = chunk_frames * static_cast<std::int64_t>(pixels) * 4;
   const std::int64_t batch_frames = chunk_frames * std::max<std::int64_t>(1, (32 << 20) / chunk_bytes);
-  std::int64_t batches = (range.count + batch_frames - 1) / batch_frames;
+  std::int64_t batches = (frames_of_this_rank + batch_frames - 1) / batch_frames;
   MPI_Allreduce(MPI_IN_PLACE, &batches, 1, MPI_INT64_T, MPI_MAX, comm);
 
   const sim::ObjectModel model =
@@ -330,17 +328,17 @@ Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim:
   h5::Handle transfer = h5::transfer_plist(collective);
 
   Tally tally;
-  std::vector<std::uint8_t> truth(static_cast<std::size_t>(range.count));
+  std::vector<std::uint8_t> truth(static_cast<std::size_t>(frames_of_this_rank));
   CountBuffer counts(options.dtype == "uint16");
   sim::ComplexGrid strip;  // the object rows seen by one scan row
   int strip_row = -1;
   for (std::int64_t batch = 0; batch < batches; ++batch) {
-    const std::int64_t offset = std::min(range.count, batch * batch_frames);
-    const std::int64_t count = std::min(range.count - offset, batch_frames);
+    const std::int64_t offset = std::min(frames_of_this_rank, batch * batch_frames);
+    const std::int64_t count = std::min(frames_of_this_rank - offset, batch_frames);
     ptyroi::mpi::run_phase(comm, [&] {
       counts.resize(static_cast<std::size_t>(count) * pixels);
       for (std::int64_t i = 0; i < count; ++i) {
-        const std::int64_t frame = range.first + offset + i;
+        const std::int64_t frame = first_frame_of_rank + offset + i;
         const sim::ScanPosition& position = scan[static_cast<std::size_t>(frame)];
         if (position.row != strip_row) {
           strip = sim::render_object(model, position.y, 0, geometry.frame_size, geometry.object_cols());
@@ -362,7 +360,7 @@ Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim:
     ptyroi::mpi::run_phase(comm, [&] {
       if (count == 0 && !collective) return;
       const auto n = static_cast<hsize_t>(geometry.frame_size);
-      const std::int64_t first_frame = range.first + offset;
+      const std::int64_t first_frame = first_frame_of_rank + offset;
       h5::Handle file_space =
           h5::select_frames(data.get(), static_cast<hsize_t>(first_frame), static_cast<hsize_t>(count));
       const auto rows = static_cast<hsize_t>(std::max<std::int64_t>(count, 1));
@@ -375,10 +373,10 @@ Tally simulate_frames(hid_t file, const Options& options, const std::vector<sim:
   }
 
   ptyroi::mpi::run_phase(comm, [&] {
-    if (range.count == 0) return;
-    h5::Handle file_space =
-        h5::select_frames(truth_dataset.get(), static_cast<hsize_t>(range.first), static_cast<hsize_t>(range.count));
-    h5::Handle memory = h5::memory_space({static_cast<hsize_t>(range.count)});
+    if (frames_of_this_rank == 0) return;
+    h5::Handle file_space = h5::select_frames(truth_dataset.get(), static_cast<hsize_t>(first_frame_of_rank),
+                                              static_cast<hsize_t>(frames_of_this_rank));
+    h5::Handle memory = h5::memory_space({static_cast<hsize_t>(frames_of_this_rank)});
     h5::Handle independent = h5::transfer_plist(false);
     h5::check(H5Dwrite(truth_dataset.get(), H5T_NATIVE_UINT8, memory.get(), file_space.get(), independent.get(),
                        truth.data()),
