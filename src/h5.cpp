@@ -211,10 +211,14 @@ Handle create_group(hid_t location, const std::string& path) {
 }
 
 Handle create_dataset(hid_t location, const std::string& path, hid_t file_type, const std::vector<hsize_t>& dims,
-                      hid_t create_plist) {
+                      hid_t create_plist, const std::vector<hsize_t>& max_dims) {
   Handle lcpl = checked(H5Pcreate(H5P_LINK_CREATE), "cannot create a link-creation list");
   check(H5Pset_create_intermediate_group(lcpl.get(), 1), "cannot request intermediate groups");
-  Handle space = dims.empty() ? checked(H5Screate(H5S_SCALAR), "cannot create a scalar space") : memory_space(dims);
+  Handle space = dims.empty() ? checked(H5Screate(H5S_SCALAR), "cannot create a scalar space")
+                 : max_dims.empty()
+                     ? memory_space(dims)
+                     : checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()),
+                               "cannot create a dataspace");
   return checked(H5Dcreate2(location, path.c_str(), file_type, space.get(), lcpl.get(), create_plist, H5P_DEFAULT),
                  "cannot create dataset '" + path + "'");
 }

@@ -193,14 +193,9 @@ void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm)
       const hsize_t chunk[3] = {1, stack.rows(), stack.cols()};  // one frame per chunk, as readers expect
       h5::check(H5Pset_chunk(create.get(), 3, chunk), "cannot set the pattern chunking");
       h5::check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "cannot disable fill values");
-      const hsize_t dims[3] = {roi_frames, stack.rows(), stack.cols()};
-      const hsize_t max_dims[3] = {H5S_UNLIMITED, stack.rows(), stack.cols()};
-      h5::Handle space = h5::checked(H5Screate_simple(3, dims, max_dims), "cannot create the pattern space");
-      h5::Handle lcpl = h5::checked(H5Pcreate(H5P_LINK_CREATE), "cannot create a link-creation list");
-      h5::check(H5Pset_create_intermediate_group(lcpl.get(), 1), "cannot request intermediate groups");
-      data = h5::checked(H5Dcreate2(file.get(), "/entry_1/data_1/data", stack.file_type(), space.get(), lcpl.get(),
-                                    create.get(), H5P_DEFAULT),
-                         "cannot create /entry_1/data_1/data in '" + temporary + "'");
+      data = h5::create_dataset(file.get(), "/entry_1/data_1/data", stack.file_type(),
+                                {roi_frames, stack.rows(), stack.cols()}, create.get(),
+                                {H5S_UNLIMITED, stack.rows(), stack.cols()});
     } else {
       h5::create_group(file.get(), "/entry_1/data_1");
     }

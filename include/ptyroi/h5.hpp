@@ -68,9 +68,10 @@ std::vector<T> read_all(hid_t dataset);
 // Group creation along a path ("/a/b/c"), creating missing parents.
 Handle create_group(hid_t location, const std::string& path);
 
-// A 1-D (or N-D) contiguous dataset of a native type, written whole by the caller.
+// A dataset at path, missing groups created; no dims: a scalar. max_dims, when given, lets it grow
+// (H5S_UNLIMITED), which a chunked dataset that may hold zero frames needs.
 Handle create_dataset(hid_t location, const std::string& path, hid_t file_type, const std::vector<hsize_t>& dims,
-                      hid_t create_plist = H5P_DEFAULT);
+                      hid_t create_plist = H5P_DEFAULT, const std::vector<hsize_t>& max_dims = {});
 
 // Attributes written identically by every rank (parallel HDF5 metadata is collective).
 void write_attribute(hid_t object, const std::string& name, double value);
