@@ -57,11 +57,6 @@ std::uint64_t frames_per_block(std::uint64_t requested, std::size_t frame_bytes)
   return std::max<std::uint64_t>(1, block_bytes / std::max<std::size_t>(frame_bytes, 1));
 }
 
-const std::vector<std::string>& default_stack_paths() {
-  static const std::vector<std::string> paths{"/entry_1/data_1/data", "/entry/data/data", "/data", "/dp"};
-  return paths;
-}
-
 namespace {
 
 PixelType classify(hid_t file_type, const std::string& where) {
@@ -131,62 +126,96 @@ void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_byt
 
 }  // namespace
 
-PatternStack PatternStack::open(const std::string& file_path, const std::string& dataset_path,
+namespace {
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string text;
+  for (const hsize_t d : dims) text += (text.empty() ? "" : "x") + std::to_string(d);
+  return text;
+}
+
+}  // namespace
+
+PatternStack PatternStack::open(const std::string& file_path, InputLayout layout, const std::string& dataset_path,
                                 std::uint64_t block_frames, MPI_Comm comm) {
   PatternStack stack;
   stack.file_path_ = file_path;
   stack.file_ = h5::open_file_read(file_path, comm);
-  if (dataset_path.empty()) {
-    for (const auto& candidate : default_stack_paths()) {
-      if (h5::is_dataset(stack.file_.get(), candidate)) {
-        stack.dataset_path_ = candidate;
-        break;
-      }
+  stack.description_ = describe_input(stack.file_.get(), file_path, layout, dataset_path);
+  const auto& paths = stack.description_.stack_paths;
+  stack.dataset_path_ = paths.size() == 1 ? paths.front() : paths.front() + " … " + paths.back();
+
+  for (const auto& path : paths) {
+    const std::string where = "dataset '" + path + "' in '" + file_path + "'";
+    Segment segment;
+    segment.path = path;
+    // Names the missing data file when `path` is a dangling external link.
+    segment.dataset = h5::open_dataset(stack.file_.get(), path, file_path);
+    const auto dims = h5::dataset_dims(segment.dataset.get());
+    if (dims.size() != 3) {
+      throw InputError(where + " has " + std::to_string(dims.size()) + " dimensions; expected 3 [frames, rows, cols]");
     }
-    if (stack.dataset_path_.empty()) {
-      std::string tried;
-      for (const auto& candidate : default_stack_paths()) tried += (tried.empty() ? "" : ", ") + candidate;
-      throw InputError("no pattern stack in '" + file_path + "' (tried " + tried + "); name it with --dataset");
+    h5::Handle type = h5::checked(H5Dget_type(segment.dataset.get()), "cannot read the type of " + where);
+    const PixelType pixel_type = classify(type.get(), where);
+    if (stack.segments_.empty()) {
+      stack.rows_ = dims[1];
+      stack.cols_ = dims[2];
+      stack.pixel_type_ = pixel_type;
+      stack.file_type_ = std::move(type);
+    } else if (dims[1] != stack.rows_ || dims[2] != stack.cols_ || pixel_type != stack.pixel_type_) {
+      throw InputError(where + " holds " + shape_text(dims) + " " + pixel_type_name(pixel_type) + " frames, unlike '" +
+                       paths.front() + "' (" + std::to_string(stack.rows_) + "x" + std::to_string(stack.cols_) + " " +
+                       pixel_type_name(stack.pixel_type_) + "): the blocks of one stack must match");
     }
-  } else {
-    stack.dataset_path_ = dataset_path;
+    check_filters(segment.dataset.get(), where);
+    segment.first_frame = stack.frames_;
+    segment.frames = dims[0];
+    stack.frames_ += dims[0];
+    stack.segments_.push_back(std::move(segment));
   }
   const std::string where = "dataset '" + stack.dataset_path_ + "' in '" + file_path + "'";
-  stack.dataset_ = h5::open_dataset(stack.file_.get(), stack.dataset_path_, file_path);
-
-  const auto dims = h5::dataset_dims(stack.dataset_.get());
-  if (dims.size() != 3) {
-    throw InputError(where + " has " + std::to_string(dims.size()) + " dimensions; expected 3 [frames, rows, cols]");
-  }
-  stack.frames_ = dims[0];
-  stack.rows_ = dims[1];
-  stack.cols_ = dims[2];
   if (stack.frames_ == 0 || stack.rows_ == 0 || stack.cols_ == 0) {
-    throw InputError(where + " is empty (shape " + std::to_string(dims[0]) + "x" + std::to_string(dims[1]) + "x" +
-                     std::to_string(dims[2]) + ")");
+    throw InputError(where + " is empty (shape " + std::to_string(stack.frames_) + "x" + std::to_string(stack.rows_) +
+                     "x" + std::to_string(stack.cols_) + ")");
   }
-  stack.file_type_ = h5::checked(H5Dget_type(stack.dataset_.get()), "cannot read the type of " + where);
-  stack.pixel_type_ = classify(stack.file_type_.get(), where);
-  check_filters(stack.dataset_.get(), where);
 
-  // Reopen with a chunk cache sized for one block of frames.
-  h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
+  // Reopen each block with a chunk cache sized for one block of frames.
   stack.block_frames_ = frames_per_block(block_frames, stack.frame_bytes());
-  size_chunk_cache(stack.dataset_.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), access.get());
-  stack.dataset_ =
-      h5::checked(H5Dopen2(stack.file_.get(), stack.dataset_path_.c_str(), access.get()), "cannot open " + where);
+  for (auto& segment : stack.segments_) {
+    h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
+    size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), access.get());
+    segment.dataset = h5::checked(H5Dopen2(stack.file_.get(), segment.path.c_str(), access.get()),
+                                  "cannot open dataset '" + segment.path + "' in '" + file_path + "'");
+  }
   stack.transfer_ = h5::transfer_plist(false);
   return stack;
 }
 
 void PatternStack::read_frames(std::uint64_t first, std::uint64_t count, void* buffer) const {
-  if (count == 0) return;
-  h5::Handle file_space = h5::select_frames(dataset_.get(), first, count);
-  h5::Handle memory = h5::memory_space({count, rows_, cols_});
-  h5::check(
-      H5Dread(dataset_.get(), pixel_type_native(pixel_type_), memory.get(), file_space.get(), transfer_.get(), buffer),
-      "cannot read frames " + std::to_string(first) + ".." + std::to_string(first + count - 1) + " of dataset '" +
-          dataset_path_ + "' in '" + file_path_ + "'");
+  read_window(first, count, 0, 0, rows_, cols_, buffer);
+}
+
+void PatternStack::read_window(std::uint64_t first, std::uint64_t count, std::uint64_t row, std::uint64_t col,
+                               std::uint64_t rows, std::uint64_t cols, void* buffer) const {
+  auto* out = static_cast<unsigned char*>(buffer);
+  const std::size_t frame_bytes = rows * cols * pixel_type_size(pixel_type_);
+  const std::uint64_t end = first + count;
+  // Segments are few (one per data file) and sorted: a linear scan finds the overlapping ones.
+  for (const Segment& segment : segments_) {
+    const std::uint64_t begin = std::max(first, segment.first_frame);
+    const std::uint64_t stop = std::min(end, segment.first_frame + segment.frames);
+    if (begin >= stop) continue;
+    const hsize_t start[3] = {begin - segment.first_frame, row, col};
+    const hsize_t extent[3] = {stop - begin, rows, cols};
+    h5::Handle file_space = h5::checked(H5Dget_space(segment.dataset.get()), "cannot get the dataspace");
+    h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr),
+              "cannot select frames");
+    h5::Handle memory = h5::memory_space({extent[0], rows, cols});
+    h5::check(H5Dread(segment.dataset.get(), pixel_type_native(pixel_type_), memory.get(), file_space.get(),
+                      transfer_.get(), out + (begin - first) * frame_bytes),
+              "cannot read frames " + std::to_string(begin) + ".." + std::to_string(stop - 1) + " of dataset '" +
+                  segment.path + "' in '" + file_path_ + "'");
+  }
 }
 
 }  // namespace ptyroi

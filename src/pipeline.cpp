@@ -10,7 +10,6 @@
 #include "ptyroi/mpi.hpp"
 #include "ptyroi/pixel_mask.hpp"
 #include "ptyroi/roi_writer.hpp"
-#include "ptyroi/scan_map.hpp"
 
 namespace ptyroi {
 
@@ -31,13 +30,13 @@ class PhaseClock {
 
 // The per-frame pass: this rank's frames, streamed in blocks of whole frames in the file's type.
 std::vector<FrameFeatures> frame_features(const PatternStack& stack, FrameRange range, std::uint64_t block_frames,
-                                          const std::vector<std::uint8_t>& good_pixels) {
+                                          const PixelSelection& selection) {
   std::vector<FrameFeatures> features;
   features.reserve(range.count());
   const std::uint64_t block = std::min<std::uint64_t>(block_frames, std::max<std::uint64_t>(range.count(), 1));
   // double storage keeps the buffer aligned for every pixel type.
   std::vector<double> buffer((block * stack.frame_bytes() + sizeof(double) - 1) / sizeof(double));
-  FrameMomentsKernel kernel(good_pixels);
+  FrameMomentsKernel kernel(selection);
   for (std::uint64_t first = range.begin; first < range.end; first += block) {
     const std::uint64_t count = std::min(block, range.end - first);
     stack.read_frames(first, count, buffer.data());
@@ -52,26 +51,16 @@ std::vector<FrameFeatures> frame_features(const PatternStack& stack, FrameRange 
   return features;
 }
 
-// Puts per-frame values (gathered from all ranks, frame order) on the grid, cell order.
-std::vector<double> on_grid(const std::vector<double>& by_frame, const ScanGrid& grid) {
-  std::vector<double> map(by_frame.size());
-  for (std::size_t k = 0; k < by_frame.size(); ++k) map[static_cast<std::size_t>(grid.cell_of_frame[k])] = by_frame[k];
-  return map;
-}
-
 // Smooths one map at this rank's frames and clusters it (log unless disabled).
-MapClusters cluster_map(const std::vector<double>& local_values, const ScanGrid& grid, FrameRange local,
-                        const Options& options, MPI_Comm comm, double& maps_s, double& kmeans_s) {
+MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeighbourhood& neighbourhood,
+                        FrameRange local, const Options& options, MPI_Comm comm, double& maps_s, double& kmeans_s) {
   MapClusters result;
   std::vector<double> feature;
   {
     PhaseClock clock(maps_s);
-    const std::vector<double> map = on_grid(mpi::all_gather(comm, local_values), grid);
-    result.local_map.resize(local.count());
+    result.local_map = neighbourhood.smooth(mpi::all_gather(comm, local_values), local);
     double local_floor = std::numeric_limits<double>::infinity();
-    for (std::uint64_t i = 0; i < local.count(); ++i) {
-      const double smoothed = neighbour_mean(map, grid.shape, grid.cell_of_frame[local.begin + i]);
-      result.local_map[i] = smoothed;
+    for (const double smoothed : result.local_map) {
       if (smoothed > 0.0) local_floor = std::min(local_floor, smoothed);
     }
     result.log_floor = mpi::all_min(comm, local_floor);
@@ -93,12 +82,16 @@ void select_cluster(MapClusters& map, int cluster) {
   map.roi_frames = map.clusters.sizes[cluster];
 }
 
-// More border steps than the scan is long would make the RoI the whole scan or nothing.
-void check_border(int border_steps, GridShape shape) {
-  const std::int64_t longest = std::max(shape.rows, shape.cols);
-  if (std::abs(border_steps) >= longest) {
-    throw UsageError("--border " + std::to_string(border_steps) + " reaches beyond the " + std::to_string(shape.rows) +
-                     "x" + std::to_string(shape.cols) + " scan; expected |border| < " + std::to_string(longest));
+// The scan's neighbourhood from its positions: the --grid raster, the raster the positions form,
+// or (--scan irregular, or auto when they form none) the irregular neighbourhood.
+ScanNeighbourhood scan_neighbourhood(const Options& options, const ScanPositions& positions, std::uint64_t frames) {
+  if (!options.grid.empty()) return ScanNeighbourhood::raster(raster_grid(parse_grid_shape(options.grid), frames));
+  if (options.scan == "irregular") return ScanNeighbourhood::irregular(positions.x, positions.y);
+  try {
+    return ScanNeighbourhood::raster(infer_grid(positions.x, positions.y));
+  } catch (const InputError&) {
+    if (options.scan == "grid") throw;
+    return ScanNeighbourhood::irregular(positions.x, positions.y);
   }
 }
 
@@ -150,33 +143,48 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
       check_output_paths(options);
     });
     mpi::run_phase(comm, [&] {
-      stack.emplace(PatternStack::open(options.input_file, options.dataset, options.block_frames, comm));
+      stack.emplace(PatternStack::open(options.input_file, parse_input_layout(options.layout), options.dataset,
+                                       options.block_frames, comm));
     });
     run.input_file = stack->file_path();
     run.dataset = stack->dataset_path();
+    run.layout = stack->description().layout;
+    run.data_files = stack->segments();
     run.frames = stack->frames();
-    run.rows = stack->rows();
-    run.cols = stack->cols();
     run.pixel_type = stack->pixel_type();
     run.block_frames = stack->block_frames();
+    std::vector<std::uint8_t> good_pixels;
     mpi::run_phase(comm, [&] {
       if (me != 0) return;
-      run.positions = read_positions(options.input_file, options.positions_x, options.positions_y, run.frames);
-      run.grid = options.grid.empty() ? infer_grid(run.positions.x, run.positions.y)
-                                      : raster_grid(parse_grid_shape(options.grid), run.frames);
-      check_border(options.border_steps, run.grid.shape);
-      if (!options.mask.empty())
-        run.good_pixels = read_good_pixels(options.mask, options.input_file, run.rows, run.cols);
+      run.positions = read_scan_positions(options, stack->description(), run.frames, options.grid.empty());
+      run.neighbourhood.emplace(scan_neighbourhood(options, run.positions, run.frames));
+      run.neighbourhood->check_border(options.border_steps);
+      if (run.positions.x.empty()) {
+        // No positions but a --grid: record each frame's column and row, in scan steps.
+        const ScanGrid& grid = run.neighbourhood->grid();
+        for (std::uint64_t k = 0; k < run.frames; ++k) {
+          run.positions.x.push_back(static_cast<double>(grid.cell_of_frame[k] % grid.shape.cols));
+          run.positions.y.push_back(static_cast<double>(grid.cell_of_frame[k] / grid.shape.cols));
+        }
+      }
+      good_pixels = run_good_pixels(options, stack->description(), stack->rows(), stack->cols(), run.mask_sources);
     });
-    mpi::broadcast(comm, 0, run.good_pixels);
+    mpi::broadcast(comm, 0, good_pixels);
     mpi::broadcast(comm, 0, run.positions.x);
     mpi::broadcast(comm, 0, run.positions.y);
     run.positions.source = mpi::broadcast(comm, 0, run.positions.source);
-    // Deterministic in the positions, so every rank builds the same grid rank 0 validated.
-    if (me != 0) {
-      run.grid = options.grid.empty() ? infer_grid(run.positions.x, run.positions.y)
-                                      : raster_grid(parse_grid_shape(options.grid), run.frames);
-    }
+    run.mask_sources = mpi::broadcast(comm, 0, run.mask_sources);
+    // Deterministic in the positions, so every rank builds the neighbourhood rank 0 validated.
+    if (me != 0) run.neighbourhood.emplace(scan_neighbourhood(options, run.positions, run.frames));
+    run.grid = run.neighbourhood->grid();
+    // Identical on every rank (same options, same metadata); a bad --crop fails on all at once.
+    mpi::run_phase(comm, [&] {
+      run.selection = pixel_selection(options, stack->description(), run.pixel_type, stack->rows(), stack->cols(),
+                                      std::move(good_pixels));
+    });
+    const bool windowed = run.selection.window_rows > 0;
+    run.rows = windowed ? run.selection.window_rows : stack->rows();
+    run.cols = windowed ? run.selection.window_cols : stack->cols();
   }
 
   // --- features: rank-local, no collective calls inside -----------------------------------------
@@ -185,7 +193,7 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
     PhaseClock clock(t.features_s);
     mpi::run_phase(comm, [&] {
       inject_fault("features", comm);
-      run.local_features = frame_features(*stack, run.local, stack->block_frames(), run.good_pixels);
+      run.local_features = frame_features(*stack, run.local, stack->block_frames(), run.selection);
     });
   }
   run.bytes_read = run.frames * stack->frame_bytes();
@@ -194,11 +202,16 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
   {
     PhaseClock clock(t.statistics_s);
     std::int64_t local_non_finite = 0;
+    std::int64_t local_invalid = 0;
     mpi::run_phase(comm, [&] {
       inject_fault("reduce", comm);
-      for (const auto& frame : run.local_features) local_non_finite += frame.non_finite_pixels;
+      for (const auto& frame : run.local_features) {
+        local_non_finite += frame.non_finite_pixels;
+        local_invalid += frame.invalid_pixels;
+      }
     });
     run.non_finite_pixels = mpi::all_sum(comm, local_non_finite);
+    run.invalid_pixels = mpi::all_sum(comm, local_invalid);
     run.com = standardise_com(run.local_features, comm);
     run.frames_without_com = static_cast<std::int64_t>(run.frames) - run.com.frames_with_com;
     if (run.com.frames_with_com == 0) {
@@ -216,8 +229,9 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
   mpi::run_phase(comm, [&] { inject_fault("kmeans", comm); });
   std::vector<double> local_totals(run.local_features.size());
   for (std::size_t i = 0; i < local_totals.size(); ++i) local_totals[i] = run.local_features[i].total_intensity;
-  run.absorption = cluster_map(local_totals, run.grid, run.local, options, comm, t.maps_s, t.kmeans_s);
-  run.scattering = cluster_map(run.local_com_magnitude, run.grid, run.local, options, comm, t.maps_s, t.kmeans_s);
+  run.absorption = cluster_map(local_totals, *run.neighbourhood, run.local, options, comm, t.maps_s, t.kmeans_s);
+  run.scattering =
+      cluster_map(run.local_com_magnitude, *run.neighbourhood, run.local, options, comm, t.maps_s, t.kmeans_s);
 
   // --- selection: low-T cluster ∪ high-c cluster, grown or shrunk by the border -------------------
   {
@@ -228,16 +242,8 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
     for (std::size_t i = 0; i < local_union.size(); ++i) {
       local_union[i] = run.absorption.local_roi[i] | run.scattering.local_roi[i];
     }
-    const std::vector<std::uint8_t> by_frame = mpi::all_gather(comm, local_union);
-    std::vector<std::uint8_t> by_cell(by_frame.size());
-    for (std::size_t k = 0; k < by_frame.size(); ++k)
-      by_cell[static_cast<std::size_t>(run.grid.cell_of_frame[k])] = by_frame[k];
-    by_cell = grow_or_shrink(std::move(by_cell), run.grid.shape, options.border_steps);
-    run.mask.resize(by_frame.size());
-    for (std::size_t k = 0; k < by_frame.size(); ++k) {
-      run.mask[k] = by_cell[static_cast<std::size_t>(run.grid.cell_of_frame[k])];
-      run.roi_frames += run.mask[k];
-    }
+    run.mask = run.neighbourhood->grow_or_shrink(mpi::all_gather(comm, local_union), options.border_steps);
+    for (const std::uint8_t in_roi : run.mask) run.roi_frames += in_roi;
     for (std::uint64_t k = run.local.begin; k < run.local.end; ++k) {
       if (run.mask[k]) run.local_selected.push_back(k);
     }

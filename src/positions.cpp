@@ -1,6 +1,10 @@
 #include "ptyroi/positions.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include "ptyroi/error.hpp"
 #include "ptyroi/h5.hpp"
@@ -17,6 +21,13 @@ DatasetSpec parse_dataset_spec(const std::string& spec, const std::string& defau
 namespace {
 
 const char* cxi_translation = "/entry_1/sample_1/geometry_1/translation";
+
+// True when the input holds none of the default position datasets (rather than broken ones).
+bool no_default_positions(const std::string& input_file) {
+  h5::Handle file = h5::open_file_read_serial(input_file);
+  return !h5::object_exists(file.get(), "/positions_x") && !h5::object_exists(file.get(), "/positions_y") &&
+         !h5::object_exists(file.get(), cxi_translation);
+}
 
 std::vector<double> read_column(const DatasetSpec& spec, std::uint64_t frames, int column, const char* option) {
   h5::Handle file = h5::open_file_read_serial(spec.file);
@@ -72,9 +83,173 @@ ScanPositions read_positions(const std::string& input_file, const std::string& x
     positions.y = read_column({input_file, cxi_translation}, frames, 1, "default");
     positions.source = input_file + ":" + cxi_translation;
   } else {
-    throw InputError("no scan positions in '" + input_file + "' (tried /positions_x + /positions_y and " +
-                     cxi_translation + "); name them with --positions-x and --positions-y");
+    throw InputError(
+        "no scan positions in '" + input_file + "' (tried /positions_x + /positions_y and " + cxi_translation +
+        "); name them with --positions FILE.csv or --positions-x/--positions-y, or place the frames with --grid");
   }
+  return positions;
+}
+
+namespace {
+
+// Comma or semicolon separated when the line has either (fields trimmed), else whitespace separated.
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  const bool delimited = line.find_first_of(",;") != std::string::npos;
+  const char* separators = delimited ? ",;" : " \t\r";
+  std::size_t begin = 0;
+  while (begin <= line.size()) {
+    std::size_t end = line.find_first_of(separators, begin);
+    if (end == std::string::npos) end = line.size();
+    std::string field = line.substr(begin, end - begin);
+    const auto first = field.find_first_not_of(" \t\r");
+    const auto last = field.find_last_not_of(" \t\r");
+    field = first == std::string::npos ? "" : field.substr(first, last - first + 1);
+    if (delimited || !field.empty()) fields.push_back(field);
+    begin = end + 1;
+  }
+  return fields;
+}
+
+bool parse_number(const std::string& text, double& value) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size();
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// Index of a column named by header name or 0-based index.
+std::size_t column_index(const std::string& name, const std::vector<std::string>& header, std::size_t width,
+                         const std::string& source) {
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == name) return i;
+  }
+  double index = 0;
+  if (parse_number(name, index) && index >= 0 && index == std::floor(index) && index < static_cast<double>(width)) {
+    return static_cast<std::size_t>(index);
+  }
+  throw InputError("--positions-columns: '" + name + "' is neither a column name nor a column index of '" + source +
+                   "' (" + std::to_string(width) + " columns)");
+}
+
+}  // namespace
+
+ScanPositions parse_position_table(std::istream& in, const std::string& columns, const std::string& source) {
+  std::vector<std::string> header;
+  std::vector<std::vector<double>> rows;
+  std::string line;
+  std::size_t line_number = 0;
+  std::size_t width = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const std::vector<std::string> fields = split_fields(line);
+    std::vector<double> numbers(fields.size());
+    bool numeric = true;
+    for (std::size_t i = 0; i < fields.size(); ++i) numeric = numeric && parse_number(fields[i], numbers[i]);
+    if (!numeric) {
+      if (rows.empty() && header.empty()) {
+        header = fields;
+        width = fields.size();
+        continue;
+      }
+      throw InputError("positions file '" + source + "' line " + std::to_string(line_number) +
+                       ": expected numbers, found '" + line + "'");
+    }
+    if (width == 0) width = numbers.size();
+    if (numbers.size() != width) {
+      throw InputError("positions file '" + source + "' line " + std::to_string(line_number) + " has " +
+                       std::to_string(numbers.size()) + " fields; expected " + std::to_string(width));
+    }
+    rows.push_back(std::move(numbers));
+  }
+  if (width < 2) throw InputError("positions file '" + source + "' needs at least two columns (x and y)");
+  std::size_t x_column = width - 2;
+  std::size_t y_column = width - 1;
+  if (!columns.empty()) {
+    const auto comma = columns.find(',');
+    if (comma == std::string::npos) throw UsageError("--positions-columns '" + columns + "' is not X,Y");
+    x_column = column_index(columns.substr(0, comma), header, width, source);
+    y_column = column_index(columns.substr(comma + 1), header, width, source);
+  } else if (!header.empty()) {
+    const auto named = [&](char axis) {
+      for (std::size_t i = 0; i < header.size(); ++i) {
+        const std::string name = lower(header[i]);
+        if (!name.empty() && name[0] == axis) return i;
+      }
+      return header.size();
+    };
+    if (named('x') < width && named('y') < width) {
+      x_column = named('x');
+      y_column = named('y');
+    }
+  }
+  ScanPositions positions;
+  for (const auto& row : rows) {
+    positions.x.push_back(row[x_column]);
+    positions.y.push_back(row[y_column]);
+  }
+  const auto name = [&](std::size_t column) {
+    return column < header.size() ? header[column] : "column " + std::to_string(column);
+  };
+  positions.source = source + " (" + name(x_column) + ", " + name(y_column) + ")";
+  return positions;
+}
+
+void transform_positions(ScanPositions& positions, const Options& options) {
+  if (options.swap_xy) positions.x.swap(positions.y);
+  for (double& x : positions.x) x = (options.flip_x ? -x : x) * options.positions_scale;
+  for (double& y : positions.y) y = (options.flip_y ? -y : y) * options.positions_scale;
+  std::string notes;
+  if (options.swap_xy) notes += " swapped";
+  if (options.flip_x) notes += " x flipped";
+  if (options.flip_y) notes += " y flipped";
+  if (options.positions_scale != 1.0) {
+    std::ostringstream scale;
+    scale << " scaled by " << options.positions_scale;
+    notes += scale.str();
+  }
+  if (!notes.empty()) positions.source += ";" + notes;
+}
+
+ScanPositions read_scan_positions(const Options& options, const InputDescription& input, std::uint64_t frames,
+                                  bool required) {
+  ScanPositions positions;
+  if (!options.positions_file.empty()) {
+    std::ifstream file(options.positions_file);
+    if (!file) throw InputError("--positions '" + options.positions_file + "' cannot be read");
+    positions = parse_position_table(file, options.positions_columns, options.positions_file);
+    if (positions.x.size() != frames) {
+      throw InputError("--positions '" + options.positions_file + "' holds " + std::to_string(positions.x.size()) +
+                       " positions but the stack has " + std::to_string(frames) + " frames");
+    }
+    for (std::size_t k = 0; k < frames; ++k) {
+      if (!std::isfinite(positions.x[k]) || !std::isfinite(positions.y[k])) {
+        throw InputError("--positions '" + options.positions_file + "' has a non-finite value at frame " +
+                         std::to_string(k));
+      }
+    }
+  } else if (!options.positions_x.empty() || !options.positions_y.empty()) {
+    positions = read_positions(options.input_file, options.positions_x, options.positions_y, frames);
+  } else if (!input.positions_file.empty()) {
+    positions = read_positions(options.input_file, input.positions_file + ":" + input.positions_x,
+                               input.positions_file + ":" + input.positions_y, frames);
+  } else {
+    try {
+      positions = read_positions(options.input_file, "", "", frames);
+    } catch (const InputError&) {
+      if (required || !no_default_positions(options.input_file)) throw;
+      positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
+      return positions;
+    }
+  }
+  transform_positions(positions, options);
   return positions;
 }
 

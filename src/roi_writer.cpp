@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "ptyroi/fault_injection.hpp"
 #include "ptyroi/interrupt.hpp"
@@ -51,7 +52,7 @@ void check_writable(const std::string& path, const char* option, bool overwrite)
 }  // namespace
 
 void check_output_paths(const Options& options) {
-  if (!options.output_file.empty()) check_writable(options.output_file, "--output", options.overwrite);
+  for (const auto& path : output_paths(options)) check_writable(path, "--output", options.overwrite);
   if (!options.summary_file.empty()) check_writable(options.summary_file, "--summary", true);
 }
 
@@ -108,6 +109,18 @@ void write_record_attributes(hid_t roi, const RoiRun& run, const PhaseTimings& t
   h5::write_attribute(roi, "grid_rows", run.grid.shape.rows);
   h5::write_attribute(roi, "grid_cols", run.grid.shape.cols);
   h5::write_attribute(roi, "grid_origin", run.grid.origin);
+  h5::write_attribute(roi, "input_layout", std::string(input_layout_name(run.layout)));
+  h5::write_attribute(roi, "neighbourhood", run.neighbourhood->description());
+  h5::write_attribute(roi, "scan_step_m", run.neighbourhood->step());
+  h5::write_attribute(roi, "masks", run.mask_sources);
+  h5::write_attribute(roi, "invalid_pixels", run.invalid_pixels);
+  h5::write_attribute(roi, "fftshift", std::int64_t{o.fftshift});
+  // The analysed (and written) window of each frame: first row, first column, rows, columns.
+  h5::write_attribute(
+      roi, "frame_window",
+      std::vector<std::int64_t>{static_cast<std::int64_t>(run.selection.window_row),
+                                static_cast<std::int64_t>(run.selection.window_col),
+                                static_cast<std::int64_t>(run.rows), static_cast<std::int64_t>(run.cols)});
   h5::write_attribute(roi, "border_steps", std::int64_t{o.border_steps});
   h5::write_attribute(roi, "clusters", std::int64_t{o.clusters});
   h5::write_attribute(roi, "iterations", std::int64_t{o.iterations});
@@ -139,84 +152,194 @@ void write_record_attributes(hid_t roi, const RoiRun& run, const PhaseTimings& t
   h5::write_attribute(roi, "time_selection_s", timings.selection_s);
 }
 
-// Copies this rank's selected frames, in runs of consecutive frames, a block at a time.
+// Copies this rank's selected frames (the --crop window of each), in runs of consecutive frames,
+// a block at a time, to `offset` onwards of `data`.
 void copy_selected_patterns(const RoiRun& run, const PatternStack& stack, hid_t data, std::uint64_t offset,
-                            hid_t transfer) {
+                            hid_t transfer, const std::string& file_name) {
   const auto& selected = run.local_selected;
   const std::uint64_t block = run.block_frames;
+  const std::size_t frame_bytes = run.rows * run.cols * pixel_type_size(stack.pixel_type());
   std::vector<double> buffer(
-      (std::min<std::uint64_t>(block, std::max<std::size_t>(selected.size(), 1)) * stack.frame_bytes() +
-       sizeof(double) - 1) /
+      (std::min<std::uint64_t>(block, std::max<std::size_t>(selected.size(), 1)) * frame_bytes + sizeof(double) - 1) /
       sizeof(double));
+  const PixelSelection& window = run.selection;
   std::size_t i = 0;
   while (i < selected.size()) {
     std::size_t count = 1;
     while (i + count < selected.size() && count < block && selected[i + count] == selected[i] + count) ++count;
-    stack.read_frames(selected[i], count, buffer.data());
+    stack.read_window(selected[i], count, window.window_row, window.window_col, run.rows, run.cols, buffer.data());
     h5::Handle file_space = h5::select_frames(data, offset + i, count);
-    h5::Handle memory = h5::memory_space({count, stack.rows(), stack.cols()});
+    h5::Handle memory = h5::memory_space({count, run.rows, run.cols});
     h5::check(
         H5Dwrite(data, pixel_type_native(stack.pixel_type()), memory.get(), file_space.get(), transfer, buffer.data()),
-        "cannot write patterns to '" + temporary_output_path(run.options.output_file) + "'");
+        "cannot write patterns to '" + file_name + "'");
     i += count;
   }
 }
 
+// A pattern dataset [roi_frames, rows, cols] in the input's own type, one frame per chunk.
+h5::Handle create_pattern_dataset(hid_t file, const std::string& path, const RoiRun& run, const PatternStack& stack,
+                                  hid_t file_type) {
+  h5::Handle create = h5::checked(H5Pcreate(H5P_DATASET_CREATE), "cannot create a dataset-creation list");
+  const hsize_t chunk[3] = {1, run.rows, run.cols};  // one frame per chunk, as readers expect
+  h5::check(H5Pset_chunk(create.get(), 3, chunk), "cannot set the pattern chunking");
+  h5::check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "cannot disable fill values");
+  (void)stack;
+  return h5::create_dataset(file, path, file_type, {static_cast<std::uint64_t>(run.roi_frames), run.rows, run.cols},
+                            create.get(), {H5S_UNLIMITED, run.rows, run.cols});
+}
+
+// The datasets of the /roi record; created collectively, filled by write_roi_record_values.
+struct RoiRecord {
+  h5::Handle group, indexes, mask, positions_x, positions_y, absorption_roi, scattering_roi;
+  std::vector<h5::Handle> features;
+};
+
+const char* const kFeatureNames[] = {"total_intensity", "com_x",          "com_y",
+                                     "com_magnitude",   "absorption_map", "scattering_map"};
+
+RoiRecord create_roi_record(hid_t file, const RoiRun& run, const PhaseTimings& timings) {
+  const auto roi_frames = static_cast<std::uint64_t>(run.roi_frames);
+  RoiRecord record;
+  record.group = h5::create_group(file, "/roi");
+  record.indexes = per_frame_dataset<std::int64_t>(file, "/roi/indexes", roi_frames);
+  record.mask = per_frame_dataset<std::uint8_t>(file, "/roi/mask", run.frames);
+  record.positions_x = per_frame_dataset<double>(file, "/roi/positions_x", run.frames);
+  record.positions_y = per_frame_dataset<double>(file, "/roi/positions_y", run.frames);
+  for (const char* name : kFeatureNames) {
+    record.features.push_back(per_frame_dataset<double>(file, std::string("/roi/features/") + name, run.frames));
+  }
+  record.absorption_roi = per_frame_dataset<std::uint8_t>(file, "/roi/features/absorption_roi", run.frames);
+  record.scattering_roi = per_frame_dataset<std::uint8_t>(file, "/roi/features/scattering_roi", run.frames);
+  write_record_attributes(record.group.get(), run, timings);
+  return record;
+}
+
+std::vector<std::int64_t> roi_indexes(const RoiRun& run) {
+  std::vector<std::int64_t> indexes;
+  for (std::uint64_t k = 0; k < run.frames; ++k) {
+    if (run.mask[k]) indexes.push_back(static_cast<std::int64_t>(k));
+  }
+  return indexes;
+}
+
+// Rank 0 writes the whole-scan records, every rank its own frames' features.
+void write_roi_record_values(const RoiRecord& record, const RoiRun& run, hid_t transfer, int rank) {
+  if (rank == 0) {
+    write_range(record.indexes.get(), 0, roi_indexes(run), transfer);
+    write_range(record.mask.get(), 0, run.mask, transfer);
+    write_range(record.positions_x.get(), 0, run.positions.x, transfer);
+    write_range(record.positions_y.get(), 0, run.positions.y, transfer);
+  }
+  const std::size_t n = run.local.count();
+  std::vector<std::vector<double>> local(6, std::vector<double>(n));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t i = 0; i < n; ++i) {
+    const FrameFeatures& f = run.local_features[i];
+    local[0][i] = f.total_intensity;
+    local[1][i] = f.has_com ? f.com_x : nan;
+    local[2][i] = f.has_com ? f.com_y : nan;
+    local[3][i] = run.local_com_magnitude[i];
+    local[4][i] = run.absorption.local_map[i];
+    local[5][i] = run.scattering.local_map[i];
+  }
+  for (std::size_t j = 0; j < record.features.size(); ++j) {
+    write_range(record.features[j].get(), run.local.begin, local[j], transfer);
+  }
+  write_range(record.absorption_roi.get(), run.local.begin, run.absorption.local_roi, transfer);
+  write_range(record.scattering_roi.get(), run.local.begin, run.scattering.local_roi, transfer);
+}
+
+// Positions of the RoI frames, in RoI order.
+void roi_positions(const RoiRun& run, std::vector<double>& x, std::vector<double>& y) {
+  for (std::uint64_t k = 0; k < run.frames; ++k) {
+    if (!run.mask[k]) continue;
+    x.push_back(run.positions.x[k]);
+    y.push_back(run.positions.y[k]);
+  }
+}
+
+// The bad pixels of the analysed window (1 = bad): the masks, not per-frame exclusions.
+std::vector<std::uint8_t> window_bad_pixels(const RoiRun& run, std::uint64_t stack_cols) {
+  std::vector<std::uint8_t> bad(run.rows * run.cols, 0);
+  const auto& good = run.selection.good_pixels;
+  if (good.empty()) return bad;
+  for (std::uint64_t r = 0; r < run.rows; ++r) {
+    for (std::uint64_t c = 0; c < run.cols; ++c) {
+      bad[r * run.cols + c] = good[(run.selection.window_row + r) * stack_cols + run.selection.window_col + c] ? 0 : 1;
+    }
+  }
+  return bad;
+}
+
 }  // namespace
+
+std::vector<std::string> output_paths(const Options& options) {
+  if (options.output_file.empty()) return {};
+  if (options.format != "ptychoshelves") return {options.output_file};
+  std::string prefix = options.output_file;
+  for (const std::string suffix : {"_dp.hdf5", ".hdf5", ".h5"}) {
+    if (prefix.size() > suffix.size() && prefix.compare(prefix.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      prefix.resize(prefix.size() - suffix.size());
+      break;
+    }
+  }
+  return {prefix + "_dp.hdf5", prefix + "_para.hdf5"};
+}
 
 void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm) {
   const int me = mpi::rank(comm);
   const Options& o = run.options;
+  const std::vector<std::string> paths = output_paths(o);
+  const std::uint64_t frame_bytes = run.rows * run.cols * pixel_type_size(stack.pixel_type());
   mpi::run_phase(comm, [&] {
     if (me != 0) return;
     check_output_paths(o);
     // Patterns, per-frame records (~12 datasets of 8 bytes) and 1 MiB of metadata.
     const auto roi = static_cast<std::uint64_t>(run.roi_frames);
-    check_free_space(o.output_file, (o.write_patterns ? roi * stack.frame_bytes() : 0) + run.frames * 96 + (1u << 20));
+    check_free_space(paths.front(), (o.write_patterns ? roi * frame_bytes : 0) + run.frames * 96 + (1u << 20));
   });
   const PhaseTimings timings = max_over_ranks(run.timings, comm);
-  const std::string temporary = temporary_output_path(o.output_file);
-  TemporaryOutput guard(temporary, me == 0);
+  std::vector<std::unique_ptr<TemporaryOutput>> guards;
+  for (const auto& path : paths)
+    guards.push_back(std::make_unique<TemporaryOutput>(temporary_output_path(path), me == 0));
   {
-    h5::Handle file;
-    mpi::run_phase(comm, [&] { file = h5::create_file(temporary, comm); });
+    std::vector<h5::Handle> files(paths.size());
+    mpi::run_phase(comm, [&] {
+      for (std::size_t i = 0; i < paths.size(); ++i) files[i] = h5::create_file(temporary_output_path(paths[i]), comm);
+    });
+    const hid_t file = files.front().get();
+    const std::string file_name = temporary_output_path(paths.front());
     const h5::Handle independent = h5::transfer_plist(false);
     const auto roi_frames = static_cast<std::uint64_t>(run.roi_frames);
+    const bool with_patterns = o.write_patterns && o.format != "mask-only";
 
     // Metadata: created identically on every rank (parallel HDF5 metadata is collective).
-    h5::Handle cxi_version = h5::create_dataset(file.get(), "/cxi_version", H5T_NATIVE_INT64, {});
-    h5::Handle translation =
-        h5::create_dataset(file.get(), "/entry_1/sample_1/geometry_1/translation", H5T_NATIVE_DOUBLE, {roi_frames, 3});
-    h5::Handle data;
-    if (o.write_patterns) {
-      h5::Handle create = h5::checked(H5Pcreate(H5P_DATASET_CREATE), "cannot create a dataset-creation list");
-      const hsize_t chunk[3] = {1, stack.rows(), stack.cols()};  // one frame per chunk, as readers expect
-      h5::check(H5Pset_chunk(create.get(), 3, chunk), "cannot set the pattern chunking");
-      h5::check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "cannot disable fill values");
-      data = h5::create_dataset(file.get(), "/entry_1/data_1/data", stack.file_type(),
-                                {roi_frames, stack.rows(), stack.cols()}, create.get(),
-                                {H5S_UNLIMITED, stack.rows(), stack.cols()});
-    } else {
-      h5::create_group(file.get(), "/entry_1/data_1");
+    h5::Handle cxi_version, patterns, translation, position_indexes, position_x, position_y, bad_pixels, pp_x, pp_y;
+    if (o.format == "cxi") {
+      cxi_version = h5::create_dataset(file, "/cxi_version", H5T_NATIVE_INT64, {});
+      translation =
+          h5::create_dataset(file, "/entry_1/sample_1/geometry_1/translation", H5T_NATIVE_DOUBLE, {roi_frames, 3});
+      if (with_patterns) {
+        patterns = create_pattern_dataset(file, "/entry_1/data_1/data", run, stack, stack.file_type());
+      } else {
+        h5::create_group(file, "/entry_1/data_1");
+      }
+      h5::check(H5Lcreate_soft("/entry_1/sample_1/geometry_1/translation", file, "/entry_1/data_1/translation",
+                               H5P_DEFAULT, H5P_DEFAULT),
+                "cannot link /entry_1/data_1/translation");
+    } else if (o.format == "ptychodus") {
+      if (with_patterns) patterns = create_pattern_dataset(file, "/patterns", run, stack, stack.file_type());
+      position_indexes = per_frame_dataset<std::int64_t>(file, "/indexes", roi_frames);
+      bad_pixels = h5::create_dataset(file, "/bad_pixels", H5T_NATIVE_UINT8, {run.rows, run.cols});
+      position_x = per_frame_dataset<double>(file, "/probe_position_x_m", roi_frames);
+      position_y = per_frame_dataset<double>(file, "/probe_position_y_m", roi_frames);
+    } else if (o.format == "ptychoshelves") {
+      if (with_patterns) patterns = create_pattern_dataset(file, "/dp", run, stack, stack.file_type());
+      pp_x = per_frame_dataset<double>(files[1].get(), "/ppX", roi_frames);
+      pp_y = per_frame_dataset<double>(files[1].get(), "/ppY", roi_frames);
     }
-    h5::check(H5Lcreate_soft("/entry_1/sample_1/geometry_1/translation", file.get(), "/entry_1/data_1/translation",
-                             H5P_DEFAULT, H5P_DEFAULT),
-              "cannot link /entry_1/data_1/translation");
-
-    h5::Handle roi = h5::create_group(file.get(), "/roi");
-    h5::Handle indexes = per_frame_dataset<std::int64_t>(file.get(), "/roi/indexes", roi_frames);
-    h5::Handle mask = per_frame_dataset<std::uint8_t>(file.get(), "/roi/mask", run.frames);
-    h5::Handle positions_x = per_frame_dataset<double>(file.get(), "/roi/positions_x", run.frames);
-    h5::Handle positions_y = per_frame_dataset<double>(file.get(), "/roi/positions_y", run.frames);
-    const char* feature_names[] = {"total_intensity", "com_x",          "com_y",
-                                   "com_magnitude",   "absorption_map", "scattering_map"};
-    std::vector<h5::Handle> features;
-    for (const char* name : feature_names) {
-      features.push_back(per_frame_dataset<double>(file.get(), std::string("/roi/features/") + name, run.frames));
-    }
-    h5::Handle absorption_roi = per_frame_dataset<std::uint8_t>(file.get(), "/roi/features/absorption_roi", run.frames);
-    h5::Handle scattering_roi = per_frame_dataset<std::uint8_t>(file.get(), "/roi/features/scattering_roi", run.frames);
-    write_record_attributes(roi.get(), run, timings);
+    const RoiRecord record = create_roi_record(file, run, timings);
 
     const auto pattern_offset = static_cast<std::uint64_t>(
         mpi::exclusive_prefix_sum(comm, static_cast<std::int64_t>(run.local_selected.size())));
@@ -224,46 +347,37 @@ void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm)
     mpi::run_phase(comm, [&] {
       inject_fault("write", comm);
       if (me == 0) {
-        const std::int64_t cxi_version_value = 150;
-        h5::check(
-            H5Dwrite(cxi_version.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, independent.get(), &cxi_version_value),
-            "cannot write /cxi_version");
-        std::vector<std::int64_t> roi_indexes;
-        std::vector<double> roi_translation;
-        for (std::uint64_t k = 0; k < run.frames; ++k) {
-          if (!run.mask[k]) continue;
-          roi_indexes.push_back(static_cast<std::int64_t>(k));
-          roi_translation.insert(roi_translation.end(), {run.positions.x[k], run.positions.y[k], 0.0});
+        std::vector<double> x, y;
+        roi_positions(run, x, y);
+        if (o.format == "cxi") {
+          const std::int64_t version_150 = 150;
+          h5::check(H5Dwrite(cxi_version.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, independent.get(), &version_150),
+                    "cannot write /cxi_version to '" + file_name + "'");
+          std::vector<double> xyz;
+          for (std::size_t i = 0; i < x.size(); ++i) xyz.insert(xyz.end(), {x[i], y[i], 0.0});
+          write_range(translation.get(), 0, xyz, independent.get());
+        } else if (o.format == "ptychodus") {
+          write_range(position_indexes.get(), 0, roi_indexes(run), independent.get());
+          write_range(position_x.get(), 0, x, independent.get());
+          write_range(position_y.get(), 0, y, independent.get());
+          const std::vector<std::uint8_t> bad = window_bad_pixels(run, stack.cols());
+          h5::check(H5Dwrite(bad_pixels.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, independent.get(), bad.data()),
+                    "cannot write /bad_pixels to '" + file_name + "'");
+        } else if (o.format == "ptychoshelves") {
+          write_range(pp_x.get(), 0, x, independent.get());
+          write_range(pp_y.get(), 0, y, independent.get());
         }
-        write_range(indexes.get(), 0, roi_indexes, independent.get());
-        write_range(translation.get(), 0, roi_translation, independent.get());
-        write_range(mask.get(), 0, run.mask, independent.get());
-        write_range(positions_x.get(), 0, run.positions.x, independent.get());
-        write_range(positions_y.get(), 0, run.positions.y, independent.get());
       }
-      const std::size_t n = run.local.count();
-      std::vector<std::vector<double>> local(6, std::vector<double>(n));
-      const double nan = std::numeric_limits<double>::quiet_NaN();
-      for (std::size_t i = 0; i < n; ++i) {
-        const FrameFeatures& f = run.local_features[i];
-        local[0][i] = f.total_intensity;
-        local[1][i] = f.has_com ? f.com_x : nan;
-        local[2][i] = f.has_com ? f.com_y : nan;
-        local[3][i] = run.local_com_magnitude[i];
-        local[4][i] = run.absorption.local_map[i];
-        local[5][i] = run.scattering.local_map[i];
+      write_roi_record_values(record, run, independent.get(), me);
+      if (with_patterns) {
+        copy_selected_patterns(run, stack, patterns.get(), pattern_offset, independent.get(), file_name);
       }
-      for (std::size_t j = 0; j < features.size(); ++j) {
-        write_range(features[j].get(), run.local.begin, local[j], independent.get());
-      }
-      write_range(absorption_roi.get(), run.local.begin, run.absorption.local_roi, independent.get());
-      write_range(scattering_roi.get(), run.local.begin, run.scattering.local_roi, independent.get());
-      if (o.write_patterns) copy_selected_patterns(run, stack, data.get(), pattern_offset, independent.get());
     });
-    // Handles close here, the file last (collectively), before the rename.
-    features.clear();
+    // Handles close here, the files last (collectively), before the renames.
   }
-  mpi::run_phase(comm, [&] { guard.commit_as(o.output_file); });
+  mpi::run_phase(comm, [&] {
+    for (std::size_t i = 0; i < paths.size(); ++i) guards[i]->commit_as(paths[i]);
+  });
 }
 
 }  // namespace ptyroi

@@ -10,6 +10,7 @@
 
 #include "ptyroi/error.hpp"
 #include "ptyroi/interrupt.hpp"
+#include "ptyroi/roi_writer.hpp"
 #include "ptyroi/version.hpp"
 
 namespace ptyroi {
@@ -22,7 +23,7 @@ double fraction(std::int64_t part, std::uint64_t whole) {
 
 std::int64_t masked_pixels(const RoiRun& run) {
   std::int64_t bad = 0;
-  for (auto good : run.good_pixels) bad += good == 0;
+  for (auto good : run.selection.good_pixels) bad += good == 0;
   return bad;
 }
 
@@ -52,7 +53,13 @@ std::string summary_json(const RoiRun& run) {
         {"frame_shape", {run.rows, run.cols}},
         {"pixel_type", pixel_type_name(run.pixel_type)},
         {"positions", run.positions.source}}},
+      {"input_layout", input_layout_name(run.layout)},
+      {"data_files", run.data_files},
+      {"frame_shape", {run.rows, run.cols}},
       {"grid", {{"rows", run.grid.shape.rows}, {"cols", run.grid.shape.cols}, {"origin", run.grid.origin}}},
+      {"neighbourhood", run.neighbourhood->description()},
+      {"scan_step_m", run.neighbourhood->step()},
+      {"positions_source", run.positions.source},
       {"parameters",
        {{"border_steps", o.border_steps},
         {"clusters", o.clusters},
@@ -66,12 +73,15 @@ std::string summary_json(const RoiRun& run) {
       {"frames_without_signal", run.frames_without_com},
       {"non_finite_pixels", run.non_finite_pixels},
       {"masked_pixels_per_frame", masked_pixels(run)},
+      {"masks", run.mask_sources},
+      {"invalid_pixels", run.invalid_pixels},
       {"com", {{"mean_xy", {run.com.mean_x, run.com.mean_y}}, {"std_xy", {run.com.std_x, run.com.std_y}}}},
       {"absorption", clusters_json(run.absorption, 0)},
       {"scattering", clusters_json(run.scattering, o.clusters - 1)},
       {"bytes_read", run.bytes_read},
       {"read_gb_per_s", read_rate_gb_s(run)},
-      {"output", o.output_file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.output_file)},
+      {"output", o.output_file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(output_paths(o))},
+      {"format", o.format},
       {"patterns_written", !o.output_file.empty() && o.write_patterns},
       {"timings",
        {{"open_s", t.open_s},
@@ -91,8 +101,10 @@ std::string summary_text(const RoiRun& run) {
   std::ostringstream out;
   out << std::fixed;
   out << "ptyroi " << version << ": " << run.input_file << ":" << run.dataset << "  " << run.frames << " frames of "
-      << run.rows << "x" << run.cols << " " << pixel_type_name(run.pixel_type) << " on a " << run.grid.shape.rows << "x"
-      << run.grid.shape.cols << " grid (" << run.grid.origin << "), " << run.ranks << " ranks\n";
+      << run.rows << "x" << run.cols << " " << pixel_type_name(run.pixel_type) << " (" << input_layout_name(run.layout)
+      << (run.data_files > 1 ? ", " + std::to_string(run.data_files) + " data files" : std::string()) << "), "
+      << run.ranks << " ranks\n";
+  out << "  scan           " << run.neighbourhood->description() << "\n";
   out << std::setprecision(1) << "  RoI            " << run.roi_frames << " of " << run.frames << " frames ("
       << 100.0 * fraction(run.roi_frames, run.frames) << "%), border " << o.border_steps << "\n";
   const auto cluster_line = [&](const char* name, const MapClusters& map, int selected) {
@@ -108,8 +120,11 @@ std::string summary_text(const RoiRun& run) {
   if (run.frames_without_com > 0) {
     out << "  " << run.frames_without_com << " frames have no signal (T <= 0): no centre of mass, |c| taken as 0\n";
   }
-  if (!run.good_pixels.empty()) {
-    out << "  mask           " << masked_pixels(run) << " bad pixels per frame left out (" << o.mask << ")\n";
+  if (!run.selection.good_pixels.empty()) {
+    out << "  mask           " << masked_pixels(run) << " bad pixels per frame left out (" << run.mask_sources << ")\n";
+  }
+  if (run.invalid_pixels > 0) {
+    out << "  " << run.invalid_pixels << " pixel values above --max-valid or at the detector's flag value left out\n";
   }
   if (run.non_finite_pixels > 0) {
     out << "  " << run.non_finite_pixels << " NaN/Inf pixels left out of the sums\n";
@@ -119,8 +134,9 @@ std::string summary_text(const RoiRun& run) {
   out << "  timings (s)    open " << t.open_s << ", features " << t.features_s << ", statistics " << t.statistics_s
       << ", maps " << t.maps_s << ", k-means " << t.kmeans_s << ", selection " << t.selection_s << ", write "
       << t.write_s << ", total " << t.total_s << "\n";
-  if (!o.output_file.empty()) {
-    out << "  wrote          " << o.output_file << (o.write_patterns ? "" : " (RoI record only, no patterns)") << "\n";
+  for (const auto& path : output_paths(o)) {
+    out << "  wrote          " << path << " (" << o.format << (o.write_patterns ? "" : ", RoI record only, no patterns")
+        << ")\n";
   }
   return out.str();
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace ptyroi {
@@ -104,6 +105,85 @@ TEST(FrameMoments, NonFinitePixelsCountAsMaskedAndAreCounted) {
   EXPECT_EQ(none.non_finite_pixels, 9);
   EXPECT_FALSE(none.has_com);
   EXPECT_EQ(none.total_intensity, 0.0);
+}
+
+// A reproducible frame with structure everywhere, so every selection changes the moments.
+std::vector<std::uint32_t> structured_frame(std::size_t rows, std::size_t cols) {
+  std::vector<std::uint32_t> frame(rows * cols);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) frame[r * cols + c] = static_cast<std::uint32_t>((r * 7 + c * c * 3) % 23);
+  }
+  return frame;
+}
+
+TEST(FrameMoments, WindowEqualsTheCroppedFrame) {
+  const std::size_t rows = 9, cols = 11;
+  const auto frame = structured_frame(rows, cols);
+  PixelSelection crop;
+  crop.window_row = 2, crop.window_col = 3, crop.window_rows = 5, crop.window_cols = 6;
+  std::vector<std::uint32_t> cropped;
+  for (std::size_t r = 2; r < 7; ++r) {
+    for (std::size_t c = 3; c < 9; ++c) cropped.push_back(frame[r * cols + c]);
+  }
+  FrameMomentsKernel windowed(crop);
+  FrameMomentsKernel plain;
+  const FrameFeatures a = windowed(frame.data(), rows, cols);
+  const FrameFeatures b = plain(cropped.data(), 5, 6);
+  EXPECT_EQ(a.total_intensity, b.total_intensity);
+  EXPECT_EQ(a.com_x, b.com_x);
+  EXPECT_EQ(a.com_y, b.com_y);
+}
+
+TEST(FrameMoments, FftshiftWeighsPixelsWhereNumpyFftshiftPutsThem) {
+  for (const auto [rows, cols] : {std::pair<std::size_t, std::size_t>{8, 10}, {7, 9}}) {
+    const auto frame = structured_frame(rows, cols);
+    // numpy.fft.fftshift: out[(i + n/2) % n] = in[i] along each axis.
+    std::vector<std::uint32_t> shifted(frame.size());
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t c = 0; c < cols; ++c) {
+        shifted[((r + rows / 2) % rows) * cols + (c + cols / 2) % cols] = frame[r * cols + c];
+      }
+    }
+    PixelSelection selection;
+    selection.fftshift = true;
+    FrameMomentsKernel on_stored(selection);
+    FrameMomentsKernel plain;
+    const FrameFeatures a = on_stored(frame.data(), rows, cols);
+    const FrameFeatures b = plain(shifted.data(), rows, cols);
+    EXPECT_EQ(a.total_intensity, b.total_intensity);
+    EXPECT_EQ(a.com_x, b.com_x);
+    EXPECT_EQ(a.com_y, b.com_y);
+  }
+}
+
+TEST(FrameMoments, PixelsAboveMaxValidAreLeftOutAndCounted) {
+  const std::size_t rows = 6, cols = 5;
+  auto frame = structured_frame(rows, cols);
+  frame[7] = 4294967295u;  // the Eiger flag value of a 32-bit image
+  frame[20] = 1000000;     // a hot pixel
+  std::vector<std::uint8_t> good(frame.size(), 1);
+  good[7] = good[20] = 0;
+  PixelSelection limited;
+  limited.has_max_valid = true;
+  limited.max_valid = 999999.5;
+  FrameMomentsKernel by_value(limited);
+  FrameMomentsKernel by_mask(good);
+  const FrameFeatures a = by_value(frame.data(), rows, cols);
+  const FrameFeatures b = by_mask(frame.data(), rows, cols);
+  EXPECT_EQ(a.invalid_pixels, 2);
+  EXPECT_EQ(b.invalid_pixels, 0);
+  EXPECT_EQ(a.total_intensity, b.total_intensity);
+  EXPECT_EQ(a.com_x, b.com_x);
+  EXPECT_EQ(a.com_y, b.com_y);
+  // A limit at or above the type's largest value changes nothing.
+  limited.max_valid = 4294967295.0;
+  FrameMomentsKernel unlimited(limited);
+  EXPECT_EQ(unlimited(frame.data(), rows, cols).invalid_pixels, 0);
+  // Float frames compare in double.
+  std::vector<float> floats(frame.begin(), frame.end());
+  limited.max_valid = 999999.5;
+  FrameMomentsKernel float_kernel(limited);
+  EXPECT_EQ(float_kernel(floats.data(), rows, cols).invalid_pixels, 2);
 }
 
 }  // namespace

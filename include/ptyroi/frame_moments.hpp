@@ -24,14 +24,33 @@ struct FrameFeatures {
   // NaN/Inf pixels of float data: treated as masked (0) and counted, as many pipelines write
   // NaN where a pixel is invalid.
   std::int64_t non_finite_pixels = 0;
+  // Pixels above PixelSelection::max_valid (saturated, hot, flagged): left out and counted.
+  std::int64_t invalid_pixels = 0;
+};
+
+// Which pixels of a stored frame count, and where their coordinates start:
+// - window: the crop (--crop); rows == 0 means the whole frame. CoM is in window coordinates.
+// - good_pixels: stored-frame-sized (rows·cols of the frame as stored), 1 = use; empty: all.
+// - max_valid: pixels above it (saturated, hot, or the detector's flag value) count as 0 and are
+//   counted, like NaN/Inf pixels; unset: no limit.
+// - fftshift: the frame is stored with zero frequency at the corner (Tike); pixel (i, j) then
+//   sits at ((i + rows/2) mod rows, (j + cols/2) mod cols) of the centred frame, which is where
+//   the moments weigh it. Only for the whole frame (no window).
+struct PixelSelection {
+  std::size_t window_row = 0, window_col = 0, window_rows = 0, window_cols = 0;
+  std::vector<std::uint8_t> good_pixels;
+  bool has_max_valid = false;
+  double max_valid = 0.0;
+  bool fftshift = false;
 };
 
 // Computes the features of one row-major rows×cols frame. Keeps its column-sum scratch between
-// frames so the per-frame pass allocates nothing. With a pixel mask (rows·cols values, 1 = good),
-// bad pixels are left out of every sum.
+// frames so the per-frame pass allocates nothing. Bad pixels (see PixelSelection) are left out of
+// every sum.
 class FrameMomentsKernel {
  public:
   explicit FrameMomentsKernel(std::vector<std::uint8_t> good_pixels = {});
+  explicit FrameMomentsKernel(PixelSelection selection);
 
   template <class Pixel>
   FrameFeatures operator()(const Pixel* frame, std::size_t rows, std::size_t cols);
@@ -41,7 +60,8 @@ class FrameMomentsKernel {
   std::vector<std::int64_t> integer_column_sums_;  // pixels of up to 32 bits
   std::vector<int128> wide_column_sums_;           // 64-bit pixels
   std::vector<double> float_column_sums_;
-  std::vector<std::uint8_t> good_pixels_;  // empty: every pixel is good
+  PixelSelection selection_;
+  std::vector<std::int64_t> row_weight_, col_weight_;  // coordinate of each window row / column
 };
 
 extern template FrameFeatures FrameMomentsKernel::operator()(const std::uint8_t*, std::size_t, std::size_t);

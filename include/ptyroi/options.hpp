@@ -4,6 +4,7 @@
 // every rank, so ranks need not exchange them.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ptyroi {
@@ -11,11 +12,23 @@ namespace ptyroi {
 struct Options {
   // input
   std::string input_file;
-  std::string dataset;      // empty: the default stack paths
-  std::string positions_x;  // "PATH" or "FILE:PATH"; empty: defaults
+  std::string layout = "auto";  // auto | plain | nexus | cxi | ptychoshelves
+  std::string dataset;          // empty: where the layout keeps the stack
+  std::string positions_x;      // "PATH" or "FILE:PATH"; empty: defaults
   std::string positions_y;
-  std::string grid;  // "ROWSxCOLS"; empty: inferred from positions
-  std::string mask;  // "[FILE:]PATH" of a [N, M] mask, non-zero = bad; empty: none
+  std::string positions_file;     // a CSV/text file of positions (--positions); empty: none
+  std::string positions_columns;  // "X,Y": header names or 0-based indices; empty: automatic
+  double positions_scale = 1.0;   // multiplies every position into metres
+  bool flip_x = false, flip_y = false, swap_xy = false;
+  std::string grid;            // "ROWSxCOLS"; empty: inferred from positions
+  std::string scan = "auto";   // auto | grid | irregular: how scan neighbours are defined
+  std::string mask;            // "[FILE:]PATH" of a [N, M] mask, non-zero = bad; empty: none
+  bool use_file_mask = true;   // combine the input's own mask (NeXus pixel_mask, CXI mask)
+  bool has_max_valid = false;  // --max-valid given
+  double max_valid = 0.0;      // pixels above it are left out
+  bool fftshift = false;       // stack stored with zero frequency at the corner
+  std::uint64_t crop = 0;      // N: crop N×N around the beam centre; 0: whole frame
+  std::string beam_center;     // "X,Y" pixels; empty: the file's metadata, else the frame centre
   // method
   int border_steps = 0;
   int clusters = 2;
@@ -24,7 +37,8 @@ struct Options {
   // execution
   std::uint64_t block_frames = 0;  // 0: automatic, the frames that fit in 4 MiB
   // output
-  std::string output_file;  // empty: no subset file
+  std::string output_file;     // empty: no subset file
+  std::string format = "cxi";  // cxi | ptychoshelves | ptychodus | mask-only
   bool write_patterns = true;
   bool overwrite = false;
   std::string summary_file;
@@ -41,6 +55,9 @@ struct CommandLine {
 
 // Throws UsageError with a one-line message naming the option (or the config file and key).
 CommandLine parse_command_line(int argc, const char* const argv[]);
+
+// "X,Y" of --beam-center; throws UsageError naming the option.
+std::pair<double, double> parse_beam_center(const std::string& text);
 
 // Range and consistency checks that need no file access.
 void validate(const Options& options);

@@ -1,6 +1,8 @@
 #pragma once
-// The input: one HDF5 dataset of K diffraction patterns [K, N, M], opened on every rank with the
-// MPI-IO driver and read as disjoint hyperslabs of whole frames, in the file's own pixel type.
+// The input: K diffraction patterns [K, N, M] in one HDF5 dataset or, for NeXus/Eiger masters, in
+// several datasets (external links to the data files) read as one stack in link order. Opened on
+// every rank with the MPI-IO driver and read as disjoint hyperslabs of whole frames, in the file's
+// own pixel type; a rank's range may cross data-file boundaries.
 #include <mpi.h>
 
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "ptyroi/h5.hpp"
+#include "ptyroi/input_layout.hpp"
 
 namespace ptyroi {
 
@@ -53,17 +56,17 @@ void check_input_file(const std::string& path);
 // enough for a block to stay in the last-level cache between the read and the per-frame pass.
 std::uint64_t frames_per_block(std::uint64_t requested, std::size_t frame_bytes);
 
-// The paths tried, in order, when no --dataset is given.
-const std::vector<std::string>& default_stack_paths();
-
 class PatternStack {
  public:
-  // Collective over comm. dataset_path empty: the first of default_stack_paths() that exists.
-  static PatternStack open(const std::string& file_path, const std::string& dataset_path, std::uint64_t block_frames,
-                           MPI_Comm comm);
+  // Collective over comm. `layout` automatic: detected from the content; a non-empty dataset_path
+  // replaces the layout's stack.
+  static PatternStack open(const std::string& file_path, InputLayout layout, const std::string& dataset_path,
+                           std::uint64_t block_frames, MPI_Comm comm);
 
   const std::string& file_path() const { return file_path_; }
+  // The stack's dataset, or "/entry/data/data_000001 … data_000004" for a multi-file stack.
   const std::string& dataset_path() const { return dataset_path_; }
+  const InputDescription& description() const { return description_; }
   std::uint64_t frames() const { return frames_; }
   std::uint64_t rows() const { return rows_; }
   std::uint64_t cols() const { return cols_; }
@@ -73,19 +76,31 @@ class PatternStack {
   std::size_t frame_bytes() const { return pixels_per_frame() * pixel_type_size(pixel_type_); }
   // The dataset's type as stored, so the RoI subset keeps it (byte order included).
   hid_t file_type() const { return file_type_.get(); }
-  hid_t dataset() const { return dataset_.get(); }
+  std::size_t segments() const { return segments_.size(); }
 
   // Reads frames [first, first+count) into buffer (count·frame_bytes() bytes), independently.
   void read_frames(std::uint64_t first, std::uint64_t count, void* buffer) const;
+  // The same for the window [row, row+rows) × [col, col+cols) of each frame (count·rows·cols pixels).
+  void read_window(std::uint64_t first, std::uint64_t count, std::uint64_t row, std::uint64_t col, std::uint64_t rows,
+                   std::uint64_t cols, void* buffer) const;
 
  private:
+  // One dataset of the stack: its frames are [first_frame, first_frame + frames) of the whole.
+  struct Segment {
+    std::string path;
+    h5::Handle dataset;
+    std::uint64_t first_frame = 0;
+    std::uint64_t frames = 0;
+  };
+
   std::string file_path_;
   std::string dataset_path_;
+  InputDescription description_;
+  std::vector<Segment> segments_;
   std::uint64_t frames_ = 0, rows_ = 0, cols_ = 0;
   std::uint64_t block_frames_ = 1;
   PixelType pixel_type_ = PixelType::f64;
   h5::Handle file_;
-  h5::Handle dataset_;
   h5::Handle file_type_;
   h5::Handle transfer_;
 };

@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "ptyroi/pattern_stack.hpp"
 #include "ptyroi/positions.hpp"
 #include "ptyroi/scan_grid.hpp"
+#include "ptyroi/scan_neighbourhood.hpp"
 
 namespace ptyroi {
 
@@ -42,18 +44,23 @@ struct RoiRun {
   FrameRange local;  // this rank's frames
 
   std::string input_file, dataset;
-  std::uint64_t frames = 0, rows = 0, cols = 0;
+  InputLayout layout = InputLayout::plain;
+  std::size_t data_files = 1;                    // datasets the stack is made of (NeXus: one per data file)
+  std::uint64_t frames = 0, rows = 0, cols = 0;  // rows, cols: the frames as analysed (after --crop)
   PixelType pixel_type = PixelType::f64;
   std::uint64_t block_frames = 1;  // frames per read block, as resolved from --block-frames
   ScanPositions positions;         // all frames, every rank
-  ScanGrid grid;
-  std::vector<std::uint8_t> good_pixels;  // from --mask; empty: every pixel is good
+  ScanGrid grid;                   // the raster; empty shape for an irregular scan
+  std::optional<ScanNeighbourhood> neighbourhood;
+  PixelSelection selection;  // mask, --max-valid/flag, --fftshift, --crop window
+  std::string mask_sources;  // which masks were combined; empty: none
 
   std::vector<FrameFeatures> local_features;
   std::vector<double> local_com_magnitude;
   ComStandardisation com;
   std::int64_t frames_without_com = 0;
   std::int64_t non_finite_pixels = 0;  // NaN/Inf pixels, left out of the sums
+  std::int64_t invalid_pixels = 0;     // pixels above --max-valid or at the detector's flag value
 
   MapClusters absorption;  // low-transmission cluster of log T
   MapClusters scattering;  // high-scattering cluster of log c

@@ -6,11 +6,28 @@
 #include <string>
 #include <vector>
 
+#include "ptyroi/frame_moments.hpp"
+#include "ptyroi/input_layout.hpp"
+#include "ptyroi/options.hpp"
+#include "ptyroi/pattern_stack.hpp"
+
 namespace ptyroi {
 
-// Reads --mask "[FILE:]PATH" (FILE defaults to the input file) on this process and returns the
-// good-pixel map. Throws InputError naming the mask when its shape is not rows×cols.
+// Reads a mask "[FILE:]PATH" (FILE defaults to the input file) on this process and returns the
+// good-pixel map. Throws InputError naming `what` and the mask when its shape is not rows×cols.
 std::vector<std::uint8_t> read_good_pixels(const std::string& mask_spec, const std::string& input_file,
-                                           std::uint64_t rows, std::uint64_t cols);
+                                           std::uint64_t rows, std::uint64_t cols, const std::string& what = "--mask");
+
+// The run's good pixels: the input's own mask (unless --no-file-mask) and --mask; a pixel bad in
+// either is bad. Empty: every pixel is good. `sources` names the masks used.
+std::vector<std::uint8_t> run_good_pixels(const Options& options, const InputDescription& input, std::uint64_t rows,
+                                          std::uint64_t cols, std::string& sources);
+
+// Everything that decides which pixels count: the good pixels, --max-valid and the NXmx flag value
+// (2^bit_depth − 1, always left out), --fftshift, and the --crop window around the beam centre
+// (--beam-center, else the file's metadata, else the frame centre). Throws UsageError when the
+// window does not fit in the frame.
+PixelSelection pixel_selection(const Options& options, const InputDescription& input, PixelType pixel_type,
+                               std::uint64_t rows, std::uint64_t cols, std::vector<std::uint8_t> good_pixels);
 
 }  // namespace ptyroi
