@@ -28,6 +28,9 @@ po::options_description describe(Options& o, Switches& switches) {
   input.add_options()
       ("input,i", po::value(&o.input_file)->value_name("FILE"),
        "HDF5 file holding the diffraction patterns (a NeXus master, CXI, PtychoShelves _dp or plain file)")
+      ("input-list", po::value(&o.input_list)->value_name("FILE"),
+       "a series (e.g. tomography angles): one input per line, processed one after another by all ranks; "
+       "outputs named <stem>_roi.h5 (+ .json) next to each input or in --output-dir")
       ("layout", po::value(&o.layout)->value_name("NAME"),
        "auto (default: detected from the content) | nexus | cxi | ptychoshelves | plain")
       ("dataset,d", po::value(&o.dataset)->value_name("PATH"),
@@ -79,6 +82,11 @@ po::options_description describe(Options& o, Switches& switches) {
       ("no-patterns", po::bool_switch(&switches.no_patterns), "write only /roi, not the pattern subset")
       ("overwrite", po::bool_switch(&o.overwrite), "replace an existing output file")
       ("summary", po::value(&o.summary_file)->value_name("FILE.json"), "write the run summary as JSON")
+      ("preview", po::value(&o.preview_dir)->value_name("DIR"),
+       "write PNG previews (maps, clusters, RoI, RoI at borders -2/0/2/4) into DIR")
+      ("output-dir", po::value(&o.output_dir)->value_name("DIR"), "series: directory of the outputs")
+      ("series-summary", po::value(&o.series_summary)->value_name("FILE.csv"),
+       "series: summary CSV (and its .json twin); default ptyroi_series.csv in --output-dir or the list's directory")
       ("quiet,q", po::bool_switch(&o.quiet), "no summary on stdout");
   // clang-format on
   po::options_description all;
@@ -152,7 +160,14 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
 }
 
 void validate(const Options& o) {
-  if (o.input_file.empty()) throw UsageError("--input is required (the HDF5 file of diffraction patterns)");
+  if (!o.input_list.empty()) {
+    if (!o.input_file.empty()) throw UsageError("--input and --input-list are alternatives; give one");
+    if (!o.output_file.empty() || !o.summary_file.empty()) {
+      throw UsageError("--input-list names each output from its input: use --output-dir instead of --output/--summary");
+    }
+  } else if (o.input_file.empty()) {
+    throw UsageError("--input is required (the HDF5 file of diffraction patterns)");
+  }
   if (!o.grid.empty()) parse_grid_shape(o.grid);
   if (o.clusters < 2 || o.clusters > 64) {
     throw UsageError("--clusters " + std::to_string(o.clusters) + " is out of range; expected 2..64");

@@ -57,9 +57,7 @@ std::uint64_t frames_per_block(std::uint64_t requested, std::size_t frame_bytes)
   return std::max<std::uint64_t>(1, block_bytes / std::max<std::size_t>(frame_bytes, 1));
 }
 
-namespace {
-
-PixelType classify(hid_t file_type, const std::string& where) {
+PixelType classify_pixel_type(hid_t file_type, const std::string& where) {
   const H5T_class_t type_class = H5Tget_class(file_type);
   const std::size_t bytes = H5Tget_size(file_type);
   if (type_class == H5T_INTEGER) {
@@ -86,6 +84,8 @@ PixelType classify(hid_t file_type, const std::string& where) {
   throw InputError(where + " holds " + std::to_string(bytes) + "-byte " + name +
                    " values; expected integer (8 to 64 bit) or float32/float64 pixels");
 }
+
+namespace {
 
 // Every filter in the dataset's pipeline must be available (built in or a plugin on
 // HDF5_PLUGIN_PATH), or no frame can be read: say which one is missing before reading any.
@@ -156,7 +156,7 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
       throw InputError(where + " has " + std::to_string(dims.size()) + " dimensions; expected 3 [frames, rows, cols]");
     }
     h5::Handle type = h5::checked(H5Dget_type(segment.dataset.get()), "cannot read the type of " + where);
-    const PixelType pixel_type = classify(type.get(), where);
+    const PixelType pixel_type = classify_pixel_type(type.get(), where);
     if (stack.segments_.empty()) {
       stack.rows_ = dims[1];
       stack.cols_ = dims[2];

@@ -1,14 +1,18 @@
 #include "ptyroi/pipeline.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <iostream>
 #include <limits>
 #include <optional>
 
 #include "ptyroi/fault_injection.hpp"
 #include "ptyroi/mpi.hpp"
 #include "ptyroi/pixel_mask.hpp"
+#include "ptyroi/progress.hpp"
 #include "ptyroi/roi_writer.hpp"
 
 namespace ptyroi {
@@ -30,7 +34,7 @@ class PhaseClock {
 
 // The per-frame pass: this rank's frames, streamed in blocks of whole frames in the file's type.
 std::vector<FrameFeatures> frame_features(const PatternStack& stack, FrameRange range, std::uint64_t block_frames,
-                                          const PixelSelection& selection) {
+                                          const PixelSelection& selection, ProgressReport* progress) {
   std::vector<FrameFeatures> features;
   features.reserve(range.count());
   const std::uint64_t block = std::min<std::uint64_t>(block_frames, std::max<std::uint64_t>(range.count(), 1));
@@ -47,6 +51,7 @@ std::vector<FrameFeatures> frame_features(const PatternStack& stack, FrameRange 
         features.push_back(kernel(frames + i * stack.pixels_per_frame(), stack.rows(), stack.cols()));
       }
     });
+    if (progress != nullptr) progress->update(static_cast<double>(first + count - range.begin) / range.count());
   }
   return features;
 }
@@ -115,6 +120,43 @@ void check_contrast(const RoiRun& run, MPI_Comm comm) {
 }
 
 }  // namespace
+
+PreviewInput gather_preview_input(const RoiRun& run, MPI_Comm comm) {
+  PreviewInput preview;
+  const std::string& path = run.input_file;
+  preview.title = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  preview.x = run.positions.x;
+  preview.y = run.positions.y;
+  if (run.neighbourhood->is_raster()) {
+    preview.grid = run.grid.shape;
+    preview.cell_of_frame = run.grid.cell_of_frame;
+  }
+  std::vector<double> totals, standard_x, standard_y;
+  for (const FrameFeatures& frame : run.local_features) {
+    totals.push_back(frame.total_intensity);
+    // As ComStandardisation::magnitude: a component without spread standardises to 0.
+    const bool x_spread = frame.has_com && run.com.std_x > 0.0, y_spread = frame.has_com && run.com.std_y > 0.0;
+    standard_x.push_back(x_spread ? (frame.com_x - run.com.mean_x) / run.com.std_x : 0.0);
+    standard_y.push_back(y_spread ? (frame.com_y - run.com.mean_y) / run.com.std_y : 0.0);
+  }
+  preview.transmission = mpi::all_gather(comm, totals);
+  preview.com_magnitude = mpi::all_gather(comm, run.local_com_magnitude);
+  preview.com_x = mpi::all_gather(comm, standard_x);
+  preview.com_y = mpi::all_gather(comm, standard_y);
+  preview.absorption_roi = mpi::all_gather(comm, run.absorption.local_roi);
+  preview.scattering_roi = mpi::all_gather(comm, run.scattering.local_roi);
+  preview.border_steps = run.options.border_steps;
+  preview.roi = run.mask;
+  for (const int border : {-2, 0, 2, 4}) {
+    try {
+      run.neighbourhood->check_border(border);
+    } catch (const UsageError&) {
+      continue;  // a scan too small for this border
+    }
+    preview.roi_at_borders.emplace_back(border, run.neighbourhood->grow_or_shrink(run.roi_before_border, border));
+  }
+  return preview;
+}
 
 PhaseTimings max_over_ranks(const PhaseTimings& local, MPI_Comm comm) {
   std::vector<double> seconds{local.open_s,   local.features_s,  local.statistics_s, local.maps_s,
@@ -193,7 +235,15 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
     PhaseClock clock(t.features_s);
     mpi::run_phase(comm, [&] {
       inject_fault("features", comm);
-      run.local_features = frame_features(*stack, run.local, stack->block_frames(), run.selection);
+      // Rank 0 reports for everyone, on stderr (stdout carries the summary).
+      std::optional<ProgressReport> progress;
+      if (me == 0 && !options.quiet && run.local.count() > 0) {
+        progress.emplace(std::cerr, isatty(STDERR_FILENO) == 1, run.frames,
+                         static_cast<double>(run.frames * stack->frame_bytes()));
+      }
+      run.local_features =
+          frame_features(*stack, run.local, stack->block_frames(), run.selection, progress ? &*progress : nullptr);
+      if (progress) progress->finish();
     });
   }
   run.bytes_read = run.frames * stack->frame_bytes();
@@ -242,7 +292,8 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
     for (std::size_t i = 0; i < local_union.size(); ++i) {
       local_union[i] = run.absorption.local_roi[i] | run.scattering.local_roi[i];
     }
-    run.mask = run.neighbourhood->grow_or_shrink(mpi::all_gather(comm, local_union), options.border_steps);
+    run.roi_before_border = mpi::all_gather(comm, local_union);
+    run.mask = run.neighbourhood->grow_or_shrink(run.roi_before_border, options.border_steps);
     for (const std::uint8_t in_roi : run.mask) run.roi_frames += in_roi;
     for (std::uint64_t k = run.local.begin; k < run.local.end; ++k) {
       if (run.mask[k]) run.local_selected.push_back(k);

@@ -8,7 +8,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libboost-program-options-dev
-  libgtest-dev libfftw3-dev nlohmann-json3-dev libnanoflann-dev
+  libgtest-dev libfftw3-dev nlohmann-json3-dev libnanoflann-dev libcairo2-dev
   bitshuffle time  # HDF5 filter 32008 (Eiger bitshuffle-LZ4), /usr/bin/time: tools/bench.sh
 )
 

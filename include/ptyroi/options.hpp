@@ -12,6 +12,7 @@ namespace ptyroi {
 struct Options {
   // input
   std::string input_file;
+  std::string input_list;      // a tomography series: one input per line (--input-list)
   std::string layout = "auto";  // auto | plain | nexus | cxi | ptychoshelves
   std::string dataset;          // empty: where the layout keeps the stack
   std::string positions_x;      // "PATH" or "FILE:PATH"; empty: defaults
@@ -42,6 +43,9 @@ struct Options {
   bool write_patterns = true;
   bool overwrite = false;
   std::string summary_file;
+  std::string output_dir;      // series: where outputs go; empty: next to each input
+  std::string series_summary;  // series: the CSV summary; empty: ptyroi_series.csv
+  std::string preview_dir;     // PNG previews; empty: none
   bool quiet = false;
   std::string config_file;
 };

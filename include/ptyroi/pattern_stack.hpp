@@ -48,6 +48,10 @@ decltype(auto) visit_pixel_type(PixelType type, Visitor&& visit) {
   return visit(double{});  // unreachable: every enumerator is handled above
 }
 
+// The PixelType of a dataset's file type; throws InputError naming `where` for anything but
+// 8..64-bit integers and float32/float64.
+PixelType classify_pixel_type(hid_t file_type, const std::string& where);
+
 // Rank-local check, before the collective open, that path is a readable HDF5 file; throws
 // InputError saying which of the two it is not.
 void check_input_file(const std::string& path);
@@ -96,11 +100,13 @@ class PatternStack {
   std::string file_path_;
   std::string dataset_path_;
   InputDescription description_;
+  // The file before its datasets: members die in reverse order, and with the MPI-IO driver a file
+  // closes only after every object in it.
+  h5::Handle file_;
   std::vector<Segment> segments_;
   std::uint64_t frames_ = 0, rows_ = 0, cols_ = 0;
   std::uint64_t block_frames_ = 1;
   PixelType pixel_type_ = PixelType::f64;
-  h5::Handle file_;
   h5::Handle file_type_;
   h5::Handle transfer_;
 };

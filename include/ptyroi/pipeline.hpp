@@ -18,6 +18,7 @@
 #include "ptyroi/partition.hpp"
 #include "ptyroi/pattern_stack.hpp"
 #include "ptyroi/positions.hpp"
+#include "ptyroi/preview.hpp"
 #include "ptyroi/scan_grid.hpp"
 #include "ptyroi/scan_neighbourhood.hpp"
 
@@ -65,13 +66,18 @@ struct RoiRun {
   MapClusters absorption;  // low-transmission cluster of log T
   MapClusters scattering;  // high-scattering cluster of log c
 
-  std::vector<std::uint8_t> mask;  // all frames, after the border: 1 = in the RoI
+  std::vector<std::uint8_t> roi_before_border;  // all frames: low-T ∪ high-c, before the border
+  std::vector<std::uint8_t> mask;               // all frames, after the border: 1 = in the RoI
   std::int64_t roi_frames = 0;
   std::vector<std::uint64_t> local_selected;  // this rank's RoI frames, ascending
 
   std::uint64_t bytes_read = 0;
   PhaseTimings timings;
 };
+
+// Everything the preview images show, gathered to every rank (collective over comm): per-frame
+// features, clusters, and the RoI at borders −2, 0, +2, +4 (those the scan is large enough for).
+PreviewInput gather_preview_input(const RoiRun& run, MPI_Comm comm);
 
 PhaseTimings max_over_ranks(const PhaseTimings& local, MPI_Comm comm);
 
