@@ -79,6 +79,24 @@ expect_error clusters_range "--clusters 0" --input "$in/good.h5" "${g[@]}" --clu
 expect_error block_frames_range "--block-frames 0" --input "$in/good.h5" "${g[@]}" --block-frames 0 $(outputs block_frames_range)
 expect_error no_input "--input is required" --grid 3x4 $(outputs no_input)
 
+# The real-data options (layouts, positions files, crops, formats, series).
+printf 'x,y\n' >"$work/short.csv"; for k in 1 2 3 4 5; do printf '%d,%d\n' "$k" "$k" >>"$work/short.csv"; done
+printf 'x,y\n1,2\n3\n' >"$work/ragged.csv"
+expect_error layout_unknown "--layout 'eiger'" --input "$in/good.h5" --layout eiger "${g[@]}" $(outputs layout_unknown)
+expect_error format_unknown "--format 'tiff'" --input "$in/good.h5" --format tiff "${g[@]}" $(outputs format_unknown)
+expect_error crop_too_large "does not fit in the 16x16 frames" --input "$in/good.h5" --crop 20 "${g[@]}" $(outputs crop_too_large)
+expect_error crop_off_centre "does not fit" --input "$in/good.h5" --crop 8 --beam-center 2,2 "${g[@]}" $(outputs crop_off_centre)
+expect_error beam_center_malformed "--beam-center 'middle'" --input "$in/good.h5" --crop 8 --beam-center middle "${g[@]}" $(outputs beam_center_malformed)
+expect_error crop_with_fftshift "cannot be combined" --input "$in/good.h5" --crop 8 --fftshift "${g[@]}" $(outputs crop_with_fftshift)
+expect_error positions_csv_missing "--positions '$work/none.csv' cannot be read" --input "$in/good.h5" --positions "$work/none.csv" $(outputs positions_csv_missing)
+expect_error positions_csv_count "holds 5 positions but the stack has 12 frames" --input "$in/good.h5" --positions "$work/short.csv" $(outputs positions_csv_count)
+expect_error positions_csv_ragged "line 3" --input "$in/good.h5" --positions "$work/ragged.csv" $(outputs positions_csv_ragged)
+expect_error positions_csv_column "'z' is neither a column name" --input "$in/good.h5" --positions "$work/short.csv" --positions-columns x,z $(outputs positions_csv_column)
+expect_error positions_scale_zero "--positions-scale" --input "$in/good.h5" --positions-scale 0 "${g[@]}" $(outputs positions_scale_zero)
+expect_error grid_and_irregular "contradict" --input "$in/good.h5" --scan irregular "${g[@]}" $(outputs grid_and_irregular)
+expect_error input_list_missing "--input-list '$work/none.txt' cannot be read" --input-list "$work/none.txt"
+expect_error input_list_with_output "use --output-dir" --input-list "$work/short.csv" --output "$out/input_list_with_output.h5"
+
 # Read-only output directory and a full disk: small tmpfs mounts, where the machine allows them.
 mkdir -p "$work/readonly" "$work/full"
 if mount -t tmpfs -o size=1m,ro tmpfs "$work/readonly" 2>/dev/null; then
