@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -94,6 +95,88 @@ std::vector<ScanPosition> raster_positions(const ScanGeometry& scan) {
   return positions;
 }
 
+std::vector<ScanPosition> fly_positions(const ScanGeometry& scan, std::uint64_t seed) {
+  std::mt19937_64 engine(mix(mix(seed) ^ 0x666c792073636e00ULL));  // apart from the object and noise streams
+  // A whole number in [low, high], each equally likely.
+  const auto draw = [&engine](int low, int high) {
+    return low + static_cast<int>(uniform(engine) * (static_cast<double>(high) - low + 1.0));
+  };
+  const int spread = scan.cols / 10;
+  const int jitter = scan.step / 4;
+  const double width = static_cast<double>(scan.cols) * scan.step;
+  std::vector<ScanPosition> positions;
+  for (int row = 0; row < scan.rows; ++row) {
+    const int count = std::max(1, scan.cols + draw(-spread, spread));
+    for (int i = 0; i < count; ++i) {
+      // Exact for count == cols: (i + ½)·step − step/2 = i·step.
+      const double centre = (i + 0.5) * width / count - 0.5 * scan.step;
+      const int x = static_cast<int>(std::lround(centre)) + draw(-jitter, jitter);
+      const int y = row * scan.step + draw(-jitter, jitter);
+      positions.push_back({row, i, x, y});
+    }
+  }
+  return positions;
+}
+
+std::vector<ScanPosition> spiral_positions(const ScanGeometry& scan) {
+  const double step = scan.step;
+  const double centre_x = 0.5 * (scan.cols - 1) * step;
+  const double centre_y = 0.5 * (scan.rows - 1) * step;
+  const double x_end = (scan.cols - 0.5) * step;
+  const double y_end = (scan.rows - 0.5) * step;
+  const double spacing = 0.55 * step;
+  const double golden_angle = 137.508 * kPi / 180.0;
+  // Beyond the half-diagonal of the raster's cells no point lies inside them.
+  const double half_diagonal = 0.5 * step * std::hypot(scan.cols, scan.rows);
+  const auto last = static_cast<std::int64_t>(std::ceil(std::pow(half_diagonal / spacing, 2)));
+  std::vector<ScanPosition> positions;
+  for (std::int64_t n = 0; n <= last; ++n) {
+    const double radius = spacing * std::sqrt(static_cast<double>(n));
+    const double angle = static_cast<double>(n) * golden_angle;
+    const double x = centre_x + radius * std::cos(angle);
+    const double y = centre_y + radius * std::sin(angle);
+    if (x < -0.5 * step || x >= x_end || y < -0.5 * step || y >= y_end) continue;
+    const int index = static_cast<int>(positions.size());
+    positions.push_back({0, index, static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y))});
+  }
+  return positions;
+}
+
+Scan make_scan(const ScanGeometry& geometry, ScanPattern pattern, std::uint64_t seed) {
+  Scan scan;
+  switch (pattern) {
+    case ScanPattern::raster:
+      scan.positions = raster_positions(geometry);
+      break;
+    case ScanPattern::fly:
+      scan.positions = fly_positions(geometry, seed);
+      break;
+    case ScanPattern::spiral:
+      scan.positions = spiral_positions(geometry);
+      break;
+  }
+  if (scan.positions.empty()) throw UsageError("the scan has no positions");
+  int min_x = scan.positions.front().x;
+  int min_y = scan.positions.front().y;
+  int max_x = min_x;
+  int max_y = min_y;
+  for (const ScanPosition& position : scan.positions) {
+    min_x = std::min(min_x, position.x);
+    min_y = std::min(min_y, position.y);
+    max_x = std::max(max_x, position.x);
+    max_y = std::max(max_y, position.y);
+  }
+  scan.shift_x = -min_x;
+  scan.shift_y = -min_y;
+  for (ScanPosition& position : scan.positions) {
+    position.x += scan.shift_x;
+    position.y += scan.shift_y;
+  }
+  scan.object_rows = max_y - min_y + geometry.frame_size;
+  scan.object_cols = max_x - min_x + geometry.frame_size;
+  return scan;
+}
+
 Area scanned_area(const ScanGeometry& scan) {
   const int centre = scan.frame_size / 2;  // the probe's pixel in its window
   return {centre - scan.probe_radius, centre - scan.probe_radius,
@@ -175,6 +258,14 @@ ObjectModel make_shepp_logan(const ScanGeometry& scan) {
     feature.profile = Feature::Profile::flat;
     feature.exponent = ellipse.density * Complex(-kPhantomAbsorption, kPhantomPhase);
     model.features.push_back(feature);
+  }
+  return model;
+}
+
+ObjectModel translated(ObjectModel model, double dx, double dy) {
+  for (Feature& feature : model.features) {
+    feature.centre_x += dx;
+    feature.centre_y += dy;
   }
   return model;
 }
@@ -347,6 +438,59 @@ bool is_informative(const ComplexGrid& probe, const ComplexGrid& object, int top
     }
   }
   return false;
+}
+
+std::vector<int> module_gap_rows(int frame_size) {
+  const int first = static_cast<int>(std::lround(0.4 * frame_size));
+  return {first, first + 1};
+}
+
+std::vector<Pixel> choose_hot_pixels(int frame_size, int count, std::uint64_t seed) {
+  const int n = frame_size;
+  if (count < 0 || static_cast<std::int64_t>(count) > static_cast<std::int64_t>(n) * n / 4) {
+    throw UsageError("the number of hot pixels must be between 0 and a quarter of the " + std::to_string(n) + "x" +
+                     std::to_string(n) + " frame (got " + std::to_string(count) + ")");
+  }
+  std::vector<char> taken(static_cast<std::size_t>(n) * n, 0);
+  for (const int row : module_gap_rows(n)) std::fill_n(taken.begin() + static_cast<std::ptrdiff_t>(row) * n, n, 1);
+  std::mt19937_64 engine(mix(mix(seed) ^ 0x686f7420706978ULL));  // apart from every other stream
+  std::vector<Pixel> pixels;
+  while (static_cast<int>(pixels.size()) < count) {
+    const int row = static_cast<int>(uniform(engine) * n);
+    const int col = static_cast<int>(uniform(engine) * n);
+    char& pixel = taken[static_cast<std::size_t>(row) * n + col];
+    if (pixel != 0) continue;
+    pixel = 1;
+    pixels.push_back({row, col});
+  }
+  return pixels;
+}
+
+DetectorArtefacts detector_artefacts(int frame_size, bool gaps, int hot_pixels, std::uint64_t seed) {
+  DetectorArtefacts artefacts;
+  if (gaps) artefacts.gap_rows = module_gap_rows(frame_size);
+  artefacts.hot_pixels = choose_hot_pixels(frame_size, hot_pixels, seed);
+  return artefacts;
+}
+
+Grid<std::uint32_t> pixel_mask(int frame_size, const DetectorArtefacts& artefacts, std::uint32_t gap_bits,
+                               std::uint32_t hot_bits) {
+  Grid<std::uint32_t> mask(frame_size, frame_size, 0);
+  for (const int row : artefacts.gap_rows) {
+    for (int col = 0; col < frame_size; ++col) mask(row, col) |= gap_bits;
+  }
+  for (const Pixel& pixel : artefacts.hot_pixels) mask(pixel.row, pixel.col) |= hot_bits;
+  return mask;
+}
+
+std::uint64_t hot_pixel_counts(std::uint64_t largest) { return std::min<std::uint64_t>(1000003, largest - 1); }
+
+void apply_artefacts(Grid<std::uint64_t>& counts, const DetectorArtefacts& artefacts, std::uint64_t flag,
+                     std::uint64_t hot) {
+  for (const int row : artefacts.gap_rows) {
+    for (int col = 0; col < counts.cols; ++col) counts(row, col) = flag;
+  }
+  for (const Pixel& pixel : artefacts.hot_pixels) counts(pixel.row, pixel.col) = hot;
 }
 
 }  // namespace ptyroi::simulation

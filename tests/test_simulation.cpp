@@ -2,6 +2,8 @@
 // (Parseval, the shift theorem, the Airy pattern, Poisson moments), not from the code itself.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <complex>
 #include <cstdint>
@@ -333,4 +335,265 @@ TEST(Simulation, WindowOutsideTheObjectIsRejected) {
   sim::FarField far_field(sim::make_probe(32, 4.0, 1.0));
   EXPECT_THROW(far_field.expected_pattern(empty_object(40, 40), 10, 0), ptyroi::InputError);
   EXPECT_THROW(sim::make_probe(32, 0.5, 1.0), ptyroi::UsageError);
+}
+
+// ---- irregular scans --------------------------------------------------------------------------
+
+namespace {
+
+sim::ScanGeometry fly_geometry() {
+  sim::ScanGeometry scan;
+  scan.rows = 12;
+  scan.cols = 40;
+  scan.step = 8;  // jitter up to ⌊8/4⌋ = 2 pixels
+  scan.frame_size = 64;
+  scan.probe_radius = 8.0;
+  return scan;
+}
+
+}  // namespace
+
+TEST(Simulation, FlyRowsCoverTheRasterWidthWithVaryingCountsAndBoundedJitter) {
+  const sim::ScanGeometry scan = fly_geometry();
+  const std::vector<sim::ScanPosition> positions = sim::fly_positions(scan, 5);
+  std::vector<int> counts(scan.rows, 0);
+  bool jitter_x = false;
+  bool jitter_y = false;
+  int previous_row = 0;
+  for (const sim::ScanPosition& position : positions) {
+    ASSERT_GE(position.row, previous_row);  // rows in scan order
+    ASSERT_LT(position.row, scan.rows);
+    previous_row = position.row;
+    ++counts[position.row];
+  }
+  for (const int count : counts) {
+    EXPECT_GE(count, 36);  // 40 ± 10%
+    EXPECT_LE(count, 44);
+  }
+  EXPECT_NE(*std::min_element(counts.begin(), counts.end()), *std::max_element(counts.begin(), counts.end()));
+  for (const sim::ScanPosition& position : positions) {
+    const int count = counts[position.row];
+    EXPECT_LT(position.column, count);
+    // The middle of the point's exposure interval on a line 40·8 = 320 pixels wide, less step/2.
+    const double nominal = (position.column + 0.5) * 320.0 / count - 4.0;
+    EXPECT_LE(std::abs(position.x - nominal), 2.5) << "row " << position.row << " point " << position.column;
+    EXPECT_LE(std::abs(position.y - position.row * 8), 2);
+    jitter_x = jitter_x || std::abs(position.x - std::lround(nominal)) > 0;
+    jitter_y = jitter_y || position.y != position.row * 8;
+  }
+  EXPECT_TRUE(jitter_x);
+  EXPECT_TRUE(jitter_y);
+  // Every line spans the raster's width: from about its first to about its last column.
+  for (int row = 0; row < scan.rows; ++row) {
+    int first = INT_MAX;
+    int last = INT_MIN;
+    for (const sim::ScanPosition& position : positions) {
+      if (position.row != row) continue;
+      first = std::min(first, position.x);
+      last = std::max(last, position.x);
+    }
+    EXPECT_LE(first, 0 + 2 + 1) << "row " << row;
+    EXPECT_GE(last, 39 * 8 - 2 - 2) << "row " << row;
+  }
+}
+
+TEST(Simulation, FlyScanIsReproducibleFromTheSeed) {
+  const sim::ScanGeometry scan = fly_geometry();
+  const auto same = [](const std::vector<sim::ScanPosition>& a, const std::vector<sim::ScanPosition>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i].x != b[i].x || a[i].y != b[i].y || a[i].row != b[i].row || a[i].column != b[i].column) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(same(sim::fly_positions(scan, 9), sim::fly_positions(scan, 9)));
+  EXPECT_FALSE(same(sim::fly_positions(scan, 9), sim::fly_positions(scan, 10)));
+}
+
+TEST(Simulation, FlyLineOfExactlyColsPointsWithoutJitterIsTheRaster) {
+  // cols < 10: no variation of the count; step < 4: no jitter.
+  sim::ScanGeometry scan;
+  scan.rows = 4;
+  scan.cols = 9;
+  scan.step = 3;
+  const std::vector<sim::ScanPosition> fly = sim::fly_positions(scan, 1);
+  const std::vector<sim::ScanPosition> raster = sim::raster_positions(scan);
+  ASSERT_EQ(fly.size(), raster.size());
+  for (std::size_t k = 0; k < fly.size(); ++k) {
+    EXPECT_EQ(fly[k].x, raster[k].x);
+    EXPECT_EQ(fly[k].y, raster[k].y);
+  }
+}
+
+TEST(Simulation, SpiralFillsTheRasterAreaWithAboutRowsTimesColsPoints) {
+  sim::ScanGeometry scan;
+  scan.rows = 20;
+  scan.cols = 30;
+  scan.step = 10;
+  const std::vector<sim::ScanPosition> positions = sim::spiral_positions(scan);
+  // One point per π(0.55·step)² = 0.95·step² of the 600·step² cells: about 631.
+  EXPECT_GT(positions.size(), 600u * 1.0);
+  EXPECT_LT(positions.size(), 600u * 1.1);
+  // The first point is the centre of the raster.
+  EXPECT_EQ(positions[0].x, std::lround(0.5 * 29 * 10));
+  EXPECT_EQ(positions[0].y, std::lround(0.5 * 19 * 10));
+  int min_x = INT_MAX;
+  int max_x = INT_MIN;
+  int min_y = INT_MAX;
+  int max_y = INT_MIN;
+  for (std::size_t k = 0; k < positions.size(); ++k) {
+    const sim::ScanPosition& position = positions[k];
+    EXPECT_EQ(position.column, static_cast<int>(k));
+    min_x = std::min(min_x, position.x);
+    max_x = std::max(max_x, position.x);
+    min_y = std::min(min_y, position.y);
+    max_y = std::max(max_y, position.y);
+  }
+  // Inside the raster's cells [−step/2, (cols − ½)·step) (rounded), and reaching their edges.
+  EXPECT_GE(min_x, -5);
+  EXPECT_LE(max_x, 295);
+  EXPECT_GE(min_y, -5);
+  EXPECT_LE(max_y, 195);
+  EXPECT_LE(min_x, 0);
+  EXPECT_GE(max_x, 290);
+  EXPECT_LE(min_y, 0);
+  EXPECT_GE(max_y, 190);
+  // Neighbours stay apart: no two points closer than half a step.
+  for (std::size_t a = 0; a < positions.size(); ++a) {
+    for (std::size_t b = a + 1; b < positions.size(); ++b) {
+      ASSERT_GE(std::hypot(positions[a].x - positions[b].x, positions[a].y - positions[b].y), 5.0) << a << ", " << b;
+    }
+  }
+}
+
+TEST(Simulation, ScanStartsAtZeroAndItsObjectHoldsEveryWindow) {
+  for (const sim::ScanPattern pattern : {sim::ScanPattern::fly, sim::ScanPattern::spiral}) {
+    const sim::ScanGeometry geometry = fly_geometry();
+    const sim::Scan scan = sim::make_scan(geometry, pattern, 3);
+    int min_x = INT_MAX;
+    int min_y = INT_MAX;
+    int max_x = INT_MIN;
+    int max_y = INT_MIN;
+    for (const sim::ScanPosition& position : scan.positions) {
+      min_x = std::min(min_x, position.x);
+      min_y = std::min(min_y, position.y);
+      max_x = std::max(max_x, position.x);
+      max_y = std::max(max_y, position.y);
+    }
+    EXPECT_EQ(min_x, 0);
+    EXPECT_EQ(min_y, 0);
+    EXPECT_EQ(scan.object_cols, max_x + geometry.frame_size);
+    EXPECT_EQ(scan.object_rows, max_y + geometry.frame_size);
+    EXPECT_EQ(scan.frames(), static_cast<std::int64_t>(scan.positions.size()));
+    // The shift maps the pattern's own positions onto the scan's.
+    const std::vector<sim::ScanPosition> own =
+        pattern == sim::ScanPattern::fly ? sim::fly_positions(geometry, 3) : sim::spiral_positions(geometry);
+    ASSERT_EQ(own.size(), scan.positions.size());
+    EXPECT_EQ(own[7].x + scan.shift_x, scan.positions[7].x);
+    EXPECT_EQ(own[7].y + scan.shift_y, scan.positions[7].y);
+  }
+  // A raster is left as it is.
+  const sim::ScanGeometry geometry = small_scan();
+  const sim::Scan raster = sim::make_scan(geometry, sim::ScanPattern::raster, 3);
+  EXPECT_EQ(raster.shift_x, 0);
+  EXPECT_EQ(raster.shift_y, 0);
+  EXPECT_EQ(raster.object_rows, geometry.object_rows());
+  EXPECT_EQ(raster.object_cols, geometry.object_cols());
+  EXPECT_EQ(raster.frames(), geometry.rows * geometry.cols);
+}
+
+TEST(Simulation, TranslatedObjectIsTheSameObjectMoved) {
+  const sim::ObjectModel model = one_particle(40.0, 30.0, 12.0);
+  const sim::ComplexGrid original = sim::render_object(model, 10, 20, 40, 40);
+  const sim::ComplexGrid moved = sim::render_object(sim::translated(model, 7.0, -4.0), 6, 27, 40, 40);
+  for (std::size_t i = 0; i < original.values.size(); ++i) {
+    ASSERT_NEAR(std::abs(original.values[i] - moved.values[i]), 0.0, 1e-12);
+  }
+}
+
+// ---- detector artefacts -----------------------------------------------------------------------
+
+TEST(Simulation, ModuleGapIsTwoRowsAtFortyPercent) {
+  EXPECT_EQ(sim::module_gap_rows(64), (std::vector<int>{26, 27}));
+  EXPECT_EQ(sim::module_gap_rows(128), (std::vector<int>{51, 52}));
+  EXPECT_EQ(sim::module_gap_rows(8), (std::vector<int>{3, 4}));
+}
+
+TEST(Simulation, HotPixelsAreDistinctSeededAndOutsideTheGap) {
+  const int n = 32;
+  const std::vector<sim::Pixel> hot = sim::choose_hot_pixels(n, 200, 4);
+  ASSERT_EQ(hot.size(), 200u);
+  std::vector<int> seen(n * n, 0);
+  for (const sim::Pixel& pixel : hot) {
+    ASSERT_GE(pixel.row, 0);
+    ASSERT_LT(pixel.row, n);
+    ASSERT_GE(pixel.col, 0);
+    ASSERT_LT(pixel.col, n);
+    EXPECT_NE(pixel.row, 13);  // the gap: rows 13 and 14 of 32
+    EXPECT_NE(pixel.row, 14);
+    EXPECT_EQ(seen[pixel.row * n + pixel.col]++, 0) << "pixel (" << pixel.row << ", " << pixel.col << ") twice";
+  }
+  const std::vector<sim::Pixel> again = sim::choose_hot_pixels(n, 200, 4);
+  const std::vector<sim::Pixel> other = sim::choose_hot_pixels(n, 200, 5);
+  bool differs = false;
+  for (std::size_t i = 0; i < hot.size(); ++i) {
+    EXPECT_EQ(again[i].row, hot[i].row);
+    EXPECT_EQ(again[i].col, hot[i].col);
+    differs = differs || other[i].row != hot[i].row || other[i].col != hot[i].col;
+  }
+  EXPECT_TRUE(differs);
+  // The first pixels do not depend on how many are asked for.
+  const std::vector<sim::Pixel> fewer = sim::choose_hot_pixels(n, 3, 4);
+  for (std::size_t i = 0; i < fewer.size(); ++i)
+    EXPECT_EQ(fewer[i].row * n + fewer[i].col, hot[i].row * n + hot[i].col);
+  EXPECT_TRUE(sim::choose_hot_pixels(n, 0, 4).empty());
+  EXPECT_THROW(sim::choose_hot_pixels(n, n * n / 4 + 1, 4), ptyroi::UsageError);
+}
+
+TEST(Simulation, PixelMaskMarksTheGapAndTheHotPixels) {
+  const int n = 16;
+  const sim::DetectorArtefacts artefacts = sim::detector_artefacts(n, true, 5, 2);
+  ASSERT_EQ(artefacts.gap_rows, (std::vector<int>{6, 7}));
+  const sim::Grid<std::uint32_t> mask = sim::pixel_mask(n, artefacts, sim::kDectrisGap, sim::kDectrisNoisy);
+  int gap = 0;
+  int noisy = 0;
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      const std::uint32_t value = mask(i, j);
+      EXPECT_TRUE(value == 0 || value == 1 || value == 8) << value;
+      EXPECT_EQ(value == 1, i == 6 || i == 7);
+      gap += value == 1 ? 1 : 0;
+      noisy += value == 8 ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(gap, 2 * n);
+  EXPECT_EQ(noisy, 5);
+  for (const sim::Pixel& pixel : artefacts.hot_pixels) EXPECT_EQ(mask(pixel.row, pixel.col), 8u);
+  const sim::Grid<std::uint32_t> cxi = sim::pixel_mask(n, artefacts, sim::kCxiInvalid, sim::kCxiHot);
+  for (const sim::Pixel& pixel : artefacts.hot_pixels) EXPECT_EQ(cxi(pixel.row, pixel.col), 4u);
+  // Without the gap: the same hot pixels, nothing else.
+  const sim::DetectorArtefacts hot_only = sim::detector_artefacts(n, false, 5, 2);
+  EXPECT_TRUE(hot_only.gap_rows.empty());
+  ASSERT_EQ(hot_only.hot_pixels.size(), 5u);
+  EXPECT_EQ(hot_only.hot_pixels[2].row, artefacts.hot_pixels[2].row);
+  EXPECT_EQ(hot_only.hot_pixels[2].col, artefacts.hot_pixels[2].col);
+  EXPECT_TRUE(sim::detector_artefacts(n, false, 0, 2).empty());
+}
+
+TEST(Simulation, ArtefactsOverwriteTheCountsWithTheFlagAndTheHotValue) {
+  const int n = 16;
+  const sim::DetectorArtefacts artefacts = sim::detector_artefacts(n, true, 3, 9);
+  sim::Grid<std::uint64_t> counts(n, n, 7);
+  const std::uint64_t flag = 0xffffffffULL;
+  const std::uint64_t hot = sim::hot_pixel_counts(flag);
+  EXPECT_EQ(hot, 1000003u);
+  EXPECT_EQ(sim::hot_pixel_counts(65535), 65534u);
+  sim::apply_artefacts(counts, artefacts, flag, hot);
+  const sim::Grid<std::uint32_t> mask = sim::pixel_mask(n, artefacts, sim::kDectrisGap, sim::kDectrisNoisy);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      const std::uint64_t expected = mask(i, j) == 1 ? flag : mask(i, j) == 8 ? hot : 7;
+      EXPECT_EQ(counts(i, j), expected) << "(" << i << ", " << j << ")";
+    }
+  }
 }

@@ -1,7 +1,8 @@
 #pragma once
-// The scan simulator's physics, free of MPI and HDF5: a complex object, a focused probe, raster
-// scan positions, far-field diffraction patterns with Poisson noise and the ground truth of which
-// positions see the sample. Everything is reproducible from a seed, frame by frame.
+// The scan simulator's physics, free of MPI and HDF5: a complex object, a focused probe, raster,
+// fly and spiral scan positions, far-field diffraction patterns with Poisson noise, detector
+// artefacts (module gaps, hot pixels) and the ground truth of which positions see the sample.
+// Everything is reproducible from a seed, frame by frame.
 #include <complex>
 #include <cstdint>
 #include <memory>
@@ -53,12 +54,43 @@ int default_step(double probe_radius);
 struct ScanPosition {
   int row = 0;
   int column = 0;
-  int x = 0;  // column·step: left edge of the probe window, object pixels
-  int y = 0;  // row·step: top edge of the probe window, object pixels
+  int x = 0;  // left edge of the probe window, object pixels (raster: column·step)
+  int y = 0;  // top edge of the probe window, object pixels (raster: row·step)
 };
 
 // Row-major raster: frame k is at row k / cols, column k % cols.
 std::vector<ScanPosition> raster_positions(const ScanGeometry& scan);
+
+// Irregular scans, in the raster's frame of object pixels (so positions may be negative) and in
+// scan order. Windows sit at whole object pixels, so positions are integers.
+enum class ScanPattern { raster, fly, spiral };
+
+// A continuous fly scan: `rows` lines spaced `step`, each left to right over the raster's width
+// cols·step. Line r holds cols + d_r points, d_r drawn from the seed within ±⌊cols/10⌋; point i
+// is exposed over the i-th of those equal intervals and sits at its middle, shifted by −step/2
+// so that a line of exactly cols points is the raster row: x = round((i + ½)·cols·step / count −
+// step/2). Each point then moves by an integer jitter in [−⌊step/4⌋, ⌊step/4⌋] along x and y.
+// row = the line, column = i.
+std::vector<ScanPosition> fly_positions(const ScanGeometry& scan, std::uint64_t seed);
+
+// A Fermat spiral centred on the raster: point n at radius step·0.55·√n and angle n·137.508°,
+// rounded to whole pixels, kept while it lies in the raster's cells
+// [−step/2, (cols − ½)·step) × [−step/2, (rows − ½)·step): about 1.05·rows·cols points, one per
+// π(0.55·step)² ≈ 0.95·step² of the same area. row = 0, column = the point's index in the scan.
+std::vector<ScanPosition> spiral_positions(const ScanGeometry& scan);
+
+// The scan's positions moved so that the smallest x and y are 0, and the object that holds every
+// probe window. A raster is unchanged (shift 0, the geometry's object size).
+struct Scan {
+  std::vector<ScanPosition> positions;
+  int shift_x = 0;  // added to the pattern's x (raster frame) to give the position's x
+  int shift_y = 0;
+  int object_rows = 0;  // (largest y) + frame_size
+  int object_cols = 0;  // (largest x) + frame_size
+
+  [[nodiscard]] std::int64_t frames() const { return static_cast<std::int64_t>(positions.size()); }
+};
+Scan make_scan(const ScanGeometry& scan, ScanPattern pattern, std::uint64_t seed);
 
 // ---- object
 // --------------------------------------------------------------------------------------
@@ -98,6 +130,10 @@ ObjectModel make_particles(const ScanGeometry& scan, int count, double coverage,
 // The (modified) Shepp–Logan phantom stretched over the scanned area; its density is used as
 // absorption and phase at once.
 ObjectModel make_shepp_logan(const ScanGeometry& scan);
+
+// The same features moved by (dx, dy) pixels: puts an object made in the raster's frame into a
+// Scan's (dx = shift_x, dy = shift_y).
+ObjectModel translated(ObjectModel model, double dx, double dy);
 
 // The transmission over object pixels [top, top + rows) × [left, left + cols). A pixel's value
 // depends only on its own coordinates, so any window equals the same part of a larger one.
@@ -150,5 +186,50 @@ Grid<std::uint64_t> noisy_pattern(const Grid<double>& expected, std::uint64_t se
 // Ground truth: true when the probe support (|P|² ≥ 1% of its maximum) placed at (top, left)
 // covers any object pixel with |O − 1| > 1e-3.
 bool is_informative(const ComplexGrid& probe, const ComplexGrid& object, int top, int left);
+
+// ---- detector artefacts
+// ---------------------------------------------------------------------------
+
+// Bad pixels like an Eiger's: a band of module-gap rows and hot (noisy) pixels. A detector writes
+// the flag value 2^bit_depth − 1 in gap pixels and marks both in its pixel mask.
+struct Pixel {
+  int row = 0;
+  int col = 0;
+};
+
+struct DetectorArtefacts {
+  std::vector<int> gap_rows;  // ascending
+  std::vector<Pixel> hot_pixels;
+  [[nodiscard]] bool empty() const { return gap_rows.empty() && hot_pixels.empty(); }
+};
+
+// DECTRIS pixel_mask bits (NXmx detectorSpecific/pixel_mask): bit 0 gap, bit 3 noisy.
+constexpr std::uint32_t kDectrisGap = 1;
+constexpr std::uint32_t kDectrisNoisy = 8;
+// CXI pixel-mask bits (Maia 2012): bit 0 invalid, bit 2 hot.
+constexpr std::uint32_t kCxiInvalid = 1;
+constexpr std::uint32_t kCxiHot = 4;
+
+// The module gap of an N-row frame: 2 rows starting at row round(0.4·N).
+std::vector<int> module_gap_rows(int frame_size);
+
+// `count` distinct pixels drawn from the seed, never in the module-gap rows, so the same pixels
+// are hot with or without the gap. At most a quarter of the frame.
+std::vector<Pixel> choose_hot_pixels(int frame_size, int count, std::uint64_t seed);
+
+// The gap rows (when `gaps`) and `hot_pixels` hot pixels of an N × N detector.
+DetectorArtefacts detector_artefacts(int frame_size, bool gaps, int hot_pixels, std::uint64_t seed);
+
+// N × N mask: gap_bits in gap rows, hot_bits (or-ed) at hot pixels, 0 elsewhere.
+Grid<std::uint32_t> pixel_mask(int frame_size, const DetectorArtefacts& artefacts, std::uint32_t gap_bits,
+                               std::uint32_t hot_bits);
+
+// A hot pixel's constant count: 10^6 + 3, or largest − 1 when the pixel type holds less (so it
+// never equals the gap flag).
+std::uint64_t hot_pixel_counts(std::uint64_t largest);
+
+// What the detector reports: `flag` in every gap pixel, `hot` at every hot pixel.
+void apply_artefacts(Grid<std::uint64_t>& counts, const DetectorArtefacts& artefacts, std::uint64_t flag,
+                     std::uint64_t hot);
 
 }  // namespace ptyroi::simulation

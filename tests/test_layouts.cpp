@@ -1,0 +1,146 @@
+// Whole runs on the layouts instruments write (CTest runs ptyroi on simulated scans; see
+// tests/CMakeLists.txt): an Eiger-style NeXus scan must give the RoI of the same pixels stored as
+// a plain stack; an irregular fly scan must find the informative positions; every shipped config
+// must run on its layout.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "ptyroi/h5.hpp"
+
+namespace ptyroi {
+namespace {
+
+std::string data_dir() {
+  const char* value = std::getenv("PTYROI_TEST_OUTDIR");
+  return value ? value : "";
+}
+
+template <class T>
+std::vector<T> read(const std::string& file_path, const std::string& path) {
+  h5::Handle file = h5::open_file_read_serial(file_path);
+  h5::Handle dataset = h5::open_dataset(file.get(), path, file_path);
+  return h5::read_all<T>(dataset.get());
+}
+
+std::string string_attribute(const std::string& file_path, const std::string& object, const std::string& name) {
+  h5::Handle file = h5::open_file_read_serial(file_path);
+  h5::Handle attribute = h5::checked(H5Aopen_by_name(file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+                                     "attribute " + name);
+  h5::Handle type = h5::checked(H5Aget_type(attribute.get()), "type of " + name);
+  std::string value(H5Tget_size(type.get()), '\0');
+  h5::check(H5Aread(attribute.get(), type.get(), value.data()), "read " + name);
+  return value.substr(0, value.find('\0'));
+}
+
+std::int64_t int_attribute(const std::string& file_path, const std::string& object, const std::string& name) {
+  h5::Handle file = h5::open_file_read_serial(file_path);
+  h5::Handle attribute = h5::checked(H5Aopen_by_name(file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+                                     "attribute " + name);
+  std::int64_t value = 0;
+  h5::check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), "read " + name);
+  return value;
+}
+
+// Every per-frame feature and the RoI of two runs, bitwise.
+void expect_same_features(const std::string& a_file, const std::string& b_file) {
+  for (const char* feature : {"total_intensity", "com_x", "com_y", "com_magnitude", "absorption_map"}) {
+    const auto a = read<double>(a_file, std::string("/roi/features/") + feature);
+    const auto b = read<double>(b_file, std::string("/roi/features/") + feature);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      if (std::isnan(a[k]) && std::isnan(b[k])) continue;
+      ASSERT_EQ(a[k], b[k]) << feature << " of frame " << k << ": " << a_file << " vs " << b_file;
+    }
+  }
+  EXPECT_EQ(read<std::uint8_t>(a_file, "/roi/mask"), read<std::uint8_t>(b_file, "/roi/mask"));
+}
+
+TEST(Layouts, EigerScanGivesTheRoiOfTheSamePixelsAsAPlainStack) {
+  const std::string dir = data_dir();
+  const std::string nexus = dir + "/eiger_roi.h5", plain = dir + "/eiger_plain_roi.h5";
+  const std::string flags = dir + "/eiger_flags_roi.h5";
+  EXPECT_EQ(string_attribute(nexus, "/roi", "input_layout"), "nexus");
+  EXPECT_EQ(string_attribute(plain, "/roi", "input_layout"), "plain");
+  // Same pixels, the same bad pixels (the master's pixel_mask on one side, the plain file's
+  // /pixel_mask on the other): every feature and the RoI bitwise equal.
+  expect_same_features(nexus, plain);
+  // Without any mask file, the detector's flag value (2^32-1 in the module-gap rows, from the
+  // master's bit_depth_image) and --max-valid (the hot pixels) exclude the same pixels.
+  expect_same_features(nexus, flags);
+  EXPECT_EQ(string_attribute(flags, "/roi", "masks"), "");
+  const auto frames = static_cast<std::int64_t>(read<std::uint8_t>(flags, "/roi/mask").size());
+  const std::int64_t flagged = int_attribute(flags, "/roi", "invalid_pixels");
+  EXPECT_GE(flagged, 2 * 64 * frames);  // at least the two gap rows of every frame
+  EXPECT_EQ(flagged % frames, 0);       // the same pixels in every frame
+  EXPECT_EQ(int_attribute(nexus, "/roi", "invalid_pixels"), 0);  // masked pixels are not counted twice
+  // Three data files or more were read through their external links.
+  EXPECT_NE(string_attribute(nexus, "/roi", "input_dataset").find("data_000001 … /entry/data/data_0000"),
+            std::string::npos);
+}
+
+struct Recall {
+  double recall = 0, kept_fraction = 0, informative_fraction = 0;
+};
+
+Recall recall_of(const std::string& scan, const std::string& roi) {
+  const auto truth = read<std::uint8_t>(scan, "/truth/informative");
+  const auto mask = read<std::uint8_t>(roi, "/roi/mask");
+  EXPECT_EQ(truth.size(), mask.size());
+  double informative = 0, kept = 0, found = 0;
+  for (std::size_t k = 0; k < truth.size(); ++k) {
+    informative += truth[k];
+    kept += mask[k];
+    found += truth[k] && mask[k];
+  }
+  return {found / informative, kept / static_cast<double>(truth.size()), informative / static_cast<double>(truth.size())};
+}
+
+TEST(Layouts, IrregularFlyScanFindsTheInformativePositionsAtBorderTwo) {
+  const std::string dir = data_dir();
+  const std::string roi = dir + "/fly_roi.h5";
+  EXPECT_NE(string_attribute(roi, "/roi", "neighbourhood").find("irregular"), std::string::npos);
+  const Recall r = recall_of(dir + "/fly.h5", roi);
+  std::printf("fly scan, border 2: recall %.4f, kept %.4f of the frames, informative %.4f (ratio %.3f)\n", r.recall,
+              r.kept_fraction, r.informative_fraction, r.kept_fraction / r.informative_fraction);
+  EXPECT_GE(r.recall, 0.99);
+  EXPECT_LE(r.kept_fraction, 1.2 * r.informative_fraction);
+}
+
+TEST(Layouts, SpiralScanFindsTheInformativePositionsAtBorderTwo) {
+  const std::string dir = data_dir();
+  const Recall r = recall_of(dir + "/spiral.h5", dir + "/spiral_roi.h5");
+  std::printf("spiral scan, border 2: recall %.4f, kept %.4f, informative %.4f\n", r.recall, r.kept_fraction,
+              r.informative_fraction);
+  EXPECT_GE(r.recall, 0.99);
+  EXPECT_LT(r.kept_fraction, 1.0);
+}
+
+TEST(Layouts, EveryShippedConfigRunsOnItsLayout) {
+  const std::string dir = data_dir();
+  const std::vector<std::pair<std::string, std::string>> runs{{"config_demo.h5", "plain"},
+                                                              {"config_eiger.h5", "nexus"},
+                                                              {"config_cxi.h5", "cxi"},
+                                                              {"config_ps_dp.hdf5", "ptychoshelves"}};
+  for (const auto& [file, layout] : runs) {
+    EXPECT_EQ(string_attribute(dir + "/" + file, "/roi", "input_layout"), layout) << file;
+    const auto mask = read<std::uint8_t>(dir + "/" + file, "/roi/mask");
+    EXPECT_GT(std::count(mask.begin(), mask.end(), 1), 0) << file;
+  }
+  // The Eiger run crops (--crop 48 over the config's 256, for 64-pixel test frames): the written
+  // frames are the crop window.
+  h5::Handle file = h5::open_file_read_serial(dir + "/config_eiger.h5");
+  h5::Handle data = h5::open_dataset(file.get(), "/entry_1/data_1/data", "config_eiger.h5");
+  const auto dims = h5::dataset_dims(data.get());
+  ASSERT_EQ(dims.size(), 3u);
+  EXPECT_EQ(dims[1], 48u);
+  EXPECT_EQ(dims[2], 48u);
+}
+
+}  // namespace
+}  // namespace ptyroi
