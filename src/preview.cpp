@@ -1,7 +1,6 @@
 #include "ptyroi/preview.hpp"
 
 #include <cairo.h>
-#include <chrono>
 
 #include <algorithm>
 #include <array>
@@ -118,10 +117,53 @@ void show_text(cairo_t* cr, double x, double y, const std::string& text, Align a
   cairo_new_path(cr);
 }
 
+// The text with every byte that is not part of a well-formed UTF-8 sequence replaced by "?":
+// cairo refuses malformed text, and a file name need not be UTF-8.
+std::string valid_utf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    std::uint32_t code = 0;
+    if (lead < 0x80) {
+      length = 1;
+      code = lead;
+    } else if ((lead & 0xe0) == 0xc0) {
+      length = 2;
+      code = lead & 0x1fu;
+    } else if ((lead & 0xf0) == 0xe0) {
+      length = 3;
+      code = lead & 0x0fu;
+    } else if ((lead & 0xf8) == 0xf0) {
+      length = 4;
+      code = lead & 0x07u;
+    }
+    bool ok = length > 0 && i + length <= text.size();
+    for (std::size_t j = 1; ok && j < length; ++j) {
+      const auto next = static_cast<unsigned char>(text[i + j]);
+      ok = (next & 0xc0) == 0x80;
+      code = (code << 6) | (next & 0x3fu);
+    }
+    // No overlong forms, surrogates or code points past U+10FFFF; no control characters.
+    const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    ok = ok && code >= smallest[length] && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) && code >= 0x20;
+    if (ok) {
+      out.append(text, i, length);
+      i += length;
+    } else {
+      out.push_back('?');
+      ++i;
+    }
+  }
+  return out;
+}
+
 // The text, or its end behind "…" if it is wider than max_width (a file name's end says most).
 std::string fit_text(cairo_t* cr, const std::string& text, double max_width) {
   if (text_width(cr, text) <= max_width) return text;
-  const std::string ellipsis = "\u2026";
+  std::string ellipsis = "\u2026";
   std::size_t start = 0;
   while (start < text.size()) {
     ++start;
@@ -142,7 +184,9 @@ std::vector<std::string> wrap_text(cairo_t* cr, const std::string& text, double 
     std::size_t end = text.find(' ', start);
     if (end == std::string::npos) end = text.size();
     const std::string word = text.substr(start, end - start);
-    const std::string candidate = line.empty() ? word : line + " " + word;
+    std::string candidate = line;
+    if (!candidate.empty()) candidate += ' ';
+    candidate += word;
     if (!line.empty() && text_width(cr, candidate) > max_width) {
       lines.push_back(line);
       line = word;
@@ -258,7 +302,7 @@ struct Range {
   double constant_value = 0.0;
   std::string constant_label;  // instead of the value, e.g. "no T > 0"
 
-  double normalise(double v) const { return (v - lo) / (hi - lo); }
+  [[nodiscard]] double normalise(double v) const { return (v - lo) / (hi - lo); }
 };
 
 Range colour_range(const std::vector<double>& values) {
@@ -374,9 +418,9 @@ MapGeometry map_geometry(const PreviewInput& input, double max_width) {
     g.height = rows * g.cell_height;
     g.centre.resize(frames);
     for (std::size_t k = 0; k < frames; ++k) {
-      const std::int64_t cell_index = g.cell_of_frame[k];
-      g.centre[k] = {(static_cast<double>(cell_index % g.grid.cols) + 0.5) * g.cell_width,
-                     (static_cast<double>(cell_index / g.grid.cols) + 0.5) * g.cell_height};
+      const std::int64_t row = g.cell_of_frame[k] / g.grid.cols;
+      const std::int64_t col = g.cell_of_frame[k] % g.grid.cols;
+      g.centre[k] = {(static_cast<double>(col) + 0.5) * g.cell_width, (static_cast<double>(row) + 0.5) * g.cell_height};
     }
     return g;
   }
@@ -435,8 +479,8 @@ void paint_frames(cairo_t* cr, const MapGeometry& g, const std::vector<Rgb>& col
   cairo_scale(cr, g.cell_width, g.cell_height);
   cairo_set_source_surface(cr, cells.get(), 0.0, 0.0);
   // Nearest keeps cells crisp; below one pixel per cell, average them instead of dropping some.
-  cairo_pattern_set_filter(cairo_get_source(cr), std::min(g.cell_width, g.cell_height) >= 1.0 ? CAIRO_FILTER_NEAREST
-                                                                                              : CAIRO_FILTER_GOOD);
+  cairo_pattern_set_filter(cairo_get_source(cr),
+                           std::min(g.cell_width, g.cell_height) >= 1.0 ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_GOOD);
   cairo_rectangle(cr, 0.0, 0.0, cols, rows);
   cairo_fill(cr);
   cairo_restore(cr);
@@ -469,9 +513,10 @@ void tint_mask(cairo_t* cr, const MapGeometry& g, const std::vector<std::uint8_t
   for (std::size_t k = 0; k < mask.size(); ++k) {
     if (mask[k] == 0) continue;
     if (g.raster) {
-      const std::int64_t cell = g.cell_of_frame[k];
-      cairo_rectangle(cr, static_cast<double>(cell % g.grid.cols) * g.cell_width,
-                      static_cast<double>(cell / g.grid.cols) * g.cell_height, g.cell_width, g.cell_height);
+      const std::int64_t row = g.cell_of_frame[k] / g.grid.cols;
+      const std::int64_t col = g.cell_of_frame[k] % g.grid.cols;
+      cairo_rectangle(cr, static_cast<double>(col) * g.cell_width, static_cast<double>(row) * g.cell_height,
+                      g.cell_width, g.cell_height);
     } else {
       cairo_new_sub_path(cr);
       cairo_arc(cr, g.centre[k].x, g.centre[k].y, g.radius, 0.0, 2.0 * kPi);
@@ -505,11 +550,14 @@ void raster_outline_path(cairo_t* cr, const MapGeometry& g, const std::vector<st
   }
 }
 
-// Irregular: the masked frames' neighbourhood graph, whose links and triangles fill the gaps
-// between their discs so that an outline goes around a group, not around each disc.
+// Irregular: the masked frames' neighbourhood graph (frames closer than a reach are linked), whose
+// triangles and links fill the gaps between their discs so that an outline goes around a group,
+// not around each disc. Grown by a radius (fill_point_union), the triangles' union only needs
+// bridges along its rim: the links without a triangle on one side.
 struct PointShape {
-  std::vector<std::pair<std::size_t, std::size_t>> links;  // masked frames closer than the reach
-  std::vector<std::array<std::size_t, 3>> triangles;       // three mutually linked frames
+  std::vector<std::pair<std::size_t, std::size_t>> rim;  // links with no triangle on one side
+  std::vector<std::array<std::size_t, 3>> triangles;     // three mutually linked frames, all turning one way
+  std::vector<std::size_t> alone;                        // frames without links
 };
 
 PointShape point_shape(const MapGeometry& g, const std::vector<std::uint8_t>& mask, double reach) {
@@ -521,6 +569,7 @@ PointShape point_shape(const MapGeometry& g, const std::vector<std::uint8_t>& ma
     if (mask[k] != 0) buckets[key(bucket_of(g.centre[k].x), bucket_of(g.centre[k].y))].push_back(k);
   }
   PointShape shape;
+  std::vector<std::pair<std::size_t, std::size_t>> links;
   std::vector<std::vector<std::size_t>> neighbours(mask.size());
   for (std::size_t a = 0; a < mask.size(); ++a) {
     if (mask[a] == 0) continue;
@@ -533,36 +582,49 @@ PointShape point_shape(const MapGeometry& g, const std::vector<std::uint8_t>& ma
         for (std::size_t b : found->second) {
           if (b != a && std::hypot(g.centre[b].x - g.centre[a].x, g.centre[b].y - g.centre[a].y) <= reach) {
             neighbours[a].push_back(b);
-            if (b > a) shape.links.emplace_back(a, b);
+            if (b > a) links.emplace_back(a, b);
           }
         }
       }
     }
     std::sort(neighbours[a].begin(), neighbours[a].end());
+    if (neighbours[a].empty()) shape.alone.push_back(a);
   }
-  for (const auto& [a, b] : shape.links) {
+  const auto turn = [&](std::size_t a, std::size_t b, std::size_t c) {
+    const Point& pa = g.centre[a];
+    const Point& pb = g.centre[b];
+    const Point& pc = g.centre[c];
+    return (pb.x - pa.x) * (pc.y - pa.y) - (pb.y - pa.y) * (pc.x - pa.x);
+  };
+  for (const auto& [a, b] : links) {
+    // The triangles on this link: those with c > b are recorded (each triangle once); a link with
+    // triangles on both sides is inside the shape and needs no bridge of its own.
+    bool left = false;
+    bool right = false;
     for (std::size_t c : neighbours[a]) {
-      if (c > b && std::binary_search(neighbours[b].begin(), neighbours[b].end(), c)) {
-        const Point& pa = g.centre[a];
-        const Point& pb = g.centre[b];
-        const Point& pc = g.centre[c];
-        const double turn = (pb.x - pa.x) * (pc.y - pa.y) - (pb.y - pa.y) * (pc.x - pa.x);
-        shape.triangles.push_back(turn >= 0.0 ? std::array<std::size_t, 3>{a, b, c} : std::array<std::size_t, 3>{a, c, b});
+      if (c == b || !std::binary_search(neighbours[b].begin(), neighbours[b].end(), c)) continue;
+      const double side = turn(a, b, c);
+      left = left || side > 0.0;
+      right = right || side < 0.0;
+      if (c > b) {
+        shape.triangles.push_back(side >= 0.0 ? std::array<std::size_t, 3>{a, b, c}
+                                              : std::array<std::size_t, 3>{a, c, b});
       }
     }
+    if (!left || !right) shape.rim.emplace_back(a, b);
   }
   return shape;
 }
 
-// Irregular: fills, with the current source and operator, the union of the discs of radius
-// `radius` around the masked frames, the bridges of that half-width along the links, and the
-// triangles: three fills, so that the shapes' orientations cannot cancel out.
-void fill_point_union(cairo_t* cr, const MapGeometry& g, const std::vector<std::uint8_t>& mask,
-                      const PointShape& shape, double radius) {
+// Irregular: fills, with the current source and operator, the masked frames' shape grown by
+// `radius`: the triangles, bridges of that half-width along the rim links (with their round caps,
+// the discs at their ends) and discs around frames without links. Three fills, so that the
+// shapes' orientations cannot cancel out.
+void fill_point_union(cairo_t* cr, const MapGeometry& g, const PointShape& shape, double radius) {
   if (!(radius > 0.0)) return;
   cairo_set_line_width(cr, 2.0 * radius);
   cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-  for (const auto& [a, b] : shape.links) {
+  for (const auto& [a, b] : shape.rim) {
     cairo_move_to(cr, g.centre[a].x, g.centre[a].y);
     cairo_line_to(cr, g.centre[b].x, g.centre[b].y);
   }
@@ -575,8 +637,7 @@ void fill_point_union(cairo_t* cr, const MapGeometry& g, const std::vector<std::
     cairo_close_path(cr);
   }
   cairo_fill(cr);
-  for (std::size_t k = 0; k < mask.size(); ++k) {
-    if (mask[k] == 0) continue;
+  for (std::size_t k : shape.alone) {
     cairo_new_sub_path(cr);
     cairo_arc(cr, g.centre[k].x, g.centre[k].y, radius, 0.0, 2.0 * kPi);
   }
@@ -587,8 +648,8 @@ void fill_point_union(cairo_t* cr, const MapGeometry& g, const std::vector<std::
 // between the mask and the rest; irregular, as a band from just outside the masked discs outwards
 // (the union at the outer radius minus the union at the inner one, composed in a group), with
 // `grow` added on both sides.
-void stroke_outline(cairo_t* cr, const MapGeometry& g, const std::vector<std::uint8_t>& mask, Rgb colour,
-                    double alpha, double width, double grow) {
+void stroke_outline(cairo_t* cr, const MapGeometry& g, const std::vector<std::uint8_t>& mask, Rgb colour, double alpha,
+                    double width, double grow) {
   if (count_set(mask) == 0) return;
   cairo_save(cr);
   if (g.raster) {
@@ -602,9 +663,9 @@ void stroke_outline(cairo_t* cr, const MapGeometry& g, const std::vector<std::ui
     const double inner = g.radius + 1.5;
     cairo_push_group(cr);
     set_colour(cr, colour);
-    fill_point_union(cr, g, mask, shape, inner + width + grow);
+    fill_point_union(cr, g, shape, inner + width + grow);
     cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR);
-    fill_point_union(cr, g, mask, shape, inner - grow);
+    fill_point_union(cr, g, shape, inner - grow);
     cairo_pop_group_to_source(cr);
     cairo_paint_with_alpha(cr, alpha);
   }
@@ -633,7 +694,7 @@ void draw_outlines(cairo_t* cr, const MapGeometry& g, const std::vector<Outline>
 struct LineWidths {
   double base = 2.0;
   double step = 1.5;
-  double of(std::size_t index) const { return base + step * static_cast<double>(index); }
+  [[nodiscard]] double of(std::size_t index) const { return base + step * static_cast<double>(index); }
 };
 
 LineWidths line_widths(const MapGeometry& g) {
@@ -790,8 +851,7 @@ Extent draw_wheel(cairo_t* cr, double x, double y, const Wheel& wheel) {
 
   double cursor = centre_y + kWheelRadius + 40.0;
   set_colour(cr, kMutedInk);
-  const std::string lines[] = {"hue: direction of (sx, sy)",
-                               "brightness: c = |(sx, sy)|,",
+  const std::string lines[] = {"hue: direction of (sx, sy)", "brightness: c = |(sx, sy)|,",
                                "black at 0, full at c \u2265 " + fixed(wheel.full_magnitude, 2)};
   for (const std::string& line : lines) {
     show_text(cr, x, cursor, line);
@@ -858,8 +918,8 @@ Extent draw_colour_bar(cairo_t* cr, double x, double y, double bar_height, const
     width = std::max(width, label_x + text_width(cr, text) - x);
   };
   if (range.constant) {
-    tick((top + bottom) / 2.0, range.constant_label.empty() ? fixed(range.constant_value, 3) + " (constant)"
-                                                            : range.constant_label);
+    tick((top + bottom) / 2.0,
+         range.constant_label.empty() ? fixed(range.constant_value, 3) + " (constant)" : range.constant_label);
   } else {
     const double per_pixel = (range.hi - range.lo) / bar_height;
     const Ticks ticks = nice_ticks(range.lo, range.hi, 34.0 * per_pixel);
@@ -976,6 +1036,8 @@ void draw_axes(cairo_t* cr, const Layout& layout) {
     }
     x_label = "column (x \u2192)";
     y_label = "row (y \u2193)";
+    if (g.cell_width > g.cell_height) x_label += ", stretched";
+    if (g.cell_height > g.cell_width) y_label += ", stretched";
   } else {
     constexpr double kMicro = 1e6;
     const Ticks xs = nice_ticks(g.x_min * kMicro, (g.x_min + g.width / g.scale_x) * kMicro, 70.0 / g.scale_x * kMicro);
@@ -984,6 +1046,8 @@ void draw_axes(cairo_t* cr, const Layout& layout) {
     for (double v : ys.values) y_tick((v / kMicro - g.y_min) * g.scale_y, fixed(v, ys.decimals));
     x_label = "x (\u00b5m)";
     y_label = "y (\u00b5m, down)";
+    if (g.scale_x > g.scale_y) x_label += ", stretched";
+    if (g.scale_y > g.scale_x) y_label += ", stretched";
   }
   set_font(cr, kTextSize);
   set_colour(cr, kInk);
@@ -1028,13 +1092,10 @@ void render(const ImageSpec& spec, const Layout& layout, const std::string& titl
     baseline += kSubtitleLeading;
   }
 
-  auto t0 = std::chrono::steady_clock::now();
   cairo_save(cr);
   cairo_translate(cr, layout.map_x, layout.map_y);
   spec.draw_map(cr, layout.map);
   cairo_restore(cr);
-  auto t1 = std::chrono::steady_clock::now();
-  std::fprintf(stderr, "%s map %.3f\n", spec.file.c_str(), std::chrono::duration<double>(t1 - t0).count());
   draw_axes(cr, layout);
   draw_panel(cr, layout.panel_x, layout.map_y, layout.map, spec.panel);
 
@@ -1042,9 +1103,7 @@ void render(const ImageSpec& spec, const Layout& layout, const std::string& titl
     throw Error("preview: drawing '" + path + "' failed: " + cairo_status_to_string(cairo_status(cr)));
   }
   cairo_surface_flush(surface.get());
-  auto t2 = std::chrono::steady_clock::now();
   write_png(surface.get(), path);
-  std::fprintf(stderr, "%s png %.3f\n", spec.file.c_str(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count());
 }
 
 // ---- checks and the seven images ----------------------------------------------------------------
@@ -1065,7 +1124,8 @@ void check_input(const PreviewInput& input) {
   same(input.absorption_roi.size(), "absorption_roi");
   same(input.scattering_roi.size(), "scattering_roi");
   same(input.roi.size(), "roi");
-  for (const auto& [border, mask] : input.roi_at_borders) same(mask.size(), "the RoI at border " + signed_border(border));
+  for (const auto& [border, mask] : input.roi_at_borders)
+    same(mask.size(), "the RoI at border " + signed_border(border));
   const GridShape grid = input.grid;
   if (grid.rows == 0 && grid.cols == 0) {
     if (!input.cell_of_frame.empty()) throw InputError("preview: cell_of_frame is given for an irregular scan");
@@ -1076,16 +1136,15 @@ void check_input(const PreviewInput& input) {
     }
     return;
   }
-  if (grid.rows <= 0 || grid.cols <= 0 || grid.rows > (1 << 15) || grid.cols > (1 << 15)) {
+  if (grid.rows <= 0 || grid.cols <= 0 || grid.rows > 32767 || grid.cols > 32767) {
     throw InputError("preview: cannot draw a " + std::to_string(grid.rows) + "x" + std::to_string(grid.cols) +
                      " raster");
   }
   same(input.cell_of_frame.size(), "cell_of_frame");
   for (std::size_t k = 0; k < frames; ++k) {
     if (input.cell_of_frame[k] < 0 || input.cell_of_frame[k] >= grid.rows * grid.cols) {
-      throw InputError("preview: frame " + std::to_string(k) + " is at cell " +
-                       std::to_string(input.cell_of_frame[k]) + ", outside the " + std::to_string(grid.rows) + "x" +
-                       std::to_string(grid.cols) + " raster");
+      throw InputError("preview: frame " + std::to_string(k) + " is at cell " + std::to_string(input.cell_of_frame[k]) +
+                       ", outside the " + std::to_string(grid.rows) + "x" + std::to_string(grid.cols) + " raster");
     }
   }
 }
@@ -1101,8 +1160,8 @@ std::string scan_description(const PreviewInput& input) {
   const double span = std::max(*x_hi - *x_lo, *y_hi - *y_lo) * 1e6;
   if (!(span > 0.0)) return "irregular scan, " + frames_text(frames) + " at one position";
   const int decimals = span >= 100.0 ? 0 : span >= 10.0 ? 1 : 2;
-  return "irregular scan, " + frames_text(frames) + " over " + fixed((*x_hi - *x_lo) * 1e6, decimals) +
-         " \u00d7 " + fixed((*y_hi - *y_lo) * 1e6, decimals) + " \u00b5m";
+  return "irregular scan, " + frames_text(frames) + " over " + fixed((*x_hi - *x_lo) * 1e6, decimals) + " \u00d7 " +
+         fixed((*y_hi - *y_lo) * 1e6, decimals) + " \u00b5m";
 }
 
 std::string range_note(const LogMap& map, const Range& range, const std::string& symbol) {
@@ -1243,8 +1302,8 @@ std::vector<ImageSpec> image_specs(const PreviewInput& input) {
     ImageSpec spec;
     spec.file = "roi.png";
     spec.what = "region of interest";
-    spec.subtitle = scan + "; RoI = absorbing \u222a scattering cluster, border " +
-                    signed_border(input.border_steps) + " scan steps, over ln T";
+    spec.subtitle = scan + "; RoI = absorbing \u222a scattering cluster, border " + signed_border(input.border_steps) +
+                    " scan steps, over ln T";
     Legend legend;
     legend.heading = "RoI at border " + signed_border(input.border_steps);
     legend.entries.push_back({Swatch::kTint, okabe_ito_vermillion(), 0, "in the RoI",
@@ -1309,8 +1368,7 @@ Layout make_layout(const PreviewInput& input, const std::vector<ImageSpec>& spec
   layout.map = map_geometry(input, max_map_width);
   double panel_height = 0.0;
   for (const ImageSpec& spec : specs) {
-    panel_height =
-        std::max(panel_height, draw_panel(scratch_context.get(), 0.0, 0.0, layout.map, spec.panel).height);
+    panel_height = std::max(panel_height, draw_panel(scratch_context.get(), 0.0, 0.0, layout.map, spec.panel).height);
   }
   const double content_width = kMarginLeft + layout.map.width + kPanelGap + panel_width + kMarginRight;
   layout.width = static_cast<int>(std::ceil(std::max(kMinWidth, content_width)));
@@ -1320,7 +1378,8 @@ Layout make_layout(const PreviewInput& input, const std::vector<ImageSpec>& spec
   set_subtitle_font(scratch_context.get());
   std::size_t lines = 1;
   for (const ImageSpec& spec : specs) {
-    lines = std::max(lines, wrap_text(scratch_context.get(), spec.subtitle, layout.width - 32.0, kMaxSubtitleLines).size());
+    lines =
+        std::max(lines, wrap_text(scratch_context.get(), spec.subtitle, layout.width - 32.0, kMaxSubtitleLines).size());
   }
   layout.map_y = std::round(kSubtitleBaseline + kSubtitleLeading * static_cast<double>(lines - 1) + 30.0);
   layout.panel_x = std::round(layout.map_x + layout.map.width + kPanelGap);
@@ -1359,7 +1418,7 @@ std::vector<std::string> write_previews(const PreviewInput& input, const std::st
   std::vector<std::string> paths;
   for (const ImageSpec& spec : specs) {
     const std::string path = (std::filesystem::path(directory) / spec.file).string();
-    render(spec, layout, input.title, path);
+    render(spec, layout, valid_utf8(input.title), path);
     paths.push_back(path);
   }
   return paths;
