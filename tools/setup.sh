@@ -8,8 +8,11 @@ packages=(
   openmpi-bin libopenmpi-dev
   libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libboost-program-options-dev
-  libgtest-dev libfftw3-dev nlohmann-json3-dev libnanoflann-dev libcairo2-dev
-  bitshuffle time  # HDF5 filter 32008 (Eiger bitshuffle-LZ4), /usr/bin/time: tools/bench.sh
+  libgtest-dev libfftw3-dev nlohmann-json3-dev
+  libnanoflann-dev  # k-d tree: neighbours of irregular scans
+  libcairo2-dev     # --preview PNGs
+  bitshuffle time   # HDF5 filter 32008 (Eiger bitshuffle-LZ4), /usr/bin/time: tools/bench.sh
+  slurm-wlm munge libpmix-dev  # the Slurm job tests (a one-node cluster); srun needs PMIx for OpenMPI
 )
 
 missing=()
