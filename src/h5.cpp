@@ -101,7 +101,9 @@ bool object_exists(hid_t location, const std::string& path) {
 bool is_dataset(hid_t location, const std::string& path) {
   if (!object_exists(location, path)) return false;
   H5O_info_t info;
-  if (H5Oget_info_by_name(location, path.c_str(), &info, H5P_DEFAULT) < 0) {
+  // Only the basic fields: asking for all of them walks a chunked dataset's whole chunk index
+  // (to report its size), which costs memory in proportion to K.
+  if (H5Oget_info_by_name2(location, path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
     H5Eclear2(H5E_DEFAULT);
     return false;
   }
