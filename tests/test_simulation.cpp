@@ -523,7 +523,7 @@ TEST(Simulation, HotPixelsAreDistinctSeededAndOutsideTheGap) {
   const int n = 32;
   const std::vector<sim::Pixel> hot = sim::choose_hot_pixels(n, 200, 4);
   ASSERT_EQ(hot.size(), 200u);
-  std::vector<int> seen(n * n, 0);
+  std::vector<int> seen(static_cast<std::size_t>(n) * n, 0);
   for (const sim::Pixel& pixel : hot) {
     ASSERT_GE(pixel.row, 0);
     ASSERT_LT(pixel.row, n);

@@ -22,6 +22,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ptyroi/error.hpp"
@@ -120,7 +121,7 @@ OutputFiles output_files(const Options& options, std::int64_t frames) {
 // float32 stack holds the same values as the integer one (exactly, up to 2^24).
 class CountBuffer {
  public:
-  CountBuffer(const std::string& file_dtype, std::uint64_t largest) : type_(file_dtype), largest_(largest) {}
+  CountBuffer(std::string file_dtype, std::uint64_t largest) : type_(std::move(file_dtype)), largest_(largest) {}
 
   void resize(std::size_t size) {
     if (type_ == "uint16") narrow_values_.resize(size);
@@ -494,8 +495,8 @@ void add_nexus_metadata(hid_t file, SmallDatasets& small, const Options& options
     h5::write_attribute(data.get(), "signal", std::string("data_000001"));
   }
   // External links by bare file name: HDF5 looks for them next to the master.
-  for (std::size_t i = 0; i < files.data.size(); ++i) {
-    const std::string name = std::filesystem::path(files.data[i]).filename().string();
+  for (const std::string& data_file : files.data) {
+    const std::string name = std::filesystem::path(data_file).filename().string();
     const std::string link = "/entry/data/data_" + name.substr(name.size() - 9, 6);
     h5::check(H5Lcreate_external(name.c_str(), "/entry/data/data", file, link.c_str(), H5P_DEFAULT, H5P_DEFAULT),
               "cannot link " + link + " to '" + name + "'");
@@ -507,8 +508,8 @@ void add_nexus_metadata(hid_t file, SmallDatasets& small, const Options& options
       std::string("angstrom"));
   const std::string detector = "/entry/instrument/detector";
   create_nexus_group(file, detector, "NXdetector");
-  // The simulator puts zero frequency at pixel (N/2, N/2): the direct beam's true centre.
-  const double centre = static_cast<double>(options.scan.frame_size / 2);
+  // The simulator puts zero frequency at pixel (⌊N/2⌋, ⌊N/2⌋): the direct beam's true centre.
+  const double centre = std::floor(options.scan.frame_size / 2.0);
   h5::write_attribute(small.add_scalar(detector + "/beam_center_x", H5T_IEEE_F64LE, centre), "units",
                       std::string("pixel"));
   h5::write_attribute(small.add_scalar(detector + "/beam_center_y", H5T_IEEE_F64LE, centre), "units",
@@ -613,7 +614,8 @@ class Simulator {
   // The counts the detector records for frame k, and whether its probe saw the sample.
   sim::Grid<std::uint64_t> frame(std::int64_t k, bool& informative) {
     const sim::ScanPosition& position = scan_.positions[static_cast<std::size_t>(k)];
-    const int top = position.y - object_top_for(position);
+    render_object_for(position);
+    const int top = position.y - object_top_;
     const int left = position.x - object_left_;
     sim::Grid<std::uint64_t> counts =
         sim::noisy_pattern(far_field_.expected_pattern(object_, top, left), static_cast<std::uint64_t>(options_.seed),
@@ -628,26 +630,25 @@ class Simulator {
  private:
   static sim::ObjectModel make_model(const Options& options, const sim::Scan& scan) {
     const sim::ScanGeometry& geometry = options.scan;
-    const sim::ObjectModel model = options.object == "particles"
-                                       ? sim::make_particles(geometry, options.particles, options.coverage,
-                                                             static_cast<std::uint64_t>(options.seed))
-                                       : sim::make_shepp_logan(geometry);
+    sim::ObjectModel model = options.object == "particles"
+                                 ? sim::make_particles(geometry, options.particles, options.coverage,
+                                                       static_cast<std::uint64_t>(options.seed))
+                                 : sim::make_shepp_logan(geometry);
     if (scan.shift_x == 0 && scan.shift_y == 0) return model;
     return sim::translated(model, scan.shift_x, scan.shift_y);
   }
 
   // Renders the object pixels the frame's window needs, reusing what the last frame rendered:
   // a raster renders the N object rows of each scan row; a fly scan a strip of whole rows with
-  // room for its jitter; a spiral, whose points jump between rows, the window alone. Returns the
-  // top row of what is rendered (object_left_ its left column).
-  int object_top_for(const sim::ScanPosition& position) {
+  // room for its jitter; a spiral, whose points jump between rows, the window alone.
+  void render_object_for(const sim::ScanPosition& position) {
     const int n = options_.scan.frame_size;
     const sim::ScanPattern pattern = options_.pattern();
     if (pattern == sim::ScanPattern::spiral) {
       object_ = sim::render_object(model_, position.y, position.x, n, n);
       object_top_ = position.y;
       object_left_ = position.x;
-      return object_top_;
+      return;
     }
     const int margin = pattern == sim::ScanPattern::fly ? options_.scan.step / 2 : 0;
     const bool inside = object_.rows > 0 && position.y >= object_top_ && position.y + n <= object_top_ + object_.rows;
@@ -659,7 +660,6 @@ class Simulator {
       object_top_ = top;
       object_left_ = 0;
     }
-    return object_top_;
   }
 
   const Options& options_;
@@ -782,7 +782,7 @@ Tally write_all_frames(Simulator& simulator, hid_t file, const Options& options,
 
 // Every rank simulated some frames' truth (the others' entries are 0): combine, rank 0 writes.
 void write_truth(hid_t file, const Options& options, std::vector<std::uint8_t>& truth, int rank, MPI_Comm comm) {
-  if (MPI_Allreduce(MPI_IN_PLACE, truth.data(), static_cast<int>(truth.size()), MPI_UINT8_T, MPI_MAX, comm) !=
+  if (MPI_Allreduce(MPI_IN_PLACE, truth.data(), static_cast<int>(truth.size()), MPI_UNSIGNED_CHAR, MPI_MAX, comm) !=
       MPI_SUCCESS) {
     throw ptyroi::IoError("MPI_Allreduce of the ground truth failed");
   }
