@@ -93,8 +93,22 @@ std::vector<const char*> inspect_arguments(int argc, char** argv) {
 
 }  // namespace
 
+namespace {
+
+// cairo and fontconfig keep font caches for the whole process; freed at exit so that leak checkers
+// see only real leaks.
+struct PreviewCaches {
+  PreviewCaches() = default;
+  PreviewCaches(const PreviewCaches&) = delete;
+  PreviewCaches& operator=(const PreviewCaches&) = delete;
+  ~PreviewCaches() { ptyroi::release_preview_caches(); }
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   ptyroi::mpi::Session session(argc, argv);
+  const PreviewCaches preview_caches;
   const MPI_Comm comm = MPI_COMM_WORLD;
   const bool root = ptyroi::mpi::rank(comm) == 0;
   ptyroi::h5::silence_error_printing();

@@ -1,6 +1,7 @@
 #include "ptyroi/preview.hpp"
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 
 #include <algorithm>
 #include <array>
@@ -14,7 +15,6 @@
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <unordered_map>
 
 #include "ptyroi/colormap.hpp"
 #include "ptyroi/error.hpp"
@@ -360,7 +360,6 @@ struct MapGeometry {
   double spacing = 0.0;                        // irregular: median nearest-neighbour distance, pixels
   double radius = 0.0;                         // irregular: disc radius, pixels
   double width = 0.0, height = 0.0;            // of the map, pixels
-  bool stretched = false;                      // a thin strip made visible: not to scale
   std::vector<Point> centre;                   // per frame, pixels from the map's top-left corner
 };
 
@@ -413,7 +412,6 @@ MapGeometry map_geometry(const PreviewInput& input, double max_width) {
     g.cell_width = g.cell_height = cell;
     if (rows * cell < kMinMapSide) g.cell_height = kMinMapSide / rows;
     if (cols * cell < kMinMapSide) g.cell_width = kMinMapSide / cols;
-    g.stretched = g.cell_width != g.cell_height;
     g.width = cols * g.cell_width;
     g.height = rows * g.cell_height;
     g.centre.resize(frames);
@@ -437,7 +435,6 @@ MapGeometry map_geometry(const PreviewInput& input, double max_width) {
   const double scale = std::min({max_width / extent_x, kMaxMapHeight / extent_y, kMaxCell / step});
   g.scale_x = std::max(scale, kMinMapSide / extent_x);
   g.scale_y = std::max(scale, kMinMapSide / extent_y);
-  g.stretched = g.scale_x != g.scale_y;
   g.width = extent_x * g.scale_x;
   g.height = extent_y * g.scale_y;
   g.spacing = step * std::min(g.scale_x, g.scale_y);
@@ -550,125 +547,113 @@ void raster_outline_path(cairo_t* cr, const MapGeometry& g, const std::vector<st
   }
 }
 
-// Irregular: the masked frames' neighbourhood graph (frames closer than a reach are linked), whose
-// triangles and links fill the gaps between their discs so that an outline goes around a group,
-// not around each disc. Grown by a radius (fill_point_union), the triangles' union only needs
-// bridges along its rim: the links without a triangle on one side.
-struct PointShape {
-  std::vector<std::pair<std::size_t, std::size_t>> rim;  // links with no triangle on one side
-  std::vector<std::array<std::size_t, 3>> triangles;     // three mutually linked frames, all turning one way
-  std::vector<std::size_t> alone;                        // frames without links
-};
-
-PointShape point_shape(const MapGeometry& g, const std::vector<std::uint8_t>& mask, double reach) {
-  // Frames hashed into buckets of the reach: a frame's links are in its own and the 8 around it.
-  std::unordered_map<std::int64_t, std::vector<std::size_t>> buckets;
-  const auto bucket_of = [&](double v) { return static_cast<std::int64_t>(std::floor(v / reach)); };
-  const auto key = [](std::int64_t bx, std::int64_t by) { return bx * (std::int64_t{1} << 32) + by; };
+// Irregular: the outline of the masked frames' region, the union of their Voronoi cells cut to
+// discs of `reach` pixels: the line where the nearest masked frame is as near as the nearest
+// unmasked one (midway between them, as a raster's cell edge), or at the reach where there is no
+// unmasked frame (the scan's edge). Traced by marching squares, with linear interpolation, on the
+// field f = min(distance to unmasked, reach) - distance to masked, sampled every `step` pixels.
+void point_outline_path(cairo_t* cr, const MapGeometry& g, const std::vector<std::uint8_t>& mask) {
+  const double reach = 0.9 * g.spacing;
+  const double horizon = 1.5 * reach;  // distances beyond it do not move the line
+  const double step = std::clamp(g.spacing / 6.0, 1.0, 3.0);
+  // Every frame, hashed into buckets `horizon` wide: a node's frames within it are in 3×3 buckets.
+  const auto bucket_of = [&](double v) { return static_cast<std::int64_t>(std::floor(v / horizon)); };
+  const std::int64_t buckets_x = bucket_of(g.width) + 1;
+  const std::int64_t buckets_y = bucket_of(g.height) + 1;
+  std::vector<std::vector<std::size_t>> buckets(static_cast<std::size_t>(buckets_x * buckets_y));
   for (std::size_t k = 0; k < mask.size(); ++k) {
-    if (mask[k] != 0) buckets[key(bucket_of(g.centre[k].x), bucket_of(g.centre[k].y))].push_back(k);
+    const std::int64_t bx = std::clamp<std::int64_t>(bucket_of(g.centre[k].x), 0, buckets_x - 1);
+    const std::int64_t by = std::clamp<std::int64_t>(bucket_of(g.centre[k].y), 0, buckets_y - 1);
+    buckets[static_cast<std::size_t>(by * buckets_x + bx)].push_back(k);
   }
-  PointShape shape;
-  std::vector<std::pair<std::size_t, std::size_t>> links;
-  std::vector<std::vector<std::size_t>> neighbours(mask.size());
-  for (std::size_t a = 0; a < mask.size(); ++a) {
-    if (mask[a] == 0) continue;
-    const std::int64_t bx = bucket_of(g.centre[a].x);
-    const std::int64_t by = bucket_of(g.centre[a].y);
-    for (std::int64_t dx = -1; dx <= 1; ++dx) {
-      for (std::int64_t dy = -1; dy <= 1; ++dy) {
-        const auto found = buckets.find(key(bx + dx, by + dy));
-        if (found == buckets.end()) continue;
-        for (std::size_t b : found->second) {
-          if (b != a && std::hypot(g.centre[b].x - g.centre[a].x, g.centre[b].y - g.centre[a].y) <= reach) {
-            neighbours[a].push_back(b);
-            if (b > a) links.emplace_back(a, b);
+  const auto nodes_x = static_cast<std::int64_t>(std::ceil(g.width / step)) + 1;
+  const auto nodes_y = static_cast<std::int64_t>(std::ceil(g.height / step)) + 1;
+  std::vector<double> field(static_cast<std::size_t>(nodes_x * nodes_y));
+  for (std::int64_t j = 0; j < nodes_y; ++j) {
+    for (std::int64_t i = 0; i < nodes_x; ++i) {
+      const double px = static_cast<double>(i) * step;
+      const double py = static_cast<double>(j) * step;
+      double masked = horizon;
+      double unmasked = horizon;
+      const std::int64_t bx = bucket_of(px);
+      const std::int64_t by = bucket_of(py);
+      for (std::int64_t y = std::max<std::int64_t>(by - 1, 0); y <= std::min(by + 1, buckets_y - 1); ++y) {
+        for (std::int64_t x = std::max<std::int64_t>(bx - 1, 0); x <= std::min(bx + 1, buckets_x - 1); ++x) {
+          for (std::size_t k : buckets[static_cast<std::size_t>(y * buckets_x + x)]) {
+            const double d = std::hypot(g.centre[k].x - px, g.centre[k].y - py);
+            double& nearest = mask[k] != 0 ? masked : unmasked;
+            nearest = std::min(nearest, d);
           }
         }
       }
+      field[static_cast<std::size_t>(j * nodes_x + i)] = std::min(unmasked, reach) - masked;
     }
-    std::sort(neighbours[a].begin(), neighbours[a].end());
-    if (neighbours[a].empty()) shape.alone.push_back(a);
   }
-  const auto turn = [&](std::size_t a, std::size_t b, std::size_t c) {
-    const Point& pa = g.centre[a];
-    const Point& pb = g.centre[b];
-    const Point& pc = g.centre[c];
-    return (pb.x - pa.x) * (pc.y - pa.y) - (pb.y - pa.y) * (pc.x - pa.x);
-  };
-  for (const auto& [a, b] : links) {
-    // The triangles on this link: those with c > b are recorded (each triangle once); a link with
-    // triangles on both sides is inside the shape and needs no bridge of its own.
-    bool left = false;
-    bool right = false;
-    for (std::size_t c : neighbours[a]) {
-      if (c == b || !std::binary_search(neighbours[b].begin(), neighbours[b].end(), c)) continue;
-      const double side = turn(a, b, c);
-      left = left || side > 0.0;
-      right = right || side < 0.0;
-      if (c > b) {
-        shape.triangles.push_back(side >= 0.0 ? std::array<std::size_t, 3>{a, b, c}
-                                              : std::array<std::size_t, 3>{a, c, b});
+  // Marching squares. Corners 0..3: top-left, top-right, bottom-right, bottom-left; edges 0..3:
+  // top, right, bottom, left. Each case lists the edge pairs its segments join; the two saddles
+  // are decided below by the cell's centre.
+  constexpr int kNone = -1;
+  constexpr int kSegments[16][4] = {
+      {kNone, kNone, kNone, kNone}, {3, 0, kNone, kNone}, {0, 1, kNone, kNone}, {3, 1, kNone, kNone},
+      {1, 2, kNone, kNone},         {3, 0, 1, 2},         {0, 2, kNone, kNone}, {3, 2, kNone, kNone},
+      {2, 3, kNone, kNone},         {0, 2, kNone, kNone}, {0, 1, 2, 3},         {1, 2, kNone, kNone},
+      {3, 1, kNone, kNone},         {0, 1, kNone, kNone}, {3, 0, kNone, kNone}, {kNone, kNone, kNone, kNone}};
+  for (std::int64_t j = 0; j + 1 < nodes_y; ++j) {
+    for (std::int64_t i = 0; i + 1 < nodes_x; ++i) {
+      const double value[4] = {field[static_cast<std::size_t>(j * nodes_x + i)],
+                               field[static_cast<std::size_t>(j * nodes_x + i + 1)],
+                               field[static_cast<std::size_t>((j + 1) * nodes_x + i + 1)],
+                               field[static_cast<std::size_t>((j + 1) * nodes_x + i)]};
+      int index = 0;
+      for (int c = 0; c < 4; ++c) index |= (value[c] > 0.0 ? 1 : 0) << c;
+      if (index == 0 || index == 15) continue;
+      const double x0 = static_cast<double>(i) * step;
+      const double y0 = static_cast<double>(j) * step;
+      const Point corner[4] = {{x0, y0}, {x0 + step, y0}, {x0 + step, y0 + step}, {x0, y0 + step}};
+      const auto crossing = [&](int edge) {
+        const int a = edge;
+        const int b = (edge + 1) % 4;
+        const double t = value[a] / (value[a] - value[b]);
+        return Point{corner[a].x + t * (corner[b].x - corner[a].x), corner[a].y + t * (corner[b].y - corner[a].y)};
+      };
+      int segments[4];
+      std::copy(std::begin(kSegments[index]), std::end(kSegments[index]), std::begin(segments));
+      if (index == 5 || index == 10) {
+        // A saddle: corners 0 and 2 joined through the centre (inside for 5, outside for 10) cut
+        // off corners 1 and 3, else the other way round.
+        const bool centre_inside = value[0] + value[1] + value[2] + value[3] > 0.0;
+        const bool joined = (index == 5) == centre_inside;
+        const int cut_1_and_3[4] = {0, 1, 2, 3};
+        const int cut_0_and_2[4] = {3, 0, 1, 2};
+        std::copy(std::begin(joined ? cut_1_and_3 : cut_0_and_2), std::end(joined ? cut_1_and_3 : cut_0_and_2),
+                  std::begin(segments));
+      }
+      for (int s = 0; s < 4 && segments[s] != kNone; s += 2) {
+        const Point from = crossing(segments[s]);
+        const Point to = crossing(segments[s + 1]);
+        cairo_move_to(cr, from.x, from.y);
+        cairo_line_to(cr, to.x, to.y);
       }
     }
-    if (!left || !right) shape.rim.emplace_back(a, b);
   }
-  return shape;
 }
 
-// Irregular: fills, with the current source and operator, the masked frames' shape grown by
-// `radius`: the triangles, bridges of that half-width along the rim links (with their round caps,
-// the discs at their ends) and discs around frames without links. Three fills, so that the
-// shapes' orientations cannot cancel out.
-void fill_point_union(cairo_t* cr, const MapGeometry& g, const PointShape& shape, double radius) {
-  if (!(radius > 0.0)) return;
-  cairo_set_line_width(cr, 2.0 * radius);
-  cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-  for (const auto& [a, b] : shape.rim) {
-    cairo_move_to(cr, g.centre[a].x, g.centre[a].y);
-    cairo_line_to(cr, g.centre[b].x, g.centre[b].y);
-  }
-  cairo_stroke(cr);
-  // All triangles turn the same way (see point_shape), so one non-zero-winding fill is their union.
-  for (const auto& triangle : shape.triangles) {
-    cairo_move_to(cr, g.centre[triangle[0]].x, g.centre[triangle[0]].y);
-    cairo_line_to(cr, g.centre[triangle[1]].x, g.centre[triangle[1]].y);
-    cairo_line_to(cr, g.centre[triangle[2]].x, g.centre[triangle[2]].y);
-    cairo_close_path(cr);
-  }
-  cairo_fill(cr);
-  for (std::size_t k : shape.alone) {
-    cairo_new_sub_path(cr);
-    cairo_arc(cr, g.centre[k].x, g.centre[k].y, radius, 0.0, 2.0 * kPi);
-  }
-  cairo_fill(cr);
-}
-
-// Strokes the outline of a mask, `width` + 2 `grow` pixels wide: raster, along the cell edges
-// between the mask and the rest; irregular, as a band from just outside the masked discs outwards
-// (the union at the outer radius minus the union at the inner one, composed in a group), with
-// `grow` added on both sides.
+// Strokes the outline of a mask, `width` pixels wide: raster, along the cell edges between the
+// mask and the rest; irregular, around the mask's Voronoi cells.
 void stroke_outline(cairo_t* cr, const MapGeometry& g, const std::vector<std::uint8_t>& mask, Rgb colour, double alpha,
-                    double width, double grow) {
+                    double width) {
   if (count_set(mask) == 0) return;
   cairo_save(cr);
   if (g.raster) {
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_SQUARE);
     raster_outline_path(cr, g, mask_on_cells(g, mask));
-    cairo_set_line_width(cr, width + 2.0 * grow);
-    set_colour(cr, colour, alpha);
-    cairo_stroke(cr);
   } else {
-    const PointShape shape = point_shape(g, mask, 1.6 * g.spacing);
-    const double inner = g.radius + 1.5;
-    cairo_push_group(cr);
-    set_colour(cr, colour);
-    fill_point_union(cr, g, shape, inner + width + grow);
-    cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR);
-    fill_point_union(cr, g, shape, inner - grow);
-    cairo_pop_group_to_source(cr);
-    cairo_paint_with_alpha(cr, alpha);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    point_outline_path(cr, g, mask);
   }
+  cairo_set_line_width(cr, width);
+  set_colour(cr, colour, alpha);
+  cairo_stroke(cr);
   cairo_restore(cr);
 }
 
@@ -683,10 +668,10 @@ struct Outline {
 
 void draw_outlines(cairo_t* cr, const MapGeometry& g, const std::vector<Outline>& outlines) {
   for (std::size_t i = outlines.size(); i-- > 0;) {
-    stroke_outline(cr, g, *outlines[i].mask, Rgb{0.0, 0.0, 0.0}, 0.7, outlines[i].width, 0.8);
+    stroke_outline(cr, g, *outlines[i].mask, Rgb{0.0, 0.0, 0.0}, 0.7, outlines[i].width + 1.6);
   }
   for (std::size_t i = outlines.size(); i-- > 0;) {
-    stroke_outline(cr, g, *outlines[i].mask, outlines[i].colour, 1.0, outlines[i].width, 0.0);
+    stroke_outline(cr, g, *outlines[i].mask, outlines[i].colour, 1.0, outlines[i].width);
   }
 }
 
@@ -1051,6 +1036,11 @@ void draw_axes(cairo_t* cr, const Layout& layout) {
   }
   set_font(cr, kTextSize);
   set_colour(cr, kInk);
+  // A map too flat for the y label along it (a single row, say): the label joins the x label.
+  if (text_width(cr, y_label) > g.height + 40.0) {
+    x_label += "; " + y_label;
+    y_label = g.raster ? "row" : "y";
+  }
   show_text(cr, x0 + g.width / 2.0, bottom + 44.0, x_label, Align::kCentre);
   cairo_save(cr);
   cairo_translate(cr, std::max(layout.left + 16.0, x0 - 9.0 - widest_y_label - 10.0), y0 + g.height / 2.0);
@@ -1422,6 +1412,11 @@ std::vector<std::string> write_previews(const PreviewInput& input, const std::st
     paths.push_back(path);
   }
   return paths;
+}
+
+void release_preview_caches() {
+  cairo_debug_reset_static_data();  // cairo's font faces and scaled fonts, which hold fontconfig patterns
+  FcFini();                         // then fontconfig's configuration and font list
 }
 
 }  // namespace ptyroi

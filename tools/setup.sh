@@ -10,7 +10,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev
   libgtest-dev libfftw3-dev nlohmann-json3-dev
   libnanoflann-dev  # k-d tree: neighbours of irregular scans
-  libcairo2-dev     # --preview PNGs
+  libcairo2-dev libfontconfig-dev fonts-dejavu-core  # --preview PNGs (text in DejaVu Sans)
   bitshuffle time   # HDF5 filter 32008 (Eiger bitshuffle-LZ4), /usr/bin/time: tools/bench.sh
   slurm-wlm munge libpmix-dev  # the Slurm job tests (a one-node cluster); srun needs PMIx for OpenMPI
 )

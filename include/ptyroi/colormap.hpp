@@ -29,8 +29,8 @@ Rgb viridis(double t);
 // outlines and tints drawn over it stay visible.
 Rgb grey_ramp(double t);
 
-// A direction and strength: hue = angle (radians, 0 = red, counter-clockwise in a y-up frame),
-// value = magnitude clamped to [0, 1] (0 = black), full saturation. The usual colour wheel of
+// A direction and strength, as HSV with full saturation: hue = angle in radians (0 red, 2π/3
+// green, 4π/3 blue), value = magnitude clamped to [0, 1] (0 black). The usual colour wheel of
 // differential-phase-contrast / centre-of-mass images.
 Rgb colour_wheel(double angle, double magnitude);
 
