@@ -51,7 +51,9 @@ std::vector<FrameFeatures> frame_features(const PatternStack& stack, FrameRange 
         features.push_back(kernel(frames + i * stack.pixels_per_frame(), stack.rows(), stack.cols()));
       }
     });
-    if (progress != nullptr) progress->update(static_cast<double>(first + count - range.begin) / range.count());
+    if (progress != nullptr) {
+      progress->update(static_cast<double>(first + count - range.begin) / static_cast<double>(range.count()));
+    }
   }
   return features;
 }

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "ptyroi/error.hpp"
+#include "ptyroi/random.hpp"
 #include "ptyroi/ssim.hpp"
 
 namespace ptyroi::reconstruction {
@@ -29,17 +30,8 @@ std::size_t at(int row, int col, int cols) {
   return static_cast<std::size_t>(row) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(col);
 }
 
-// SplitMix64's finaliser: decorrelates consecutive seeds before they seed an engine.
-std::uint64_t mix(std::uint64_t value) {
-  value += 0x9e3779b97f4a7c15ULL;
-  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
-  return value ^ (value >> 31);
-}
-
-// Uniform on [0, 1) from the top 53 bits, and a standard normal by Box–Muller: the same numbers
-// with every standard library (std::normal_distribution and std::shuffle are implementation-defined).
-double uniform(std::mt19937_64& engine) { return static_cast<double>(engine() >> 11) * 0x1.0p-53; }
+// A standard normal by Box–Muller: the same numbers with every standard library
+// (std::normal_distribution and std::shuffle are implementation-defined).
 double standard_normal(std::mt19937_64& engine) {
   const double u1 = 1.0 - uniform(engine);  // (0, 1]
   const double u2 = uniform(engine);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ptyroi/error.hpp"
+#include "ptyroi/random.hpp"
 
 namespace ptyroi::simulation {
 
@@ -16,16 +17,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-// SplitMix64 finaliser: decorrelates nearby seeds and frame numbers before seeding an engine.
-std::uint64_t mix(std::uint64_t value) {
-  value += 0x9e3779b97f4a7c15ULL;
-  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
-  return value ^ (value >> 31);
-}
-
-// Uniform on [0, 1) from the top 53 bits: the same numbers on every platform.
-double uniform(std::mt19937_64& engine) { return static_cast<double>(engine() >> 11) * 0x1.0p-53; }
+using ptyroi::uniform;  // the [0, 1) one, next to the local overload below
 
 double uniform(std::mt19937_64& engine, double low, double high) { return low + (high - low) * uniform(engine); }
 

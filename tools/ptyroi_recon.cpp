@@ -720,22 +720,6 @@ int run(const Options& options) {
   return 0;
 }
 
-// HDF5 messages can span lines; the user gets one.
-std::string one_line(const std::string& message) {
-  std::string line;
-  bool blank = false;
-  for (const char c : message) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      blank = true;
-      continue;
-    }
-    if (blank && !line.empty()) line += ' ';
-    blank = false;
-    line += c;
-  }
-  return line;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -753,10 +737,10 @@ int main(int argc, char** argv) {
     if (!options) return 0;
     return run(*options);
   } catch (const ptyroi::UsageError& error) {
-    std::cerr << kProgram << ": error: " << one_line(error.what()) << " (see " << kProgram << " --help)\n";
+    std::cerr << kProgram << ": error: " << ptyroi::one_line(error.what()) << " (see " << kProgram << " --help)\n";
     return 2;
   } catch (const std::exception& error) {
-    std::cerr << kProgram << ": error: " << one_line(error.what()) << '\n';
+    std::cerr << kProgram << ": error: " << ptyroi::one_line(error.what()) << '\n';
     if (h5::library_state_broken()) {
       std::fflush(nullptr);
       std::_Exit(1);

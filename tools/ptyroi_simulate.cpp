@@ -959,22 +959,6 @@ int run(int argc, char** argv, MPI_Comm comm) {
   return 0;
 }
 
-// HDF5 messages can span lines; the user gets one.
-std::string one_line(const std::string& message) {
-  std::string line;
-  bool blank = false;
-  for (const char c : message) {
-    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
-      blank = true;
-      continue;
-    }
-    if (blank && !line.empty()) line += ' ';
-    blank = false;
-    line += c;
-  }
-  return line;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -986,10 +970,10 @@ int main(int argc, char** argv) {
   try {
     status = run(argc, argv, MPI_COMM_WORLD);
   } catch (const UnclosedFile& error) {
-    if (rank == 0) std::cerr << kProgram << ": error: " << one_line(error.what()) << '\n';
+    if (rank == 0) std::cerr << kProgram << ": error: " << ptyroi::one_line(error.what()) << '\n';
     std::_Exit(1);
   } catch (const std::exception& error) {
-    if (rank == 0) std::cerr << kProgram << ": error: " << one_line(error.what()) << '\n';
+    if (rank == 0) std::cerr << kProgram << ": error: " << ptyroi::one_line(error.what()) << '\n';
     status = 1;
   }
   MPI_Finalize();

@@ -29,4 +29,7 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// A message on one line: HDF5 and MPI messages can span lines, the user gets one.
+std::string one_line(const std::string& message);
+
 }  // namespace ptyroi
