@@ -64,8 +64,10 @@ log=build/$preset/ctest-output.log
 stamp=build/$preset/ctest-start.stamp
 touch "$stamp"
 status=0
-# Every label: unit, MPI (1-4 ranks), end to end, the bad-input matrix and fault injection (whose
-# error and early-exit paths are where leaks hide); no test selected is an error. ~2 min on 2 cores.
+# Unit, MPI (1-4 ranks), end to end (layouts, formats, series, configs, reconstruction), the
+# bad-input matrix and fault injection (whose error and early-exit paths are where leaks hide); not
+# the batch-job tests (slurm, pbs), which exercise daemons rather than ptyroi's code. No test
+# selected is an error. ~5 min on 2 cores.
 ctest --preset "$preset" -j 2 --no-tests=error -L 'unit|mpi|e2e|cli|badinput|faults' "$@" 2>&1 | tee "$log" || status=$?
 # HDF5's own error printing is silenced everywhere; any HDF5-DIAG text is a bug: in ctest's output,
 # or in the stdout/stderr files this run's script tests (bad inputs, faults) kept of each mpiexec.
