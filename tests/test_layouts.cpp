@@ -30,8 +30,8 @@ std::vector<T> read(const std::string& file_path, const std::string& path) {
 
 std::string string_attribute(const std::string& file_path, const std::string& object, const std::string& name) {
   h5::Handle file = h5::open_file_read_serial(file_path);
-  h5::Handle attribute = h5::checked(H5Aopen_by_name(file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-                                     "attribute " + name);
+  h5::Handle attribute = h5::checked(
+      H5Aopen_by_name(file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name);
   h5::Handle type = h5::checked(H5Aget_type(attribute.get()), "type of " + name);
   std::string value(H5Tget_size(type.get()), '\0');
   h5::check(H5Aread(attribute.get(), type.get(), value.data()), "read " + name);
@@ -40,8 +40,8 @@ std::string string_attribute(const std::string& file_path, const std::string& ob
 
 std::int64_t int_attribute(const std::string& file_path, const std::string& object, const std::string& name) {
   h5::Handle file = h5::open_file_read_serial(file_path);
-  h5::Handle attribute = h5::checked(H5Aopen_by_name(file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-                                     "attribute " + name);
+  h5::Handle attribute = h5::checked(
+      H5Aopen_by_name(file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name);
   std::int64_t value = 0;
   h5::check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), "read " + name);
   return value;
@@ -76,8 +76,8 @@ TEST(Layouts, EigerScanGivesTheRoiOfTheSamePixelsAsAPlainStack) {
   EXPECT_EQ(string_attribute(flags, "/roi", "masks"), "");
   const auto frames = static_cast<std::int64_t>(read<std::uint8_t>(flags, "/roi/mask").size());
   const std::int64_t flagged = int_attribute(flags, "/roi", "invalid_pixels");
-  EXPECT_GE(flagged, 2 * 64 * frames);  // at least the two gap rows of every frame
-  EXPECT_EQ(flagged % frames, 0);       // the same pixels in every frame
+  EXPECT_GE(flagged, 2 * 64 * frames);                           // at least the two gap rows of every frame
+  EXPECT_EQ(flagged % frames, 0);                                // the same pixels in every frame
   EXPECT_EQ(int_attribute(nexus, "/roi", "invalid_pixels"), 0);  // masked pixels are not counted twice
   // Three data files or more were read through their external links.
   EXPECT_NE(string_attribute(nexus, "/roi", "input_dataset").find("data_000001 … /entry/data/data_0000"),
@@ -98,7 +98,8 @@ Recall recall_of(const std::string& scan, const std::string& roi) {
     kept += mask[k];
     found += truth[k] && mask[k];
   }
-  return {found / informative, kept / static_cast<double>(truth.size()), informative / static_cast<double>(truth.size())};
+  return {found / informative, kept / static_cast<double>(truth.size()),
+          informative / static_cast<double>(truth.size())};
 }
 
 TEST(Layouts, IrregularFlyScanFindsTheInformativePositionsAtBorderTwo) {

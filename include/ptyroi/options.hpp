@@ -12,7 +12,7 @@ namespace ptyroi {
 struct Options {
   // input
   std::string input_file;
-  std::string input_list;      // a tomography series: one input per line (--input-list)
+  std::string input_list;       // a tomography series: one input per line (--input-list)
   std::string layout = "auto";  // auto | plain | nexus | cxi | ptychoshelves
   std::string dataset;          // empty: where the layout keeps the stack
   std::string positions_x;      // "PATH" or "FILE:PATH"; empty: defaults
