@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole thing on a fresh machine: install, build, simulate a scan of particles on empty
-# background, and find its region of interest with 2 MPI ranks.
+# background, find its region of interest with 2 MPI ranks, and draw the preview pictures.
 # Usage: tools/demo.sh [WORKDIR]   (default: build/demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +14,5 @@ if [ ! -f "$work/scan.h5" ]; then
     --frame-size 128 --object particles --seed 1
 fi
 mpiexec --oversubscribe -n 2 "$bin/ptyroi" --config configs/demo.cfg --input "$work/scan.h5" \
-  --output "$work/scan_roi.h5" --summary "$work/scan_roi.json" --overwrite
-echo "RoI subset: $work/scan_roi.h5   summary: $work/scan_roi.json"
+  --output "$work/scan_roi.h5" --summary "$work/scan_roi.json" --preview "$work/preview" --overwrite
+echo "RoI subset: $work/scan_roi.h5   summary: $work/scan_roi.json   pictures: $work/preview/*.png"
