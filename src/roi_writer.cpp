@@ -178,13 +178,11 @@ void copy_selected_patterns(const RoiRun& run, const PatternStack& stack, hid_t 
 }
 
 // A pattern dataset [roi_frames, rows, cols] in the input's own type, one frame per chunk.
-h5::Handle create_pattern_dataset(hid_t file, const std::string& path, const RoiRun& run, const PatternStack& stack,
-                                  hid_t file_type) {
+h5::Handle create_pattern_dataset(hid_t file, const std::string& path, const RoiRun& run, hid_t file_type) {
   h5::Handle create = h5::checked(H5Pcreate(H5P_DATASET_CREATE), "cannot create a dataset-creation list");
   const hsize_t chunk[3] = {1, run.rows, run.cols};  // one frame per chunk, as readers expect
   h5::check(H5Pset_chunk(create.get(), 3, chunk), "cannot set the pattern chunking");
   h5::check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "cannot disable fill values");
-  (void)stack;
   return h5::create_dataset(file, path, file_type, {static_cast<std::uint64_t>(run.roi_frames), run.rows, run.cols},
                             create.get(), {H5S_UNLIMITED, run.rows, run.cols});
 }
@@ -321,7 +319,7 @@ void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm)
       translation =
           h5::create_dataset(file, "/entry_1/sample_1/geometry_1/translation", H5T_NATIVE_DOUBLE, {roi_frames, 3});
       if (with_patterns) {
-        patterns = create_pattern_dataset(file, "/entry_1/data_1/data", run, stack, stack.file_type());
+        patterns = create_pattern_dataset(file, "/entry_1/data_1/data", run, stack.file_type());
       } else {
         h5::create_group(file, "/entry_1/data_1");
       }
@@ -329,13 +327,13 @@ void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm)
                                H5P_DEFAULT, H5P_DEFAULT),
                 "cannot link /entry_1/data_1/translation");
     } else if (o.format == "ptychodus") {
-      if (with_patterns) patterns = create_pattern_dataset(file, "/patterns", run, stack, stack.file_type());
+      if (with_patterns) patterns = create_pattern_dataset(file, "/patterns", run, stack.file_type());
       position_indexes = per_frame_dataset<std::int64_t>(file, "/indexes", roi_frames);
       bad_pixels = h5::create_dataset(file, "/bad_pixels", H5T_NATIVE_UINT8, {run.rows, run.cols});
       position_x = per_frame_dataset<double>(file, "/probe_position_x_m", roi_frames);
       position_y = per_frame_dataset<double>(file, "/probe_position_y_m", roi_frames);
     } else if (o.format == "ptychoshelves") {
-      if (with_patterns) patterns = create_pattern_dataset(file, "/dp", run, stack, stack.file_type());
+      if (with_patterns) patterns = create_pattern_dataset(file, "/dp", run, stack.file_type());
       pp_x = per_frame_dataset<double>(files[1].get(), "/ppX", roi_frames);
       pp_y = per_frame_dataset<double>(files[1].get(), "/ppY", roi_frames);
     }
