@@ -121,7 +121,11 @@ void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_byt
   const hsize_t chunks_per_frame_layer = ((dims[1] + chunk[1] - 1) / chunk[1]) * ((dims[2] + chunk[2] - 1) / chunk[2]);
   const std::size_t chunk_bytes = static_cast<std::size_t>(chunk[0] * chunk[1] * chunk[2]) * pixel_bytes;
   const std::size_t chunks = static_cast<std::size_t>(chunk_frames_touched * chunks_per_frame_layer);
-  h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, chunks * chunk_bytes, 1.0), "cannot size the chunk cache");
+  // Unfiltered chunks are read straight into the caller's buffer when they do not fit the cache:
+  // a cache of zero bytes saves HDF5's copy of every chunk through it.
+  const bool filtered = H5Pget_nfilters(create.get()) > 0;
+  h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, filtered ? chunks * chunk_bytes : 0, 1.0),
+            "cannot size the chunk cache");
 }
 
 }  // namespace
@@ -184,6 +188,8 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
   for (auto& segment : stack.segments_) {
     h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
     size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), access.get());
+    // Closed first: HDF5 ignores the access list when the dataset is still open (it shares the open one).
+    segment.dataset.reset();
     segment.dataset = h5::checked(H5Dopen2(stack.file_.get(), segment.path.c_str(), access.get()),
                                   "cannot open dataset '" + segment.path + "' in '" + file_path + "'");
   }
