@@ -1,5 +1,6 @@
 #include "ptyroi/h5.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace ptyroi::h5 {
@@ -76,6 +77,21 @@ Handle create_file(const std::string& path, MPI_Comm comm) {
   // Versions 1.8+ of the format: compact links, no legacy limits on attribute size.
   check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), "cannot set the file format version");
   return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), "cannot create '" + path + "'");
+}
+
+void bound_metadata_cache(hid_t object, std::size_t bytes) {
+  Handle file = checked(H5Iget_file_id(object), "cannot find the file of an HDF5 object");
+  H5AC_cache_config_t config;
+  config.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  check(H5Fget_mdc_config(file.get(), &config), "cannot read the metadata-cache configuration");
+  config.set_initial_size = true;
+  config.initial_size = bytes;
+  config.max_size = bytes;
+  config.min_size = std::min(config.min_size, bytes);
+  config.incr_mode = H5C_incr__off;
+  config.flash_incr_mode = H5C_flash_incr__off;
+  config.decr_mode = H5C_decr__off;
+  check(H5Fset_mdc_config(file.get(), &config), "cannot bound the metadata cache");
 }
 
 bool object_exists(hid_t location, const std::string& path) {

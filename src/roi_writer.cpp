@@ -177,14 +177,16 @@ void copy_selected_patterns(const RoiRun& run, const PatternStack& stack, hid_t 
   }
 }
 
-// A pattern dataset [roi_frames, rows, cols] in the input's own type, one frame per chunk.
+// A pattern dataset [roi_frames, rows, cols] in the input's own type, contiguous: every frame is
+// one run of bytes (as a frame chunk would be), and there is no chunk index — in the 1.8 file
+// format readers such as MATLAB's need, that index is a v1 B-tree whose memory grows with the RoI.
 h5::Handle create_pattern_dataset(hid_t file, const std::string& path, const RoiRun& run, hid_t file_type) {
   h5::Handle create = h5::checked(H5Pcreate(H5P_DATASET_CREATE), "cannot create a dataset-creation list");
-  const hsize_t chunk[3] = {1, run.rows, run.cols};  // one frame per chunk, as readers expect
-  h5::check(H5Pset_chunk(create.get(), 3, chunk), "cannot set the pattern chunking");
+  h5::check(H5Pset_layout(create.get(), H5D_CONTIGUOUS), "cannot set the pattern layout");
+  h5::check(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_EARLY), "cannot set the pattern allocation");
   h5::check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "cannot disable fill values");
   return h5::create_dataset(file, path, file_type, {static_cast<std::uint64_t>(run.roi_frames), run.rows, run.cols},
-                            create.get(), {H5S_UNLIMITED, run.rows, run.cols});
+                            create.get());
 }
 
 // The datasets of the /roi record; created collectively, filled by write_roi_record_values.

@@ -36,6 +36,10 @@ class Handle {
 // crashes when it shuts down inside MPI_Finalize, so the program must end without finalizing.
 bool library_state_broken();
 
+// Fixes the metadata cache of the file holding `object` at `bytes` (HDF5's accounting), with no
+// adaptive growth: bounds the memory a large chunk index can take.
+void bound_metadata_cache(hid_t object, std::size_t bytes);
+
 // Turns off HDF5's automatic error-stack printing; errors reach the user as one line instead.
 void silence_error_printing();
 
