@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "ptyroi/error.hpp"
+#include "ptyroi/file_paths.hpp"
 #include "ptyroi/h5.hpp"
 #include "ptyroi/input_layout.hpp"
 #include "ptyroi/pattern_stack.hpp"
@@ -152,10 +153,9 @@ std::string inspect_input(const Options& options) {
         out << "  positions      " << positions.x.size() << " from " << positions.source << "\n"
             << "                 x " << *x_min << " .. " << *x_max << ", y " << *y_min << " .. " << *y_max
             << " (metres expected; --positions-scale converts)\n";
-        try {
-          const ScanGrid grid = infer_grid(positions.x, positions.y);
-          out << "  scan           raster " << grid.shape.rows << "x" << grid.shape.cols << " (inferred)\n";
-        } catch (const Error&) {
+        if (const auto grid = find_grid(positions.x, positions.y)) {
+          out << "  scan           raster " << grid->shape.rows << "x" << grid->shape.cols << " (inferred)\n";
+        } else {
           const auto scan = ScanNeighbourhood::irregular(positions.x, positions.y);
           out << "  scan           not on a grid: irregular, median step " << scan.step() << "\n";
         }
@@ -167,13 +167,13 @@ std::string inspect_input(const Options& options) {
     }
   }
 
-  std::string stem = options.input_file;
-  const auto dot = stem.rfind('.');
-  if (dot != std::string::npos && dot > stem.rfind('/') + 1) stem.resize(dot);
+  // Named as the series mode names them: "scan_0042_master.h5" → "scan_0042_roi.h5".
+  const std::string output_base = roi_output_base(options.input_file, "");
   out << "  suggested      mpiexec -n 2 ptyroi --input " << shell_quoted(options.input_file)
       << (requested == InputLayout::automatic ? "" : " --layout " + options.layout) << grid_option
       << (options.grid.empty() ? "" : " --grid " + options.grid) << " --border 2 --output "
-      << shell_quoted(stem + "_roi.h5") << " --preview " << shell_quoted(stem + "_preview") << "\n";
+      << shell_quoted(output_base + ".h5") << " --preview "
+      << shell_quoted(directory_of(options.input_file) + "/" + scan_stem(options.input_file) + "_preview") << "\n";
   if (!grid_option.empty()) out << "                 (the --grid is a guess from K; check it)\n";
   return out.str();
 }

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "ptyroi/fault_injection.hpp"
+#include "ptyroi/file_paths.hpp"
 #include "ptyroi/mpi.hpp"
 #include "ptyroi/pixel_mask.hpp"
 #include "ptyroi/progress.hpp"
@@ -94,12 +95,9 @@ void select_cluster(MapClusters& map, int cluster) {
 ScanNeighbourhood scan_neighbourhood(const Options& options, const ScanPositions& positions, std::uint64_t frames) {
   if (!options.grid.empty()) return ScanNeighbourhood::raster(raster_grid(parse_grid_shape(options.grid), frames));
   if (options.scan == "irregular") return ScanNeighbourhood::irregular(positions.x, positions.y);
-  try {
-    return ScanNeighbourhood::raster(infer_grid(positions.x, positions.y));
-  } catch (const InputError&) {
-    if (options.scan == "grid") throw;
-    return ScanNeighbourhood::irregular(positions.x, positions.y);
-  }
+  if (options.scan == "grid") return ScanNeighbourhood::raster(infer_grid(positions.x, positions.y));
+  if (auto grid = find_grid(positions.x, positions.y)) return ScanNeighbourhood::raster(std::move(*grid));
+  return ScanNeighbourhood::irregular(positions.x, positions.y);
 }
 
 // The method separates frames by contrast; a scan without any (one frame, or every frame with the
@@ -126,7 +124,7 @@ void check_contrast(const RoiRun& run, MPI_Comm comm) {
 PreviewInput gather_preview_input(const RoiRun& run, MPI_Comm comm) {
   PreviewInput preview;
   const std::string& path = run.input_file;
-  preview.title = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  preview.title = file_name_of(path);
   preview.x = run.positions.x;
   preview.y = run.positions.y;
   if (run.neighbourhood->is_raster()) {

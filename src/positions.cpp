@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "ptyroi/error.hpp"
@@ -22,16 +23,11 @@ namespace {
 
 const char* cxi_translation = "/entry_1/sample_1/geometry_1/translation";
 
-// True when the input holds none of the default position datasets (rather than broken ones).
-bool no_default_positions(const std::string& input_file) {
-  h5::Handle file = h5::open_file_read_serial(input_file);
-  return !h5::object_exists(file.get(), "/positions_x") && !h5::object_exists(file.get(), "/positions_y") &&
-         !h5::object_exists(file.get(), cxi_translation);
-}
-
-std::vector<double> read_column(const DatasetSpec& spec, std::uint64_t frames, int column, const char* option) {
-  h5::Handle file = h5::open_file_read_serial(spec.file);
-  h5::Handle dataset = h5::open_dataset(file.get(), spec.path, spec.file);
+// One column of positions from an open file: a [K] or [K, 1] dataset, or column `column` of a
+// [K, n] one (column < 0: one column only). `spec` and `option` name it in errors.
+std::vector<double> read_column(hid_t file, const DatasetSpec& spec, std::uint64_t frames, int column,
+                                const char* option) {
+  h5::Handle dataset = h5::open_dataset(file, spec.path, spec.file);
   const auto dims = h5::dataset_dims(dataset.get());
   const std::string where = "positions '" + spec.path + "' in '" + spec.file + "' (" + option + ")";
   const bool one_column = dims.size() == 1 || (dims.size() == 2 && dims[1] == 1);
@@ -57,36 +53,52 @@ std::vector<double> read_column(const DatasetSpec& spec, std::uint64_t frames, i
   return values;
 }
 
+// The input's own positions: /positions_x + /positions_y, else the CXI translation; nullopt when
+// it has neither (broken ones throw).
+std::optional<ScanPositions> read_default_positions(const std::string& input_file, std::uint64_t frames) {
+  h5::Handle file = h5::open_file_read_serial(input_file);
+  ScanPositions positions;
+  if (h5::object_exists(file.get(), "/positions_x") || h5::object_exists(file.get(), "/positions_y")) {
+    positions.x = read_column(file.get(), {input_file, "/positions_x"}, frames, -1, "default");
+    positions.y = read_column(file.get(), {input_file, "/positions_y"}, frames, -1, "default");
+    positions.source = input_file + ":/positions_x, /positions_y";
+  } else if (h5::object_exists(file.get(), cxi_translation)) {
+    positions.x = read_column(file.get(), {input_file, cxi_translation}, frames, 0, "default");
+    positions.y = read_column(file.get(), {input_file, cxi_translation}, frames, 1, "default");
+    positions.source = input_file + ":" + cxi_translation;
+  } else {
+    return std::nullopt;
+  }
+  return positions;
+}
+
+InputError no_positions_error(const std::string& input_file) {
+  return InputError("no scan positions in '" + input_file + "' (tried /positions_x + /positions_y and " +
+                    cxi_translation +
+                    "); name them with --positions FILE.csv or --positions-x/--positions-y, or place the frames "
+                    "with --grid");
+}
+
 }  // namespace
 
 ScanPositions read_positions(const std::string& input_file, const std::string& x_spec, const std::string& y_spec,
                              std::uint64_t frames) {
+  if (x_spec.empty() && y_spec.empty()) {
+    if (auto positions = read_default_positions(input_file, frames)) return std::move(*positions);
+    throw no_positions_error(input_file);
+  }
+  if (x_spec.empty() || y_spec.empty()) {
+    throw UsageError("--positions-x and --positions-y must be given together");
+  }
+  const DatasetSpec x = parse_dataset_spec(x_spec, input_file);
+  const DatasetSpec y = parse_dataset_spec(y_spec, input_file);
+  // Both columns usually live in one file: it is opened once.
+  h5::Handle x_file = h5::open_file_read_serial(x.file);
+  h5::Handle y_file = y.file == x.file ? h5::Handle() : h5::open_file_read_serial(y.file);
   ScanPositions positions;
-  if (!x_spec.empty() || !y_spec.empty()) {
-    if (x_spec.empty() || y_spec.empty()) {
-      throw UsageError("--positions-x and --positions-y must be given together");
-    }
-    const DatasetSpec x = parse_dataset_spec(x_spec, input_file);
-    const DatasetSpec y = parse_dataset_spec(y_spec, input_file);
-    positions.x = read_column(x, frames, -1, "--positions-x");
-    positions.y = read_column(y, frames, -1, "--positions-y");
-    positions.source = x.file + ":" + x.path + ", " + y.file + ":" + y.path;
-    return positions;
-  }
-  h5::Handle file = h5::open_file_read_serial(input_file);
-  if (h5::is_dataset(file.get(), "/positions_x") && h5::is_dataset(file.get(), "/positions_y")) {
-    positions.x = read_column({input_file, "/positions_x"}, frames, -1, "default");
-    positions.y = read_column({input_file, "/positions_y"}, frames, -1, "default");
-    positions.source = input_file + ":/positions_x, /positions_y";
-  } else if (h5::is_dataset(file.get(), cxi_translation)) {
-    positions.x = read_column({input_file, cxi_translation}, frames, 0, "default");
-    positions.y = read_column({input_file, cxi_translation}, frames, 1, "default");
-    positions.source = input_file + ":" + cxi_translation;
-  } else {
-    throw InputError(
-        "no scan positions in '" + input_file + "' (tried /positions_x + /positions_y and " + cxi_translation +
-        "); name them with --positions FILE.csv or --positions-x/--positions-y, or place the frames with --grid");
-  }
+  positions.x = read_column(x_file.get(), x, frames, -1, "--positions-x");
+  positions.y = read_column(y_file ? y_file.get() : x_file.get(), y, frames, -1, "--positions-y");
+  positions.source = x.file + ":" + x.path + ", " + y.file + ":" + y.path;
   return positions;
 }
 
@@ -240,14 +252,12 @@ ScanPositions read_scan_positions(const Options& options, const InputDescription
   } else if (!input.positions_file.empty()) {
     positions = read_positions(options.input_file, input.positions_file + ":" + input.positions_x,
                                input.positions_file + ":" + input.positions_y, frames);
+  } else if (auto defaults = read_default_positions(options.input_file, frames)) {
+    positions = std::move(*defaults);
   } else {
-    try {
-      positions = read_positions(options.input_file, "", "", frames);
-    } catch (const InputError&) {
-      if (required || !no_default_positions(options.input_file)) throw;
-      positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
-      return positions;
-    }
+    if (required) throw no_positions_error(options.input_file);
+    positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
+    return positions;
   }
   transform_positions(positions, options);
   return positions;

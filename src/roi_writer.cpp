@@ -6,10 +6,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <iterator>
 #include <limits>
 #include <memory>
 
 #include "ptyroi/fault_injection.hpp"
+#include "ptyroi/file_paths.hpp"
 #include "ptyroi/interrupt.hpp"
 #include "ptyroi/mpi.hpp"
 #include "ptyroi/version.hpp"
@@ -19,12 +22,6 @@ namespace ptyroi {
 std::string temporary_output_path(const std::string& output_file) { return output_file + ".partial"; }
 
 namespace {
-
-std::string directory_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 // Fails before writing when the subset cannot fit: better than ENOSPC halfway through.
 void check_free_space(const std::string& path, std::uint64_t bytes_needed) {
@@ -231,20 +228,20 @@ void write_roi_record_values(const RoiRecord& record, const RoiRun& run, hid_t t
     write_range(record.positions_x.get(), 0, run.positions.x, transfer);
     write_range(record.positions_y.get(), 0, run.positions.y, transfer);
   }
-  const std::size_t n = run.local.count();
-  std::vector<std::vector<double>> local(6, std::vector<double>(n));
+  // One feature column at a time, in one reused buffer (kFeatureNames order).
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (std::size_t i = 0; i < n; ++i) {
-    const FrameFeatures& f = run.local_features[i];
-    local[0][i] = f.total_intensity;
-    local[1][i] = f.has_com ? f.com_x : nan;
-    local[2][i] = f.has_com ? f.com_y : nan;
-    local[3][i] = run.local_com_magnitude[i];
-    local[4][i] = run.absorption.local_map[i];
-    local[5][i] = run.scattering.local_map[i];
-  }
+  const std::function<double(std::size_t)> feature_of[] = {
+      [&](std::size_t i) { return run.local_features[i].total_intensity; },
+      [&](std::size_t i) { return run.local_features[i].has_com ? run.local_features[i].com_x : nan; },
+      [&](std::size_t i) { return run.local_features[i].has_com ? run.local_features[i].com_y : nan; },
+      [&](std::size_t i) { return run.local_com_magnitude[i]; },
+      [&](std::size_t i) { return run.absorption.local_map[i]; },
+      [&](std::size_t i) { return run.scattering.local_map[i]; }};
+  static_assert(std::size(feature_of) == std::size(kFeatureNames));
+  std::vector<double> column(run.local.count());
   for (std::size_t j = 0; j < record.features.size(); ++j) {
-    write_range(record.features[j].get(), run.local.begin, local[j], transfer);
+    for (std::size_t i = 0; i < column.size(); ++i) column[i] = feature_of[j](i);
+    write_range(record.features[j].get(), run.local.begin, column, transfer);
   }
   write_range(record.absorption_roi.get(), run.local.begin, run.absorption.local_roi, transfer);
   write_range(record.scattering_roi.get(), run.local.begin, run.scattering.local_roi, transfer);

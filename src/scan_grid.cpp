@@ -65,10 +65,10 @@ std::vector<std::int64_t> levels(const std::vector<double>& values, std::int64_t
 
 }  // namespace
 
-ScanGrid infer_grid(const std::vector<double>& x, const std::vector<double>& y) {
-  const auto not_a_grid = [&](const std::string& why) {
-    return InputError("the scan positions do not lie on a raster grid (" + why +
-                      "); give the raster with --grid ROWSxCOLS");
+std::optional<ScanGrid> find_grid(const std::vector<double>& x, const std::vector<double>& y, std::string* why) {
+  const auto not_a_grid = [&](const std::string& reason) {
+    if (why != nullptr) *why = reason;
+    return std::nullopt;
   };
   ScanGrid grid;
   std::int64_t cols = 0;
@@ -76,8 +76,8 @@ ScanGrid infer_grid(const std::vector<double>& x, const std::vector<double>& y) 
   const auto column = levels(x, cols);
   const auto row = levels(y, rows);
   if (rows * cols != static_cast<std::int64_t>(x.size())) {
-    throw not_a_grid(std::to_string(rows) + " distinct y and " + std::to_string(cols) + " distinct x values for " +
-                     std::to_string(x.size()) + " positions");
+    return not_a_grid(std::to_string(rows) + " distinct y and " + std::to_string(cols) + " distinct x values for " +
+                      std::to_string(x.size()) + " positions");
   }
   grid.shape = {rows, cols};
   grid.cell_of_frame.resize(x.size());
@@ -85,14 +85,21 @@ ScanGrid infer_grid(const std::vector<double>& x, const std::vector<double>& y) 
   for (std::size_t k = 0; k < x.size(); ++k) {
     const std::int64_t cell = row[k] * cols + column[k];
     if (grid.frame_of_cell[static_cast<std::size_t>(cell)] >= 0) {
-      throw not_a_grid("frames " + std::to_string(grid.frame_of_cell[static_cast<std::size_t>(cell)]) + " and " +
-                       std::to_string(k) + " share a cell");
+      return not_a_grid("frames " + std::to_string(grid.frame_of_cell[static_cast<std::size_t>(cell)]) + " and " +
+                        std::to_string(k) + " share a cell");
     }
     grid.cell_of_frame[k] = cell;
     grid.frame_of_cell[static_cast<std::size_t>(cell)] = static_cast<std::int64_t>(k);
   }
   grid.origin = "inferred from positions";
   return grid;
+}
+
+ScanGrid infer_grid(const std::vector<double>& x, const std::vector<double>& y) {
+  std::string why;
+  if (auto grid = find_grid(x, y, &why)) return std::move(*grid);
+  throw InputError("the scan positions do not lie on a raster grid (" + why +
+                   "); give the raster with --grid ROWSxCOLS");
 }
 
 }  // namespace ptyroi

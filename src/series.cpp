@@ -6,40 +6,16 @@
 #include <sstream>
 
 #include "ptyroi/error.hpp"
+#include "ptyroi/file_paths.hpp"
 
 namespace ptyroi {
 
 namespace {
 
-std::string directory_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string file_name_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 std::string trimmed(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r");
   if (first == std::string::npos) return {};
   return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
-}
-
-// "scan_0042_master.h5" → "scan_0042"; "scan.cxi" → "scan"; "p_dp.hdf5" → "p".
-std::string stem_of(const std::string& path) {
-  std::string name = file_name_of(path);
-  const auto dot = name.rfind('.');
-  if (dot != std::string::npos && dot > 0) name.resize(dot);
-  for (const std::string suffix : {"_master", "_dp"}) {
-    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      name.resize(name.size() - suffix.size());
-      break;
-    }
-  }
-  return name;
 }
 
 // CSV field: quoted when it holds a separator, a quote or a line break.
@@ -70,11 +46,10 @@ Options series_scan_options(const Options& series, const std::string& input) {
   Options scan = series;
   scan.input_file = input;
   scan.input_list.clear();
-  const std::string directory = series.output_dir.empty() ? directory_of(input) : series.output_dir;
-  const std::string base = directory + "/" + stem_of(input) + "_roi";
+  const std::string base = roi_output_base(input, series.output_dir);
   scan.output_file = base + (series.format == "ptychoshelves" ? "" : ".h5");
   scan.summary_file = base + ".json";
-  if (!series.preview_dir.empty()) scan.preview_dir = series.preview_dir + "/" + stem_of(input);
+  if (!series.preview_dir.empty()) scan.preview_dir = series.preview_dir + "/" + scan_stem(input);
   return scan;
 }
 

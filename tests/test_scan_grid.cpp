@@ -54,5 +54,17 @@ TEST(ScanGrid, RefusesPositionsOffAGrid) {
   EXPECT_THROW(infer_grid({0, 1, 0, 1}, {0, 0, 0, 1}), InputError);
 }
 
+TEST(ScanGrid, FindGridSaysWhyWithoutThrowing) {
+  std::string why;
+  EXPECT_FALSE(find_grid({0.0, 1.3, 2.9}, {0.0, 0.7, 0.2}, &why).has_value());
+  EXPECT_EQ(why, "3 distinct y and 3 distinct x values for 3 positions");
+  EXPECT_FALSE(find_grid({0, 1, 0, 1}, {0, 0, 0, 1}, &why).has_value());
+  EXPECT_EQ(why, "frames 0 and 2 share a cell");
+  const auto grid = find_grid({0, 1, 0, 1}, {0, 0, 1, 1});
+  ASSERT_TRUE(grid.has_value());
+  EXPECT_EQ(grid->shape.rows, 2);
+  EXPECT_EQ(grid->cell_of_frame, (std::vector<std::int64_t>{0, 1, 2, 3}));
+}
+
 }  // namespace
 }  // namespace ptyroi

@@ -2,6 +2,7 @@
 // The raster a scan was taken on: rows × cols cells, one frame per cell. Maps over the scan
 // (paper Fig. 3) are vectors indexed by cell, row-major.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,14 @@ struct ScanGrid {
 // --grid: frame k at row k / cols, column k % cols. Throws InputError unless rows·cols = frames.
 ScanGrid raster_grid(GridShape shape, std::uint64_t frames);
 
-// Infers the raster from positions: the distinct x values (within a tolerance of a third of the
+// The raster the positions form: the distinct x values (within a tolerance of a third of the
 // largest gap between sorted values, so encoder jitter does not split a column) are the columns,
-// the distinct y values the rows; every cell must hold exactly one frame. Throws InputError
-// saying the scan is not on a grid otherwise.
+// the distinct y values the rows; every cell must hold exactly one frame. nullopt otherwise, with
+// the reason in *why when given.
+std::optional<ScanGrid> find_grid(const std::vector<double>& x, const std::vector<double>& y,
+                                  std::string* why = nullptr);
+
+// find_grid, or an InputError saying why the scan is not on a grid.
 ScanGrid infer_grid(const std::vector<double>& x, const std::vector<double>& y);
 
 }  // namespace ptyroi

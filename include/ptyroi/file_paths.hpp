@@ -1,0 +1,22 @@
+#pragma once
+// Names of files derived from a scan's file name, shared by the series mode, `ptyroi inspect` and
+// the writer, so every place names a scan's outputs the same way.
+#include <string>
+
+namespace ptyroi {
+
+// "dir/sub/scan.h5" → "dir/sub"; "scan.h5" → "."; "/scan.h5" → "/".
+std::string directory_of(const std::string& path);
+
+// "dir/sub/scan.h5" → "scan.h5".
+std::string file_name_of(const std::string& path);
+
+// The scan's name without directory, extension and the detector's file-role suffix:
+// "scan_0042_master.h5" → "scan_0042"; "scan.cxi" → "scan"; "p_dp.hdf5" → "p".
+std::string scan_stem(const std::string& path);
+
+// "<directory>/<scan_stem>_roi", the directory being `output_dir` or, when empty, the input's own:
+// the outputs add ".h5" / ".json".
+std::string roi_output_base(const std::string& input, const std::string& output_dir);
+
+}  // namespace ptyroi
