@@ -50,7 +50,9 @@ std::string filters_of(hid_t dataset, bool& all_available) {
     const bool available = H5Zfilter_avail(id) > 0;
     H5Eclear2(H5E_DEFAULT);
     all_available = all_available && available;
-    text << (i ? ", " : "") << (name[0] ? name : "filter") << " (" << id << ") "
+    // Plugins register names like "bitshuffle; see https://…": the part before ';' is the name.
+    const std::string short_name = std::string(name).substr(0, std::string(name).find(';'));
+    text << (i ? ", " : "") << (short_name.empty() ? "filter" : short_name) << " (" << id << ") "
          << (available     ? "available"
              : id == 32008 ? "NOT available: apt-get install bitshuffle"
                            : "NOT available");

@@ -19,7 +19,7 @@ master=$data/eiger_master.h5
 "$ptyroi" inspect "$master" >"$work/master.txt" 2>&1 || fail "inspect of $master exited non-zero"
 expect "$work/master.txt" '^  layout +nexus \(detected\)' "master layout"
 [ "$(grep -c '^  stack ' "$work/master.txt")" -eq 5 ] || fail "master: expected 5 stack datasets"
-expect "$work/master.txt" '\(32008\) available' "master filter"
+expect "$work/master.txt" 'filters: bitshuffle \(32008\) available' "master filter"
 expect "$work/master.txt" '^  frames +300 of 64x64 uint32 \(5 data files\)' "master frames"
 mask=/entry/instrument/detector/detectorSpecific/pixel_mask
 expect "$work/master.txt" "^  mask +$mask: $(bad_pixels "$master" $mask) bad of 4096 pixels" "master mask"
