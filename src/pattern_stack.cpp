@@ -114,7 +114,7 @@ void check_filters(hid_t dataset, const std::string& where) {
 // dimensions), so HDF5's default 2 MiB would grow to ~13 MiB with the index of a long scan. 64 KiB
 // is ~20 nodes: a few root-to-leaf paths, enough as frames are read in order (measured: no slower
 // than 256 KiB or the default on the 15,980-frame benchmark scan).
-constexpr std::size_t kIndexCacheBytes = 64 * 1024;
+constexpr std::size_t kIndexCacheBytes = std::size_t{64} << 10;
 
 // Room for every chunk one block of frames touches, so no chunk is read (or decompressed) twice.
 void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_bytes, hid_t access) {
