@@ -136,5 +136,47 @@ TEST(SimulatedNexus, RangesAcrossDataFilesEqualTheDataFilesReadOneByOne) {
   }
 }
 
+// The caches the stack's datasets are read through, as HDF5 reports them for the open dataset.
+struct ReadCaches {
+  std::size_t chunk_cache_bytes = 0;
+  std::size_t metadata_cache_max = 0;
+};
+ReadCaches caches_of(hid_t dataset) {
+  ReadCaches caches;
+  h5::Handle access = h5::checked(H5Dget_access_plist(dataset), "dataset access list");
+  std::size_t slots = 0;
+  double w0 = 0.0;
+  h5::check(H5Pget_chunk_cache(access.get(), &slots, &caches.chunk_cache_bytes, &w0), "chunk cache");
+  h5::Handle file = h5::checked(H5Iget_file_id(dataset), "file of the dataset");
+  H5AC_cache_config_t config;
+  config.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  h5::check(H5Fget_mdc_config(file.get(), &config), "metadata cache configuration");
+  caches.metadata_cache_max = config.max_size;
+  return caches;
+}
+
+TEST(ReadCaches, CompressedChunksGetOneBlockOfCacheAndEveryDataFileABoundedIndexCache) {
+  const std::string master = env("PTYROI_TEST_NEXUS");
+  ASSERT_FALSE(master.empty()) << "PTYROI_TEST_NEXUS is not set";
+  const std::uint64_t block = 5;
+  const PatternStack stack = PatternStack::open(master, InputLayout::automatic, "", block, MPI_COMM_WORLD);
+  // One frame per bitshuffle-LZ4 chunk: a block touches block + 1 chunks (when it straddles them).
+  const std::size_t expected = (block + 1) * stack.frame_bytes();
+  for (std::size_t i = 0; i < stack.segments(); ++i) {
+    const ReadCaches caches = caches_of(stack.segment_dataset(i));
+    EXPECT_EQ(caches.chunk_cache_bytes, expected) << "data file " << i;
+    EXPECT_EQ(caches.metadata_cache_max, 64u * 1024u) << "data file " << i;
+  }
+}
+
+TEST(ReadCaches, UnfilteredChunksBypassTheChunkCache) {
+  const std::string scan = env("PTYROI_TEST_SCAN");
+  ASSERT_FALSE(scan.empty()) << "PTYROI_TEST_SCAN is not set";
+  const PatternStack stack = PatternStack::open(scan, InputLayout::automatic, "", 0, MPI_COMM_WORLD);
+  // HDF5 reads a chunk larger than the cache straight into the caller's buffer.
+  EXPECT_EQ(caches_of(stack.segment_dataset(0)).chunk_cache_bytes, 0u);
+  EXPECT_EQ(caches_of(stack.segment_dataset(0)).metadata_cache_max, 64u * 1024u);
+}
+
 }  // namespace
 }  // namespace ptyroi

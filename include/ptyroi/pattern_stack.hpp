@@ -81,6 +81,8 @@ class PatternStack {
   // The dataset's type as stored, so the RoI subset keeps it (byte order included).
   hid_t file_type() const { return file_type_.get(); }
   std::size_t segments() const { return segments_.size(); }
+  // The open dataset of segment i, as read (its access properties: chunk and metadata caches).
+  hid_t segment_dataset(std::size_t i) const { return segments_.at(i).dataset.get(); }
 
   // Reads frames [first, first+count) into buffer (count·frame_bytes() bytes), independently.
   void read_frames(std::uint64_t first, std::uint64_t count, void* buffer) const;
