@@ -26,8 +26,8 @@ std::string scan_stem(const std::string& path) {
   return name;
 }
 
-std::string roi_output_base(const std::string& input, const std::string& output_dir) {
-  return (output_dir.empty() ? directory_of(input) : output_dir) + "/" + scan_stem(input) + "_roi";
+std::string scan_output_base(const std::string& input, const std::string& output_dir) {
+  return (output_dir.empty() ? directory_of(input) : output_dir) + "/" + scan_stem(input);
 }
 
 }  // namespace ptyroi

@@ -170,12 +170,11 @@ std::string inspect_input(const Options& options) {
   }
 
   // Named as the series mode names them: "scan_0042_master.h5" → "scan_0042_roi.h5".
-  const std::string output_base = roi_output_base(options.input_file, "");
+  const std::string output_base = scan_output_base(options.input_file, "");
   out << "  suggested      mpiexec -n 2 ptyroi --input " << shell_quoted(options.input_file)
       << (requested == InputLayout::automatic ? "" : " --layout " + options.layout) << grid_option
       << (options.grid.empty() ? "" : " --grid " + options.grid) << " --border 2 --output "
-      << shell_quoted(output_base + ".h5") << " --preview "
-      << shell_quoted(directory_of(options.input_file) + "/" + scan_stem(options.input_file) + "_preview") << "\n";
+      << shell_quoted(output_base + "_roi.h5") << " --preview " << shell_quoted(output_base + "_preview") << "\n";
   if (!grid_option.empty()) out << "                 (the --grid is a guess from K; check it)\n";
   return out.str();
 }

@@ -46,7 +46,7 @@ Options series_scan_options(const Options& series, const std::string& input) {
   Options scan = series;
   scan.input_file = input;
   scan.input_list.clear();
-  const std::string base = roi_output_base(input, series.output_dir);
+  const std::string base = scan_output_base(input, series.output_dir) + "_roi";
   scan.output_file = base + (series.format == "ptychoshelves" ? "" : ".h5");
   scan.summary_file = base + ".json";
   if (!series.preview_dir.empty()) scan.preview_dir = series.preview_dir + "/" + scan_stem(input);

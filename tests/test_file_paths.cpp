@@ -26,12 +26,12 @@ TEST(FilePaths, ScanStemDropsExtensionAndFileRole) {
 }
 
 TEST(FilePaths, SeriesAndInspectNameOutputsAlike) {
-  EXPECT_EQ(roi_output_base("/data/scan_0042_master.h5", ""), "/data/scan_0042_roi");
-  EXPECT_EQ(roi_output_base("/data/scan_0042_master.h5", "/out"), "/out/scan_0042_roi");
+  EXPECT_EQ(scan_output_base("/data/scan_0042_master.h5", "") + "_roi", "/data/scan_0042_roi");
+  EXPECT_EQ(scan_output_base("/data/scan_0042_master.h5", "/out") + "_roi", "/out/scan_0042_roi");
   Options series;
   series.output_dir = "/out";
   const Options scan = series_scan_options(series, "/data/scan_0042_master.h5");
-  EXPECT_EQ(scan.output_file, roi_output_base(scan.input_file, "/out") + ".h5");
+  EXPECT_EQ(scan.output_file, scan_output_base(scan.input_file, "/out") + "_roi.h5");
   EXPECT_EQ(scan.summary_file, "/out/scan_0042_roi.json");
 }
 

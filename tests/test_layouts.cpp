@@ -28,23 +28,30 @@ std::vector<T> read(const std::string& file_path, const std::string& path) {
   return h5::read_all<T>(dataset.get());
 }
 
-std::string string_attribute(const std::string& file_path, const std::string& object, const std::string& name) {
+// Reads attribute `name` of `object` in `file_path` with read(attribute handle).
+template <class Read>
+auto read_attribute(const std::string& file_path, const std::string& object, const std::string& name, Read read) {
   h5::Handle file = h5::open_file_read_serial(file_path);
   h5::Handle attribute = h5::checked(
       H5Aopen_by_name(file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name);
-  h5::Handle type = h5::checked(H5Aget_type(attribute.get()), "type of " + name);
-  std::string value(H5Tget_size(type.get()), '\0');
-  h5::check(H5Aread(attribute.get(), type.get(), value.data()), "read " + name);
-  return value.substr(0, value.find('\0'));
+  return read(attribute.get());
+}
+
+std::string string_attribute(const std::string& file_path, const std::string& object, const std::string& name) {
+  return read_attribute(file_path, object, name, [&](hid_t attribute) {
+    h5::Handle type = h5::checked(H5Aget_type(attribute), "type of " + name);
+    std::string value(H5Tget_size(type.get()), '\0');
+    h5::check(H5Aread(attribute, type.get(), value.data()), "read " + name);
+    return value.substr(0, value.find('\0'));
+  });
 }
 
 std::int64_t int_attribute(const std::string& file_path, const std::string& object, const std::string& name) {
-  h5::Handle file = h5::open_file_read_serial(file_path);
-  h5::Handle attribute = h5::checked(
-      H5Aopen_by_name(file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name);
-  std::int64_t value = 0;
-  h5::check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), "read " + name);
-  return value;
+  return read_attribute(file_path, object, name, [&](hid_t attribute) {
+    std::int64_t value = 0;
+    h5::check(H5Aread(attribute, H5T_NATIVE_INT64, &value), "read " + name);
+    return value;
+  });
 }
 
 // Every per-frame feature and the RoI of two runs, bitwise.

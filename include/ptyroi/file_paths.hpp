@@ -15,8 +15,8 @@ std::string file_name_of(const std::string& path);
 // "scan_0042_master.h5" → "scan_0042"; "scan.cxi" → "scan"; "p_dp.hdf5" → "p".
 std::string scan_stem(const std::string& path);
 
-// "<directory>/<scan_stem>_roi", the directory being `output_dir` or, when empty, the input's own:
-// the outputs add ".h5" / ".json".
-std::string roi_output_base(const std::string& input, const std::string& output_dir);
+// "<directory>/<scan_stem>", the directory being `output_dir` or, when empty, the input's own: the
+// scan's outputs add "_roi.h5", "_roi.json", "_preview".
+std::string scan_output_base(const std::string& input, const std::string& output_dir);
 
 }  // namespace ptyroi
