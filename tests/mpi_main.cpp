@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
-#include "ptyroi/h5.hpp"
+#include "ptyroi/io/h5.hpp"
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);

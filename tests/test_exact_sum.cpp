@@ -1,4 +1,4 @@
-#include "ptyroi/exact_sum.hpp"
+#include "ptyroi/core/exact_sum.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
-#include "ptyroi/file_paths.hpp"
+#include "ptyroi/app/file_paths.hpp"
 
 #include <gtest/gtest.h>
 
-#include "ptyroi/options.hpp"
-#include "ptyroi/series.hpp"
+#include "ptyroi/app/options.hpp"
+#include "ptyroi/app/series.hpp"
 
 namespace ptyroi {
 namespace {

@@ -1,4 +1,4 @@
-#include "ptyroi/frame_moments.hpp"
+#include "ptyroi/core/frame_moments.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ptyroi/kmeans.hpp"
+#include "ptyroi/core/kmeans.hpp"
 
 #include <gtest/gtest.h>
 

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "ptyroi/error.hpp"
-#include "ptyroi/h5.hpp"
-#include "ptyroi/mpi.hpp"
-#include "ptyroi/pipeline.hpp"
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/io/h5.hpp"
+#include "ptyroi/core/mpi.hpp"
+#include "ptyroi/app/pipeline.hpp"
 
 namespace ptyroi {
 namespace {

@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "ptyroi/error.hpp"
-#include "ptyroi/h5.hpp"
-#include "ptyroi/mpi.hpp"
-#include "ptyroi/partition.hpp"
-#include "ptyroi/pattern_stack.hpp"
-#include "ptyroi/pixel_mask.hpp"
-#include "ptyroi/positions.hpp"
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/io/h5.hpp"
+#include "ptyroi/core/mpi.hpp"
+#include "ptyroi/core/partition.hpp"
+#include "ptyroi/io/pattern_stack.hpp"
+#include "ptyroi/io/pixel_mask.hpp"
+#include "ptyroi/io/positions.hpp"
 
 namespace ptyroi {
 namespace {

@@ -6,11 +6,11 @@
 #include <random>
 #include <vector>
 
-#include "ptyroi/com_statistics.hpp"
-#include "ptyroi/exact_sum.hpp"
-#include "ptyroi/kmeans.hpp"
-#include "ptyroi/mpi.hpp"
-#include "ptyroi/partition.hpp"
+#include "ptyroi/core/com_statistics.hpp"
+#include "ptyroi/core/exact_sum.hpp"
+#include "ptyroi/core/kmeans.hpp"
+#include "ptyroi/core/mpi.hpp"
+#include "ptyroi/core/partition.hpp"
 
 namespace ptyroi {
 namespace {

@@ -1,4 +1,4 @@
-#include "ptyroi/options.hpp"
+#include "ptyroi/app/options.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "ptyroi/error.hpp"
+#include "ptyroi/core/error.hpp"
 
 namespace ptyroi {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "ptyroi/h5.hpp"
+#include "ptyroi/io/h5.hpp"
 
 namespace ptyroi {
 namespace {

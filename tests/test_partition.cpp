@@ -1,4 +1,4 @@
-#include "ptyroi/partition.hpp"
+#include "ptyroi/core/partition.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
-#include "ptyroi/positions.hpp"
+#include "ptyroi/io/positions.hpp"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "ptyroi/error.hpp"
+#include "ptyroi/core/error.hpp"
 
 namespace ptyroi {
 namespace {

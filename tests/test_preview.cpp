@@ -1,4 +1,4 @@
-#include "ptyroi/preview.hpp"
+#include "ptyroi/app/preview.hpp"
 
 #include <cairo.h>
 #include <gtest/gtest.h>
@@ -11,9 +11,9 @@
 #include <fstream>
 #include <memory>
 
-#include "ptyroi/colormap.hpp"
-#include "ptyroi/error.hpp"
-#include "ptyroi/scan_map.hpp"
+#include "ptyroi/app/colormap.hpp"
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/core/scan_map.hpp"
 
 namespace ptyroi {
 namespace {

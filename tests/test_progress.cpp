@@ -1,4 +1,4 @@
-#include "ptyroi/progress.hpp"
+#include "ptyroi/app/progress.hpp"
 
 #include <gtest/gtest.h>
 

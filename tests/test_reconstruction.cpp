@@ -8,9 +8,9 @@
 #include <complex>
 #include <vector>
 
-#include "ptyroi/error.hpp"
-#include "ptyroi/reconstruction.hpp"
-#include "ptyroi/simulation.hpp"
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/recon/reconstruction.hpp"
+#include "ptyroi/simulate/simulation.hpp"
 
 namespace rec = ptyroi::reconstruction;
 namespace sim = ptyroi::simulation;

@@ -1,8 +1,8 @@
-#include "ptyroi/scan_grid.hpp"
+#include "ptyroi/core/scan_grid.hpp"
 
 #include <gtest/gtest.h>
 
-#include "ptyroi/error.hpp"
+#include "ptyroi/core/error.hpp"
 
 namespace ptyroi {
 namespace {

@@ -1,4 +1,4 @@
-#include "ptyroi/scan_map.hpp"
+#include "ptyroi/core/scan_map.hpp"
 
 #include <gtest/gtest.h>
 

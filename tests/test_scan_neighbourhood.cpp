@@ -1,11 +1,11 @@
-#include "ptyroi/scan_neighbourhood.hpp"
+#include "ptyroi/core/scan_neighbourhood.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-#include "ptyroi/error.hpp"
+#include "ptyroi/core/error.hpp"
 
 namespace ptyroi {
 namespace {

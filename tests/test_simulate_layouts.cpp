@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "ptyroi/h5.hpp"
-#include "ptyroi/simulation.hpp"
+#include "ptyroi/io/h5.hpp"
+#include "ptyroi/simulate/simulation.hpp"
 
 namespace h5 = ptyroi::h5;
 namespace sim = ptyroi::simulation;

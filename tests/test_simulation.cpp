@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "ptyroi/error.hpp"
-#include "ptyroi/simulation.hpp"
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/simulate/simulation.hpp"
 
 namespace sim = ptyroi::simulation;
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "ptyroi/error.hpp"
-#include "ptyroi/ssim.hpp"
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/recon/ssim.hpp"
 
 #ifndef PTYROI_SSIM_DATA_DIR
 #error "PTYROI_SSIM_DATA_DIR must name tests/data/ssim"

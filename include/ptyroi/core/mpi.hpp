@@ -1,0 +1,58 @@
+#pragma once
+// Small MPI helpers. Every function takes its communicator explicitly; library code never
+// assumes MPI_COMM_WORLD.
+#include <mpi.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ptyroi/core/error.hpp"
+
+namespace ptyroi::mpi {
+
+int rank(MPI_Comm comm);
+int size(MPI_Comm comm);
+
+// Owns MPI_Init/MPI_Finalize for a program's main().
+class Session {
+ public:
+  Session(int& argc, char**& argv);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session();
+};
+
+// A failure that every rank of the communicator agreed on; the message is the one line of the
+// lowest failing rank.
+class CollectiveError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Runs one phase of rank-local work, then agrees on its outcome: if any rank threw, every rank
+// throws CollectiveError carrying the first failing rank's message. Collective calls may follow
+// a phase only, never occur inside one that can fail on a single rank: that is what keeps one
+// rank's error from leaving the others waiting.
+void run_phase(MPI_Comm comm, const std::function<void()>& phase);
+
+// Broadcasts a string from root.
+std::string broadcast(MPI_Comm comm, int root, const std::string& text);
+void broadcast(MPI_Comm comm, int root, std::vector<double>& values);
+void broadcast(MPI_Comm comm, int root, std::vector<std::uint8_t>& values);
+
+// Concatenates every rank's values in rank order (every rank receives the whole vector).
+std::vector<double> all_gather(MPI_Comm comm, const std::vector<double>& local);
+std::vector<std::uint8_t> all_gather(MPI_Comm comm, const std::vector<std::uint8_t>& local);
+
+// Reductions of one value.
+double all_min(MPI_Comm comm, double value);
+double all_max(MPI_Comm comm, double value);
+std::int64_t all_sum(MPI_Comm comm, std::int64_t value);
+void all_sum(MPI_Comm comm, std::vector<std::int64_t>& values);
+
+// Sum of value over ranks below this one (0 on rank 0).
+std::int64_t exclusive_prefix_sum(MPI_Comm comm, std::int64_t value);
+
+}  // namespace ptyroi::mpi

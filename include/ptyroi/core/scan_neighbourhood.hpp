@@ -1,0 +1,60 @@
+#pragma once
+// Which frames are neighbours on the scan, for the two places the method looks around a frame:
+// the smoothing of the T and c maps and the border grow/shrink of the RoI.
+//   raster:    the 3×3 cells around a frame's cell; the border is n 3×3 dilations/erosions.
+//   irregular: (fly and spiral scans) every position within 1.5 × d of the frame, d being the
+//              median nearest-neighbour distance of the scan; on a raster of step s that is the
+//              same 3×3 neighbourhood (diagonals at 1.41 s). The border of n steps is a grow or
+//              shrink by a radius of (|n| + ½) × d, which catches jittered neighbours a radius of
+//              exactly n·d would miss half of.
+// Every rank builds the same neighbourhood from all positions (they are small). Sums run over
+// neighbours in ascending frame order, so results do not depend on which rank asks.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ptyroi/core/partition.hpp"
+#include "ptyroi/core/scan_grid.hpp"
+
+namespace ptyroi {
+
+class ScanNeighbourhood {
+ public:
+  static ScanNeighbourhood raster(ScanGrid grid);
+  // Throws InputError when fewer than 2 distinct positions leave no scan step to measure.
+  static ScanNeighbourhood irregular(const std::vector<double>& x, const std::vector<double>& y);
+
+  ScanNeighbourhood(ScanNeighbourhood&&) noexcept;
+  ScanNeighbourhood& operator=(ScanNeighbourhood&&) noexcept;
+  ~ScanNeighbourhood();
+
+  bool is_raster() const { return tree_ == nullptr; }
+  const ScanGrid& grid() const { return grid_; }
+  double step() const { return step_; }  // irregular: d, metres
+  std::uint64_t frames() const { return frames_; }
+  std::string description() const;
+
+  // The mean of by_frame (all frames) over the neighbourhood of each frame in `range`.
+  std::vector<double> smooth(const std::vector<double>& by_frame, FrameRange range) const;
+  // Grows (border_steps > 0) or shrinks (< 0) a per-frame 0/1 mask; frames outside the scan are
+  // ignored, so a RoI touching the scan's edge is not eroded from there.
+  std::vector<std::uint8_t> grow_or_shrink(const std::vector<std::uint8_t>& by_frame, int border_steps) const;
+  // Refuses a border that reaches across the whole scan (UsageError naming --border).
+  void check_border(int border_steps) const;
+
+  // The frames within `radius` (metres) of frame k, ascending, k included. Irregular scans only.
+  std::vector<std::uint32_t> within(std::uint64_t frame, double radius) const;
+
+ private:
+  ScanNeighbourhood() = default;
+  struct Tree;
+
+  ScanGrid grid_;
+  std::uint64_t frames_ = 0;
+  double step_ = 0.0;
+  double extent_ = 0.0;  // the larger side of the positions' bounding box
+  std::unique_ptr<Tree> tree_;
+};
+
+}  // namespace ptyroi

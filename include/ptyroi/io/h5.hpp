@@ -1,0 +1,94 @@
+#pragma once
+// Thin RAII owners and checked helpers over the HDF5 C API. Every failing call throws
+// ptyroi::IoError with the innermost HDF5 error message folded in; HDF5's own printing is off.
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ptyroi/core/error.hpp"
+
+namespace ptyroi::h5 {
+
+// Owns one HDF5 identifier of any kind (file, group, dataset, dataspace, datatype, property list,
+// attribute) and releases it with H5Idec_ref. Move-only.
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(hid_t id) noexcept : id_(id) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& other) noexcept : id_(other.id_) { other.id_ = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& other) noexcept;
+  ~Handle() { reset(); }
+
+  hid_t get() const noexcept { return id_; }
+  explicit operator bool() const noexcept { return id_ >= 0; }
+  void reset() noexcept;
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+// True once releasing an identifier failed (e.g. closing a file on a full disk). HDF5 1.10 then
+// crashes when it shuts down inside MPI_Finalize, so the program must end without finalizing.
+bool library_state_broken();
+
+// Fixes the metadata cache of the file holding `object` at `bytes` (HDF5's accounting), with no
+// adaptive growth: bounds the memory a large chunk index can take.
+void bound_metadata_cache(hid_t object, std::size_t bytes);
+
+// Turns off HDF5's automatic error-stack printing; errors reach the user as one line instead.
+void silence_error_printing();
+
+// The innermost message on the current HDF5 error stack ("" if the stack is empty).
+std::string error_stack_message();
+
+// Throws IoError("<what>: <HDF5 message>") when id/status signals failure.
+Handle checked(hid_t id, const std::string& what);
+void check(herr_t status, const std::string& what);
+
+// Files. With a communicator the MPI-IO driver is used (collective over comm); without, sec2.
+Handle open_file_read(const std::string& path, MPI_Comm comm);
+Handle open_file_read_serial(const std::string& path);
+Handle create_file(const std::string& path, MPI_Comm comm);
+
+// True when every component of an absolute path exists and the last one is an object.
+bool object_exists(hid_t location, const std::string& path);
+bool is_dataset(hid_t location, const std::string& path);
+
+Handle open_dataset(hid_t location, const std::string& path, const std::string& file_name);
+std::vector<hsize_t> dataset_dims(hid_t dataset);
+
+template <class T>
+hid_t native_type();
+
+// Reads a whole (small) numeric dataset, converting to T.
+template <class T>
+std::vector<T> read_all(hid_t dataset);
+
+// Group creation along a path ("/a/b/c"), creating missing parents.
+Handle create_group(hid_t location, const std::string& path);
+
+// A dataset at path, missing groups created; no dims: a scalar. max_dims, when given, lets it grow
+// (H5S_UNLIMITED), which a chunked dataset that may hold zero frames needs.
+Handle create_dataset(hid_t location, const std::string& path, hid_t file_type, const std::vector<hsize_t>& dims,
+                      hid_t create_plist = H5P_DEFAULT, const std::vector<hsize_t>& max_dims = {});
+
+// Attributes written identically by every rank (parallel HDF5 metadata is collective).
+void write_attribute(hid_t object, const std::string& name, double value);
+void write_attribute(hid_t object, const std::string& name, std::int64_t value);
+void write_attribute(hid_t object, const std::string& name, const std::string& value);
+void write_attribute(hid_t object, const std::string& name, const std::vector<double>& values);
+void write_attribute(hid_t object, const std::string& name, const std::vector<std::int64_t>& values);
+
+// Selects the hyperslab [first, first+count) along axis 0 of a dataspace of rank dims.size().
+Handle select_frames(hid_t dataset, hsize_t first, hsize_t count);
+Handle memory_space(const std::vector<hsize_t>& dims);
+
+// Transfer property list for independent or collective MPI-IO transfers.
+Handle transfer_plist(bool collective);
+
+}  // namespace ptyroi::h5

@@ -1,0 +1,153 @@
+// ptyroi: the region of interest of a ptychography scan, from its diffraction patterns alone.
+//   ptyroi --input FILE [options]          one scan
+//   ptyroi --input-list LIST [options]     a series, one scan after another on all ranks
+//   ptyroi inspect FILE [options]          what ptyroi sees in FILE, and the command it suggests
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ptyroi/io/h5.hpp"
+#include "ptyroi/app/inspect.hpp"
+#include "ptyroi/app/interrupt.hpp"
+#include "ptyroi/core/mpi.hpp"
+#include "ptyroi/app/options.hpp"
+#include "ptyroi/app/pipeline.hpp"
+#include "ptyroi/io/roi_writer.hpp"
+#include "ptyroi/app/series.hpp"
+#include "ptyroi/app/summary.hpp"
+#include "ptyroi/version.hpp"
+
+namespace {
+
+// One scan: the pipeline, then (rank 0) the summary and (all ranks gather, rank 0 draws) previews.
+ptyroi::RoiRun run_scan(const ptyroi::Options& options, MPI_Comm comm) {
+  const bool root = ptyroi::mpi::rank(comm) == 0;
+  ptyroi::RoiRun run = ptyroi::run_pipeline(options, comm);
+  ptyroi::PreviewInput preview;
+  if (!options.preview_dir.empty()) preview = ptyroi::gather_preview_input(run, comm);
+  ptyroi::mpi::run_phase(comm, [&] {
+    if (!root) return;
+    if (!options.preview_dir.empty()) ptyroi::write_previews(preview, options.preview_dir);
+    if (!options.summary_file.empty()) ptyroi::write_text_file(options.summary_file, ptyroi::summary_json(run));
+    if (!options.quiet) std::cout << ptyroi::summary_text(run) << std::flush;
+  });
+  return run;
+}
+
+// The series goes on past a failed scan; only a broken HDF5 library state ends it.
+int run_series(const ptyroi::Options& options, MPI_Comm comm) {
+  const bool root = ptyroi::mpi::rank(comm) == 0;
+  std::vector<std::string> inputs;
+  ptyroi::mpi::run_phase(comm, [&] { inputs = ptyroi::read_input_list(options.input_list); });
+  std::vector<ptyroi::SeriesEntry> entries;
+  const std::string summary_csv = ptyroi::series_summary_path(options);
+  std::string summary_json = summary_csv;
+  if (summary_json.size() > 4 && summary_json.compare(summary_json.size() - 4, 4, ".csv") == 0)
+    summary_json.resize(summary_json.size() - 4);
+  summary_json += ".json";
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const ptyroi::Options scan = ptyroi::series_scan_options(options, inputs[i]);
+    ptyroi::SeriesEntry entry;
+    entry.input = inputs[i];
+    const double start = MPI_Wtime();
+    if (root && !options.quiet)
+      std::cout << "ptyroi: series scan " << i + 1 << " of " << inputs.size() << ": " << inputs[i] << "\n"
+                << std::flush;
+    try {
+      const ptyroi::RoiRun run = run_scan(scan, comm);
+      entry.ok = true;
+      entry.frames = run.frames;
+      entry.roi_frames = run.roi_frames;
+      entry.output = ptyroi::output_paths(scan).front();
+    } catch (const std::exception& error) {
+      entry.error = error.what();
+      if (root) std::fprintf(stderr, "ptyroi: error: %s: %s (the series goes on)\n", inputs[i].c_str(), error.what());
+      if (ptyroi::h5::library_state_broken()) throw;
+    }
+    entry.seconds = MPI_Wtime() - start;
+    entries.push_back(entry);
+    ptyroi::mpi::run_phase(comm, [&] {
+      if (!root) return;
+      ptyroi::write_text_file(summary_csv, ptyroi::series_csv(entries));
+      ptyroi::write_text_file(summary_json, ptyroi::series_json(entries));
+    });
+  }
+  std::size_t failed = 0;
+  for (const auto& entry : entries) failed += entry.ok ? 0 : 1;
+  if (root && !options.quiet) {
+    std::cout << "ptyroi: series of " << entries.size() << " scans, " << failed << " failed; summary " << summary_csv
+              << "\n";
+  }
+  return failed == 0 ? 0 : 1;
+}
+
+// "ptyroi inspect FILE ..." is "ptyroi --input FILE ..." shown, not run.
+std::vector<const char*> inspect_arguments(int argc, char** argv) {
+  std::vector<const char*> arguments{argv[0]};
+  if (argc > 2 && argv[2][0] != '-') arguments.push_back("--input");
+  for (int i = 2; i < argc; ++i) arguments.push_back(argv[i]);
+  return arguments;
+}
+
+}  // namespace
+
+namespace {
+
+// cairo and fontconfig keep font caches for the whole process; freed at exit so that leak checkers
+// see only real leaks.
+struct PreviewCaches {
+  PreviewCaches() = default;
+  PreviewCaches(const PreviewCaches&) = delete;
+  PreviewCaches& operator=(const PreviewCaches&) = delete;
+  ~PreviewCaches() { ptyroi::release_preview_caches(); }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ptyroi::mpi::Session session(argc, argv);
+  const PreviewCaches preview_caches;
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const bool root = ptyroi::mpi::rank(comm) == 0;
+  ptyroi::h5::silence_error_printing();
+  ptyroi::install_interrupt_handlers();
+  const bool inspect = argc > 1 && std::strcmp(argv[1], "inspect") == 0;
+  try {
+    // Parsing is deterministic, so every rank reaches the same verdict without talking.
+    const std::vector<const char*> arguments =
+        inspect ? inspect_arguments(argc, argv) : std::vector<const char*>(argv, argv + argc);
+    const ptyroi::CommandLine command_line =
+        ptyroi::parse_command_line(static_cast<int>(arguments.size()), arguments.data());
+    if (command_line.show_help || command_line.show_version) {
+      if (root)
+        std::cout << (command_line.show_help ? command_line.help_text
+                                             : std::string("ptyroi ") + ptyroi::version + "\n");
+      return 0;
+    }
+    const ptyroi::Options& options = command_line.options;
+    if (inspect) {
+      if (options.input_file.empty()) throw ptyroi::UsageError("inspect needs a file: ptyroi inspect FILE");
+      ptyroi::mpi::run_phase(comm, [&] {
+        if (root) std::cout << ptyroi::inspect_input(options) << std::flush;
+      });
+      return 0;
+    }
+    ptyroi::validate(options);
+    if (!options.input_list.empty()) return run_series(options, comm);
+    run_scan(options, comm);
+    return 0;
+  } catch (const ptyroi::UsageError& error) {
+    if (root) std::fprintf(stderr, "ptyroi: error: %s (see ptyroi --help)\n", error.what());
+    return 2;
+  } catch (const std::exception& error) {
+    if (root) std::fprintf(stderr, "ptyroi: error: %s\n", error.what());
+    if (ptyroi::h5::library_state_broken()) {
+      // Temporary files are already removed; skip MPI_Finalize, where HDF5 would crash.
+      std::fflush(nullptr);
+      std::_Exit(1);
+    }
+    return 1;
+  }
+}

@@ -1,0 +1,182 @@
+#include "ptyroi/app/inspect.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/app/file_paths.hpp"
+#include "ptyroi/io/h5.hpp"
+#include "ptyroi/io/input_layout.hpp"
+#include "ptyroi/io/pattern_stack.hpp"
+#include "ptyroi/io/pixel_mask.hpp"
+#include "ptyroi/io/positions.hpp"
+#include "ptyroi/core/scan_grid.hpp"
+#include "ptyroi/core/scan_neighbourhood.hpp"
+
+namespace ptyroi {
+
+namespace {
+
+// "external link to FILE:PATH" when `path` is one; empty otherwise.
+std::string link_target(hid_t file, const std::string& path) {
+  H5L_info_t info;
+  if (H5Lget_info(file, path.c_str(), &info, H5P_DEFAULT) < 0 || info.type != H5L_TYPE_EXTERNAL) {
+    H5Eclear2(H5E_DEFAULT);
+    return {};
+  }
+  std::vector<char> value(info.u.val_size);
+  const char* target_file = nullptr;
+  const char* target_path = nullptr;
+  unsigned flags = 0;
+  if (H5Lget_val(file, path.c_str(), value.data(), value.size(), H5P_DEFAULT) < 0 ||
+      H5Lunpack_elink_val(value.data(), value.size(), &flags, &target_file, &target_path) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "external link";
+  }
+  return std::string("-> ") + target_file + ":" + target_path;
+}
+
+std::string filters_of(hid_t dataset, bool& all_available) {
+  h5::Handle create = h5::checked(H5Dget_create_plist(dataset), "cannot read the dataset's layout");
+  std::ostringstream text;
+  const int count = H5Pget_nfilters(create.get());
+  for (int i = 0; i < count; ++i) {
+    unsigned flags = 0, config = 0;
+    std::size_t values = 0;
+    char name[256] = {0};
+    const H5Z_filter_t id =
+        H5Pget_filter2(create.get(), static_cast<unsigned>(i), &flags, &values, nullptr, sizeof(name), name, &config);
+    const bool available = H5Zfilter_avail(id) > 0;
+    H5Eclear2(H5E_DEFAULT);
+    all_available = all_available && available;
+    // Plugins register names like "bitshuffle; see https://…": the part before ';' is the name.
+    const std::string short_name = std::string(name).substr(0, std::string(name).find(';'));
+    text << (i ? ", " : "") << (short_name.empty() ? "filter" : short_name) << " (" << id << ") "
+         << (available     ? "available"
+             : id == 32008 ? "NOT available: apt-get install bitshuffle"
+                           : "NOT available");
+  }
+  return count > 0 ? text.str() : "none";
+}
+
+std::string chunks_of(hid_t dataset) {
+  h5::Handle create = h5::checked(H5Dget_create_plist(dataset), "cannot read the dataset's layout");
+  if (H5Pget_layout(create.get()) != H5D_CHUNKED) return "contiguous";
+  hsize_t chunk[3] = {0, 0, 0};
+  if (H5Pget_chunk(create.get(), 3, chunk) != 3) return "chunked";
+  return "chunks " + std::to_string(chunk[0]) + "x" + std::to_string(chunk[1]) + "x" + std::to_string(chunk[2]);
+}
+
+std::string shell_quoted(const std::string& text) {
+  if (text.find_first_of(" '\"$\\") == std::string::npos) return text;
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+std::string inspect_input(const Options& options) {
+  std::ostringstream out;
+  out << "ptyroi inspect: " << options.input_file << "\n";
+  check_input_file(options.input_file);
+  h5::Handle file = h5::open_file_read_serial(options.input_file);
+  const InputLayout requested = parse_input_layout(options.layout);
+  InputDescription input;
+  try {
+    input = describe_input(file.get(), options.input_file, requested, options.dataset);
+  } catch (const Error& error) {
+    out << "  layout         none recognised: " << error.what() << "\n";
+    return out.str();
+  }
+  out << "  layout         " << input_layout_name(input.layout)
+      << (requested == InputLayout::automatic ? " (detected)" : " (--layout)") << "\n";
+
+  std::uint64_t frames = 0, rows = 0, cols = 0;
+  std::string pixel_type;
+  bool readable = true;
+  for (const auto& path : input.stack_paths) {
+    out << "  stack          " << path;
+    const std::string target = link_target(file.get(), path);
+    if (!target.empty()) out << " " << target;
+    try {
+      h5::Handle dataset = h5::open_dataset(file.get(), path, options.input_file);
+      const auto dims = h5::dataset_dims(dataset.get());
+      h5::Handle type = h5::checked(H5Dget_type(dataset.get()), "cannot read the type of " + path);
+      std::string shape;
+      for (const hsize_t d : dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+      pixel_type = pixel_type_name(classify_pixel_type(type.get(), "dataset '" + path + "'"));
+      out << "\n                 " << shape << " " << pixel_type << ", " << chunks_of(dataset.get())
+          << ", filters: " << filters_of(dataset.get(), readable) << "\n";
+      if (dims.size() == 3) {
+        frames += dims[0];
+        rows = dims[1];
+        cols = dims[2];
+      } else {
+        readable = false;
+      }
+    } catch (const Error& error) {
+      out << "\n                 PROBLEM: " << error.what() << "\n";
+      readable = false;
+    }
+  }
+  out << "  frames         " << frames << " of " << rows << "x" << cols << " " << pixel_type << " ("
+      << input.stack_paths.size() << (input.stack_paths.size() == 1 ? " dataset" : " data files") << ")"
+      << (readable ? "" : "  -- ptyroi cannot read this stack as it is") << "\n";
+
+  if (!input.mask_path.empty() && rows > 0) {
+    try {
+      const auto good = read_good_pixels(input.mask_path, options.input_file, rows, cols, "the input's mask");
+      out << "  mask           " << input.mask_path << ": " << std::count(good.begin(), good.end(), 0) << " bad of "
+          << good.size() << " pixels (non-zero = bad)\n";
+    } catch (const Error& error) {
+      out << "  mask           " << input.mask_path << ": PROBLEM: " << error.what() << "\n";
+    }
+  } else {
+    out << "  mask           none in the file (--mask FILE:PATH adds one)\n";
+  }
+  if (input.bit_depth > 0) {
+    out << "  flag value     2^" << input.bit_depth << "-1 (bit_depth_image): such pixels are left out\n";
+  }
+  if (input.has_beam_center) {
+    out << "  beam centre    (" << input.beam_center_x << ", " << input.beam_center_y << ") px (x = column)\n";
+  }
+
+  std::string grid_option;
+  if (frames > 0) {
+    try {
+      const ScanPositions positions = read_scan_positions(options, input, frames, options.grid.empty());
+      if (positions.x.empty()) {
+        out << "  positions      none; --grid places the frames\n";
+      } else {
+        const auto [x_min, x_max] = std::minmax_element(positions.x.begin(), positions.x.end());
+        const auto [y_min, y_max] = std::minmax_element(positions.y.begin(), positions.y.end());
+        out << "  positions      " << positions.x.size() << " from " << positions.source << "\n"
+            << "                 x " << *x_min << " .. " << *x_max << ", y " << *y_min << " .. " << *y_max
+            << " (metres expected; --positions-scale converts)\n";
+        if (const auto grid = find_grid(positions.x, positions.y)) {
+          out << "  scan           raster " << grid->shape.rows << "x" << grid->shape.cols << " (inferred)\n";
+        } else {
+          const auto scan = ScanNeighbourhood::irregular(positions.x, positions.y);
+          out << "  scan           not on a grid: irregular, median step " << scan.step() << "\n";
+        }
+      }
+    } catch (const Error& error) {
+      out << "  positions      PROBLEM: " << error.what() << "\n";
+      const auto side = static_cast<std::uint64_t>(std::llround(std::sqrt(static_cast<double>(frames))));
+      if (side * side == frames) grid_option = " --grid " + std::to_string(side) + "x" + std::to_string(side);
+    }
+  }
+
+  // Named as the series mode names them: "scan_0042_master.h5" → "scan_0042_roi.h5".
+  const std::string output_base = scan_output_base(options.input_file, "");
+  out << "  suggested      mpiexec -n 2 ptyroi --input " << shell_quoted(options.input_file)
+      << (requested == InputLayout::automatic ? "" : " --layout " + options.layout) << grid_option
+      << (options.grid.empty() ? "" : " --grid " + options.grid) << " --border 2 --output "
+      << shell_quoted(output_base + "_roi.h5") << " --preview " << shell_quoted(output_base + "_preview") << "\n";
+  if (!grid_option.empty()) out << "                 (the --grid is a guess from K; check it)\n";
+  return out.str();
+}
+
+}  // namespace ptyroi

@@ -1,0 +1,180 @@
+#include "ptyroi/core/frame_moments.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ptyroi {
+
+namespace {
+
+__extension__ typedef __int128 int128;
+
+// 32-bit and narrower pixels: a row of up to 2^31 pixels sums exactly in int64. 64-bit pixels
+// would not, so their rows and columns are summed in 128-bit integers. Floats sum in double.
+template <class Pixel>
+using RowSum = std::conditional_t<std::is_floating_point_v<Pixel>, double,
+                                  std::conditional_t<(sizeof(Pixel) < 8), std::int64_t, int128>>;
+template <class Pixel>
+using MomentSum = std::conditional_t<std::is_floating_point_v<Pixel>, double, int128>;
+
+template <class Pixel>
+struct RawMoments {
+  std::int64_t non_finite_pixels = 0;
+  std::int64_t invalid_pixels = 0;
+  MomentSum<Pixel> total = 0;
+  MomentSum<Pixel> row_moment = 0;     // Σ_j weight_j·rowsum_j
+  MomentSum<Pixel> column_moment = 0;  // Σ_i weight_i·colsum_i
+};
+
+// Where the frame's pixels are and what they weigh: the window and the coordinate of each row and
+// column of it (its index, or its fftshifted index).
+struct FrameLayout {
+  std::size_t stride = 0;  // pixels per stored row
+  std::size_t row0 = 0, col0 = 0, rows = 0, cols = 0;
+  const std::int64_t* row_weight = nullptr;
+  const std::int64_t* col_weight = nullptr;
+};
+
+// The window reduced to its row and column sums (one pass, row-major), then to three moments.
+// Masked pixels (good == 0), pixels above `limit` and non-finite float pixels count as 0; the
+// latter two are counted.
+template <bool Masked, bool Limited, class Pixel>
+RawMoments<Pixel> raw_moments(const Pixel* frame, const FrameLayout& layout, const std::uint8_t* good,
+                              RowSum<Pixel> limit, std::vector<RowSum<Pixel>>& column_sums) {
+  using Sum = RowSum<Pixel>;
+  using Moment = MomentSum<Pixel>;
+  column_sums.assign(layout.cols, Sum{0});
+  RawMoments<Pixel> moments;
+  for (std::size_t r = 0; r < layout.rows; ++r) {
+    const std::size_t offset = (layout.row0 + r) * layout.stride + layout.col0;
+    const Pixel* row = frame + offset;
+    Sum row_sum = 0;
+    std::int64_t invalid = 0;
+    for (std::size_t c = 0; c < layout.cols; ++c) {
+      auto value = static_cast<Sum>(row[c]);
+      if constexpr (std::is_floating_point_v<Pixel>) {
+        if (!std::isfinite(value)) {
+          ++moments.non_finite_pixels;
+          value = 0;
+        }
+      }
+      if constexpr (Masked) value = good[offset + c] ? value : Sum{0};
+      if constexpr (Limited) {
+        invalid += value > limit;
+        value = value > limit ? Sum{0} : value;
+      }
+      row_sum += value;
+      column_sums[c] += value;
+    }
+    moments.invalid_pixels += invalid;
+    moments.total += static_cast<Moment>(row_sum);
+    moments.row_moment += static_cast<Moment>(layout.row_weight[r]) * static_cast<Moment>(row_sum);
+  }
+  for (std::size_t c = 0; c < layout.cols; ++c) {
+    moments.column_moment += static_cast<Moment>(layout.col_weight[c]) * static_cast<Moment>(column_sums[c]);
+  }
+  return moments;
+}
+
+// Coordinates 0..n-1, or where fftshift puts each index.
+std::vector<std::int64_t> coordinates(std::size_t n, bool fftshift) {
+  std::vector<std::int64_t> weight(n);
+  for (std::size_t i = 0; i < n; ++i) weight[i] = static_cast<std::int64_t>(fftshift ? (i + n / 2) % n : i);
+  return weight;
+}
+
+// The largest value of the summing type that does not exceed max_valid; `none` when every value
+// of the pixel type is below it (then there is nothing to limit).
+template <class Pixel>
+bool pixel_limit(const PixelSelection& selection, RowSum<Pixel>& limit) {
+  if (!selection.has_max_valid) return false;
+  if constexpr (std::is_floating_point_v<Pixel>) {
+    limit = selection.max_valid;
+    return true;
+  } else {
+    const double highest = static_cast<double>(std::numeric_limits<Pixel>::max());
+    if (selection.max_valid >= highest) return false;
+    const double lowest = static_cast<double>(std::numeric_limits<Pixel>::min());
+    limit = static_cast<RowSum<Pixel>>(std::floor(std::max(selection.max_valid, lowest - 1.0)));
+    return true;
+  }
+}
+
+template <class Pixel>
+FrameFeatures features_of(const RawMoments<Pixel>& m) {
+  FrameFeatures features;
+  features.total_intensity = static_cast<double>(m.total);
+  features.non_finite_pixels = m.non_finite_pixels;
+  features.invalid_pixels = m.invalid_pixels;
+  if constexpr (std::is_floating_point_v<Pixel>) {
+    if (std::isfinite(m.total) && m.total > 0.0 && std::isfinite(m.column_moment) && std::isfinite(m.row_moment)) {
+      features.com_x = m.column_moment / m.total;
+      features.com_y = m.row_moment / m.total;
+      features.has_com = true;
+    }
+  } else if (m.total > 0) {
+    // One rounding each: the exact moments divided in long double, then rounded to double.
+    const auto t = static_cast<long double>(m.total);
+    features.com_x = static_cast<double>(static_cast<long double>(m.column_moment) / t);
+    features.com_y = static_cast<double>(static_cast<long double>(m.row_moment) / t);
+    features.has_com = true;
+  }
+  return features;
+}
+
+}  // namespace
+
+FrameMomentsKernel::FrameMomentsKernel(std::vector<std::uint8_t> good_pixels) {
+  selection_.good_pixels = std::move(good_pixels);
+}
+
+FrameMomentsKernel::FrameMomentsKernel(PixelSelection selection) : selection_(std::move(selection)) {}
+
+template <class Pixel>
+FrameFeatures FrameMomentsKernel::operator()(const Pixel* frame, std::size_t rows, std::size_t cols) {
+  auto& column_sums = [this]() -> auto& {
+    if constexpr (std::is_floating_point_v<Pixel>) {
+      return float_column_sums_;
+    } else if constexpr (sizeof(Pixel) < 8) {
+      return integer_column_sums_;
+    } else {
+      return wide_column_sums_;
+    }
+  }
+  ();
+  FrameLayout layout;
+  layout.stride = cols;
+  const bool windowed = selection_.window_rows > 0;
+  layout.row0 = windowed ? selection_.window_row : 0;
+  layout.col0 = windowed ? selection_.window_col : 0;
+  layout.rows = windowed ? selection_.window_rows : rows;
+  layout.cols = windowed ? selection_.window_cols : cols;
+  if (row_weight_.size() != layout.rows) row_weight_ = coordinates(layout.rows, selection_.fftshift);
+  if (col_weight_.size() != layout.cols) col_weight_ = coordinates(layout.cols, selection_.fftshift);
+  layout.row_weight = row_weight_.data();
+  layout.col_weight = col_weight_.data();
+
+  RowSum<Pixel> limit{};
+  const bool limited = pixel_limit<Pixel>(selection_, limit);
+  const std::uint8_t* good = selection_.good_pixels.empty() ? nullptr : selection_.good_pixels.data();
+  if (good != nullptr) {
+    return limited ? features_of(raw_moments<true, true>(frame, layout, good, limit, column_sums))
+                   : features_of(raw_moments<true, false>(frame, layout, good, limit, column_sums));
+  }
+  return limited ? features_of(raw_moments<false, true>(frame, layout, good, limit, column_sums))
+                 : features_of(raw_moments<false, false>(frame, layout, good, limit, column_sums));
+}
+
+template FrameFeatures FrameMomentsKernel::operator()(const std::uint8_t*, std::size_t, std::size_t);
+template FrameFeatures FrameMomentsKernel::operator()(const std::uint16_t*, std::size_t, std::size_t);
+template FrameFeatures FrameMomentsKernel::operator()(const std::uint32_t*, std::size_t, std::size_t);
+template FrameFeatures FrameMomentsKernel::operator()(const std::uint64_t*, std::size_t, std::size_t);
+template FrameFeatures FrameMomentsKernel::operator()(const std::int8_t*, std::size_t, std::size_t);
+template FrameFeatures FrameMomentsKernel::operator()(const std::int16_t*, std::size_t, std::size_t);
+template FrameFeatures FrameMomentsKernel::operator()(const std::int32_t*, std::size_t, std::size_t);
+template FrameFeatures FrameMomentsKernel::operator()(const std::int64_t*, std::size_t, std::size_t);
+template FrameFeatures FrameMomentsKernel::operator()(const float*, std::size_t, std::size_t);
+template FrameFeatures FrameMomentsKernel::operator()(const double*, std::size_t, std::size_t);
+
+}  // namespace ptyroi

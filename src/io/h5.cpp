@@ -1,0 +1,305 @@
+#include "ptyroi/io/h5.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace ptyroi::h5 {
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    reset();
+    id_ = other.id_;
+    other.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+namespace {
+bool release_failed = false;
+}  // namespace
+
+bool library_state_broken() { return release_failed; }
+
+void Handle::reset() noexcept {
+  if (id_ >= 0 && H5Iis_valid(id_) > 0 && H5Idec_ref(id_) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    release_failed = true;
+  }
+  id_ = H5I_INVALID_HID;
+}
+
+void silence_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+namespace {
+herr_t keep_innermost(unsigned /*n*/, const H5E_error2_t* entry, void* client) {
+  auto* message = static_cast<std::string*>(client);
+  if (entry->desc != nullptr && entry->desc[0] != '\0') *message = entry->desc;
+  return 0;
+}
+}  // namespace
+
+std::string error_stack_message() {
+  std::string message;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_innermost, &message);
+  H5Eclear2(H5E_DEFAULT);
+  return message;
+}
+
+namespace {
+[[noreturn]] void fail(const std::string& what) {
+  const std::string detail = error_stack_message();
+  throw IoError(detail.empty() ? what : what + " (HDF5: " + detail + ")");
+}
+}  // namespace
+
+Handle checked(hid_t id, const std::string& what) {
+  if (id < 0) fail(what);
+  return Handle(id);
+}
+
+void check(herr_t status, const std::string& what) {
+  if (status < 0) fail(what);
+}
+
+Handle open_file_read(const std::string& path, MPI_Comm comm) {
+  Handle fapl = checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file-access list");
+  check(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), "cannot select the MPI-IO driver");
+  return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), "cannot open '" + path + "' as an HDF5 file");
+}
+
+Handle open_file_read_serial(const std::string& path) {
+  return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open '" + path + "' as an HDF5 file");
+}
+
+Handle create_file(const std::string& path, MPI_Comm comm) {
+  Handle fapl = checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file-access list");
+  check(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), "cannot select the MPI-IO driver");
+  // Versions 1.8+ of the format: compact links, no legacy limits on attribute size.
+  check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), "cannot set the file format version");
+  return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), "cannot create '" + path + "'");
+}
+
+void bound_metadata_cache(hid_t object, std::size_t bytes) {
+  Handle file = checked(H5Iget_file_id(object), "cannot find the file of an HDF5 object");
+  H5AC_cache_config_t config;
+  config.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  check(H5Fget_mdc_config(file.get(), &config), "cannot read the metadata-cache configuration");
+  config.set_initial_size = true;
+  config.initial_size = bytes;
+  config.max_size = bytes;
+  config.min_size = std::min(config.min_size, bytes);
+  config.incr_mode = H5C_incr__off;
+  config.flash_incr_mode = H5C_flash_incr__off;
+  config.decr_mode = H5C_decr__off;
+  check(H5Fset_mdc_config(file.get(), &config), "cannot bound the metadata cache");
+}
+
+bool object_exists(hid_t location, const std::string& path) {
+  if (path.empty() || path == "/") return true;
+  // H5Lexists must be asked for every component in turn: it fails on a missing parent.
+  std::string::size_type position = path[0] == '/' ? 1 : 0;
+  while (true) {
+    const auto slash = path.find('/', position);
+    const std::string prefix = path.substr(0, slash);
+    if (H5Lexists(location, prefix.c_str(), H5P_DEFAULT) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return false;
+    }
+    if (slash == std::string::npos) break;
+    position = slash + 1;
+  }
+  // A dangling soft or external link exists as a link but not as an object.
+  const htri_t resolves = H5Oexists_by_name(location, path.c_str(), H5P_DEFAULT);
+  H5Eclear2(H5E_DEFAULT);
+  return resolves > 0;
+}
+
+bool is_dataset(hid_t location, const std::string& path) {
+  if (!object_exists(location, path)) return false;
+  H5O_info_t info;
+  // Only the basic fields: asking for all of them walks a chunked dataset's whole chunk index
+  // (to report its size), which costs memory in proportion to K.
+  if (H5Oget_info_by_name2(location, path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+  return info.type == H5O_TYPE_DATASET;
+}
+
+namespace {
+// Why `path` exists as a link but does not resolve: a missing external file names that file.
+std::string dangling_link_reason(hid_t location, const std::string& path) {
+  H5L_info_t link;
+  if (H5Lget_info(location, path.c_str(), &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_EXTERNAL) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  std::vector<char> value(link.u.val_size + 1, '\0');
+  const char* target_file = nullptr;
+  const char* target_path = nullptr;
+  if (H5Lget_val(location, path.c_str(), value.data(), value.size(), H5P_DEFAULT) < 0 ||
+      H5Lunpack_elink_val(value.data(), value.size(), nullptr, &target_file, &target_path) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  return " is an external link to '" + std::string(target_path) + "' in '" + std::string(target_file) +
+         "', which cannot be opened (missing file?)";
+}
+}  // namespace
+
+Handle open_dataset(hid_t location, const std::string& path, const std::string& file_name) {
+  if (!is_dataset(location, path)) {
+    const std::string dangling = object_exists(location, path) ? "" : dangling_link_reason(location, path);
+    if (!dangling.empty()) throw InputError("dataset '" + path + "' in '" + file_name + "'" + dangling);
+    throw InputError("no dataset '" + path + "' in '" + file_name + "'");
+  }
+  return checked(H5Dopen2(location, path.c_str(), H5P_DEFAULT),
+                 "cannot open dataset '" + path + "' in '" + file_name + "'");
+}
+
+std::vector<hsize_t> dataset_dims(hid_t dataset) {
+  Handle space = checked(H5Dget_space(dataset), "cannot read a dataset's shape");
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < 0) fail("cannot read a dataset's rank");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0) check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), "cannot read dims");
+  return dims;
+}
+
+template <>
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+hid_t native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
+template <>
+hid_t native_type<std::int32_t>() {
+  return H5T_NATIVE_INT32;
+}
+template <>
+hid_t native_type<std::uint32_t>() {
+  return H5T_NATIVE_UINT32;
+}
+template <>
+hid_t native_type<std::int16_t>() {
+  return H5T_NATIVE_INT16;
+}
+template <>
+hid_t native_type<std::uint16_t>() {
+  return H5T_NATIVE_UINT16;
+}
+template <>
+hid_t native_type<std::int8_t>() {
+  return H5T_NATIVE_INT8;
+}
+template <>
+hid_t native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
+
+template <class T>
+std::vector<T> read_all(hid_t dataset) {
+  hsize_t count = 1;
+  for (hsize_t d : dataset_dims(dataset)) count *= d;
+  std::vector<T> values(count);
+  if (count > 0) {
+    check(H5Dread(dataset, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "cannot read a dataset");
+  }
+  return values;
+}
+template std::vector<double> read_all<double>(hid_t);
+template std::vector<std::int64_t> read_all<std::int64_t>(hid_t);
+template std::vector<std::uint8_t> read_all<std::uint8_t>(hid_t);
+
+Handle create_group(hid_t location, const std::string& path) {
+  Handle lcpl = checked(H5Pcreate(H5P_LINK_CREATE), "cannot create a link-creation list");
+  check(H5Pset_create_intermediate_group(lcpl.get(), 1), "cannot request intermediate groups");
+  return checked(H5Gcreate2(location, path.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                 "cannot create group '" + path + "'");
+}
+
+Handle create_dataset(hid_t location, const std::string& path, hid_t file_type, const std::vector<hsize_t>& dims,
+                      hid_t create_plist, const std::vector<hsize_t>& max_dims) {
+  Handle lcpl = checked(H5Pcreate(H5P_LINK_CREATE), "cannot create a link-creation list");
+  check(H5Pset_create_intermediate_group(lcpl.get(), 1), "cannot request intermediate groups");
+  Handle space = dims.empty() ? checked(H5Screate(H5S_SCALAR), "cannot create a scalar space")
+                 : max_dims.empty()
+                     ? memory_space(dims)
+                     : checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()),
+                               "cannot create a dataspace");
+  return checked(H5Dcreate2(location, path.c_str(), file_type, space.get(), lcpl.get(), create_plist, H5P_DEFAULT),
+                 "cannot create dataset '" + path + "'");
+}
+
+namespace {
+void write_attribute_raw(hid_t object, const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
+                         const void* data) {
+  if (H5Aexists(object, name.c_str()) > 0) check(H5Adelete(object, name.c_str()), "cannot replace attribute " + name);
+  Handle space = dims.empty() ? checked(H5Screate(H5S_SCALAR), "cannot create a scalar space") : memory_space(dims);
+  Handle attribute = checked(H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                             "cannot create attribute '" + name + "'");
+  check(H5Awrite(attribute.get(), type, data), "cannot write attribute '" + name + "'");
+}
+}  // namespace
+
+void write_attribute(hid_t object, const std::string& name, double value) {
+  write_attribute_raw(object, name, H5T_NATIVE_DOUBLE, {}, &value);
+}
+void write_attribute(hid_t object, const std::string& name, std::int64_t value) {
+  write_attribute_raw(object, name, H5T_NATIVE_INT64, {}, &value);
+}
+void write_attribute(hid_t object, const std::string& name, const std::string& value) {
+  Handle type = checked(H5Tcopy(H5T_C_S1), "cannot copy the string type");
+  check(H5Tset_size(type.get(), value.empty() ? 1 : value.size()), "cannot size a string type");
+  check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), "cannot pad a string type");
+  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "cannot set a string's character set");
+  const std::string stored = value.empty() ? std::string(1, '\0') : value;
+  write_attribute_raw(object, name, type.get(), {}, stored.data());
+}
+void write_attribute(hid_t object, const std::string& name, const std::vector<double>& values) {
+  write_attribute_raw(object, name, H5T_NATIVE_DOUBLE, {values.size()}, values.data());
+}
+void write_attribute(hid_t object, const std::string& name, const std::vector<std::int64_t>& values) {
+  write_attribute_raw(object, name, H5T_NATIVE_INT64, {values.size()}, values.data());
+}
+
+Handle select_frames(hid_t dataset, hsize_t first, hsize_t count) {
+  Handle space = checked(H5Dget_space(dataset), "cannot get a dataset's space");
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), "cannot read dims");
+  std::vector<hsize_t> start(dims.size(), 0);
+  std::vector<hsize_t> extent = dims;
+  start[0] = first;
+  extent[0] = count;
+  if (count == 0) {
+    check(H5Sselect_none(space.get()), "cannot select nothing");
+  } else {
+    check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr, extent.data(), nullptr),
+          "cannot select frames");
+  }
+  return space;
+}
+
+Handle memory_space(const std::vector<hsize_t>& dims) {
+  return checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "cannot create a dataspace");
+}
+
+Handle transfer_plist(bool collective) {
+  Handle dxpl = checked(H5Pcreate(H5P_DATASET_XFER), "cannot create a transfer list");
+  check(H5Pset_dxpl_mpio(dxpl.get(), collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT),
+        "cannot set the MPI-IO transfer mode");
+  return dxpl;
+}
+
+}  // namespace ptyroi::h5

@@ -1,0 +1,236 @@
+#include "ptyroi/io/pattern_stack.hpp"
+
+#include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace ptyroi {
+
+const char* pixel_type_name(PixelType type) {
+  switch (type) {
+    case PixelType::u8:
+      return "uint8";
+    case PixelType::u16:
+      return "uint16";
+    case PixelType::u32:
+      return "uint32";
+    case PixelType::u64:
+      return "uint64";
+    case PixelType::i8:
+      return "int8";
+    case PixelType::i16:
+      return "int16";
+    case PixelType::i32:
+      return "int32";
+    case PixelType::i64:
+      return "int64";
+    case PixelType::f32:
+      return "float32";
+    case PixelType::f64:
+      return "float64";
+  }
+  return "unknown";
+}
+
+std::size_t pixel_type_size(PixelType type) {
+  return visit_pixel_type(type, [](auto pixel) { return sizeof(pixel); });
+}
+
+hid_t pixel_type_native(PixelType type) {
+  return visit_pixel_type(type, [](auto pixel) { return h5::native_type<decltype(pixel)>(); });
+}
+
+void check_input_file(const std::string& path) {
+  if (access(path.c_str(), R_OK) != 0) {
+    throw InputError("--input '" + path + "' cannot be read: " + std::strerror(errno));
+  }
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw InputError("--input '" + path + "' is not an HDF5 file (or is truncated)");
+  }
+}
+
+std::uint64_t frames_per_block(std::uint64_t requested, std::size_t frame_bytes) {
+  if (requested > 0) return requested;
+  constexpr std::size_t block_bytes = std::size_t{4} << 20;
+  return std::max<std::uint64_t>(1, block_bytes / std::max<std::size_t>(frame_bytes, 1));
+}
+
+PixelType classify_pixel_type(hid_t file_type, const std::string& where) {
+  const H5T_class_t type_class = H5Tget_class(file_type);
+  const std::size_t bytes = H5Tget_size(file_type);
+  if (type_class == H5T_INTEGER) {
+    const bool is_signed = H5Tget_sign(file_type) == H5T_SGN_2;
+    switch (bytes) {
+      case 1:
+        return is_signed ? PixelType::i8 : PixelType::u8;
+      case 2:
+        return is_signed ? PixelType::i16 : PixelType::u16;
+      case 4:
+        return is_signed ? PixelType::i32 : PixelType::u32;
+      case 8:
+        return is_signed ? PixelType::i64 : PixelType::u64;
+      default:
+        break;
+    }
+  } else if (type_class == H5T_FLOAT) {
+    if (bytes == 4) return PixelType::f32;
+    if (bytes == 8) return PixelType::f64;
+  }
+  const char* names[] = {"integer",  "float",     "time", "string",          "bitfield", "opaque",
+                         "compound", "reference", "enum", "variable-length", "array"};
+  const std::string name = type_class >= 0 && type_class < 11 ? names[type_class] : "unknown";
+  throw InputError(where + " holds " + std::to_string(bytes) + "-byte " + name +
+                   " values; expected integer (8 to 64 bit) or float32/float64 pixels");
+}
+
+namespace {
+
+// Every filter in the dataset's pipeline must be available (built in or a plugin on
+// HDF5_PLUGIN_PATH), or no frame can be read: say which one is missing before reading any.
+void check_filters(hid_t dataset, const std::string& where) {
+  h5::Handle create = h5::checked(H5Dget_create_plist(dataset), "cannot read the layout of " + where);
+  const int filters = H5Pget_nfilters(create.get());
+  for (int i = 0; i < filters; ++i) {
+    unsigned flags = 0;
+    std::size_t values = 0;
+    char name[256] = {0};
+    unsigned config = 0;
+    const H5Z_filter_t id =
+        H5Pget_filter2(create.get(), static_cast<unsigned>(i), &flags, &values, nullptr, sizeof(name), name, &config);
+    if (id < 0) continue;
+    if (H5Zfilter_avail(id) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      const std::string hint = id == 32008 ? " (bitshuffle: apt-get install bitshuffle)" : "";
+      throw InputError(where + " is compressed with HDF5 filter " + std::to_string(id) + " ('" + name +
+                       "'), which is not available: install its plugin" + hint + " or set HDF5_PLUGIN_PATH");
+    }
+  }
+}
+
+// The metadata cache of each data file, in HDF5's accounting (on-disk sizes). A v1 B-tree node of
+// a chunk index counts as ~3 KiB there but holds ~20 KiB of memory (its keys are sized for 32
+// dimensions), so HDF5's default 2 MiB would grow to ~13 MiB with the index of a long scan. 64 KiB
+// is ~20 nodes: a few root-to-leaf paths, enough as frames are read in order (measured: no slower
+// than 256 KiB or the default on the 15,980-frame benchmark scan).
+constexpr std::size_t kIndexCacheBytes = std::size_t{64} << 10;
+
+// Room for every chunk one block of frames touches, so no chunk is read (or decompressed) twice.
+void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_bytes, hid_t access) {
+  h5::Handle create = h5::checked(H5Dget_create_plist(dataset), "cannot read the dataset's layout");
+  if (H5Pget_layout(create.get()) != H5D_CHUNKED) return;
+  hsize_t chunk[3] = {1, 1, 1};
+  if (H5Pget_chunk(create.get(), 3, chunk) != 3) return;
+  const auto dims = h5::dataset_dims(dataset);
+  const hsize_t frames_per_chunk = std::max<hsize_t>(chunk[0], 1);
+  const hsize_t chunk_frames_touched = (block_frames + frames_per_chunk - 1) / frames_per_chunk + 1;
+  const hsize_t chunks_per_frame_layer = ((dims[1] + chunk[1] - 1) / chunk[1]) * ((dims[2] + chunk[2] - 1) / chunk[2]);
+  const std::size_t chunk_bytes = static_cast<std::size_t>(chunk[0] * chunk[1] * chunk[2]) * pixel_bytes;
+  const std::size_t chunks = static_cast<std::size_t>(chunk_frames_touched * chunks_per_frame_layer);
+  // Unfiltered chunks are read straight into the caller's buffer when they do not fit the cache:
+  // a cache of zero bytes saves HDF5's copy of every chunk through it.
+  const bool filtered = H5Pget_nfilters(create.get()) > 0;
+  h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, filtered ? chunks * chunk_bytes : 0, 1.0),
+            "cannot size the chunk cache");
+}
+
+}  // namespace
+
+namespace {
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string text;
+  for (const hsize_t d : dims) text += (text.empty() ? "" : "x") + std::to_string(d);
+  return text;
+}
+
+}  // namespace
+
+PatternStack PatternStack::open(const std::string& file_path, InputLayout layout, const std::string& dataset_path,
+                                std::uint64_t block_frames, MPI_Comm comm) {
+  PatternStack stack;
+  stack.file_path_ = file_path;
+  stack.file_ = h5::open_file_read(file_path, comm);
+  stack.description_ = describe_input(stack.file_.get(), file_path, layout, dataset_path);
+  const auto& paths = stack.description_.stack_paths;
+  stack.dataset_path_ = paths.size() == 1 ? paths.front() : paths.front() + " … " + paths.back();
+
+  for (const auto& path : paths) {
+    const std::string where = "dataset '" + path + "' in '" + file_path + "'";
+    Segment segment;
+    segment.path = path;
+    // Names the missing data file when `path` is a dangling external link.
+    segment.dataset = h5::open_dataset(stack.file_.get(), path, file_path);
+    const auto dims = h5::dataset_dims(segment.dataset.get());
+    if (dims.size() != 3) {
+      throw InputError(where + " has " + std::to_string(dims.size()) + " dimensions; expected 3 [frames, rows, cols]");
+    }
+    h5::Handle type = h5::checked(H5Dget_type(segment.dataset.get()), "cannot read the type of " + where);
+    const PixelType pixel_type = classify_pixel_type(type.get(), where);
+    if (stack.segments_.empty()) {
+      stack.rows_ = dims[1];
+      stack.cols_ = dims[2];
+      stack.pixel_type_ = pixel_type;
+      stack.file_type_ = std::move(type);
+    } else if (dims[1] != stack.rows_ || dims[2] != stack.cols_ || pixel_type != stack.pixel_type_) {
+      throw InputError(where + " holds " + shape_text(dims) + " " + pixel_type_name(pixel_type) + " frames, unlike '" +
+                       paths.front() + "' (" + std::to_string(stack.rows_) + "x" + std::to_string(stack.cols_) + " " +
+                       pixel_type_name(stack.pixel_type_) + "): the blocks of one stack must match");
+    }
+    check_filters(segment.dataset.get(), where);
+    segment.first_frame = stack.frames_;
+    segment.frames = dims[0];
+    stack.frames_ += dims[0];
+    stack.segments_.push_back(std::move(segment));
+  }
+  const std::string where = "dataset '" + stack.dataset_path_ + "' in '" + file_path + "'";
+  if (stack.frames_ == 0 || stack.rows_ == 0 || stack.cols_ == 0) {
+    throw InputError(where + " is empty (shape " + std::to_string(stack.frames_) + "x" + std::to_string(stack.rows_) +
+                     "x" + std::to_string(stack.cols_) + ")");
+  }
+
+  // Reopen each block with a chunk cache sized for one block of frames.
+  stack.block_frames_ = frames_per_block(block_frames, stack.frame_bytes());
+  for (auto& segment : stack.segments_) {
+    h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
+    size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), access.get());
+    // Closed first: HDF5 ignores the access list when the dataset is still open (it shares the open one).
+    segment.dataset.reset();
+    segment.dataset = h5::checked(H5Dopen2(stack.file_.get(), segment.path.c_str(), access.get()),
+                                  "cannot open dataset '" + segment.path + "' in '" + file_path + "'");
+    // The chunk index is read once, front to back: a small metadata cache keeps memory flat in K.
+    h5::bound_metadata_cache(segment.dataset.get(), kIndexCacheBytes);
+  }
+  stack.transfer_ = h5::transfer_plist(false);
+  return stack;
+}
+
+void PatternStack::read_frames(std::uint64_t first, std::uint64_t count, void* buffer) const {
+  read_window(first, count, 0, 0, rows_, cols_, buffer);
+}
+
+void PatternStack::read_window(std::uint64_t first, std::uint64_t count, std::uint64_t row, std::uint64_t col,
+                               std::uint64_t rows, std::uint64_t cols, void* buffer) const {
+  auto* out = static_cast<unsigned char*>(buffer);
+  const std::size_t frame_bytes = rows * cols * pixel_type_size(pixel_type_);
+  const std::uint64_t end = first + count;
+  // Segments are few (one per data file) and sorted: a linear scan finds the overlapping ones.
+  for (const Segment& segment : segments_) {
+    const std::uint64_t begin = std::max(first, segment.first_frame);
+    const std::uint64_t stop = std::min(end, segment.first_frame + segment.frames);
+    if (begin >= stop) continue;
+    const hsize_t start[3] = {begin - segment.first_frame, row, col};
+    const hsize_t extent[3] = {stop - begin, rows, cols};
+    h5::Handle file_space = h5::checked(H5Dget_space(segment.dataset.get()), "cannot get the dataspace");
+    h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr),
+              "cannot select frames");
+    h5::Handle memory = h5::memory_space({extent[0], rows, cols});
+    h5::check(H5Dread(segment.dataset.get(), pixel_type_native(pixel_type_), memory.get(), file_space.get(),
+                      transfer_.get(), out + (begin - first) * frame_bytes),
+              "cannot read frames " + std::to_string(begin) + ".." + std::to_string(stop - 1) + " of dataset '" +
+                  segment.path + "' in '" + file_path_ + "'");
+  }
+}
+
+}  // namespace ptyroi

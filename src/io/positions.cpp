@@ -1,0 +1,266 @@
+#include "ptyroi/io/positions.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/io/h5.hpp"
+
+namespace ptyroi {
+
+DatasetSpec parse_dataset_spec(const std::string& spec, const std::string& default_file) {
+  // HDF5 paths are absolute, so "FILE:/PATH" splits at the last ":/" (file names may hold ':').
+  const auto split = spec.rfind(":/");
+  if (split == std::string::npos) return {default_file, spec};
+  return {spec.substr(0, split), spec.substr(split + 1)};
+}
+
+namespace {
+
+const char* cxi_translation = "/entry_1/sample_1/geometry_1/translation";
+
+// One column of positions from an open file: a [K] or [K, 1] dataset, or column `column` of a
+// [K, n] one (column < 0: one column only). `spec` and `option` name it in errors.
+std::vector<double> read_column(hid_t file, const DatasetSpec& spec, std::uint64_t frames, int column,
+                                const char* option) {
+  h5::Handle dataset = h5::open_dataset(file, spec.path, spec.file);
+  const auto dims = h5::dataset_dims(dataset.get());
+  const std::string where = "positions '" + spec.path + "' in '" + spec.file + "' (" + option + ")";
+  const bool one_column = dims.size() == 1 || (dims.size() == 2 && dims[1] == 1);
+  if (!one_column && !(column >= 0 && dims.size() == 2 && dims[1] > static_cast<hsize_t>(column))) {
+    throw InputError(where + " has an unexpected shape; expected [K] or [K, 1]" + (column >= 0 ? " or [K, 3]" : ""));
+  }
+  if (dims[0] != frames) {
+    throw InputError(where + " holds " + std::to_string(dims[0]) + " positions but the stack has " +
+                     std::to_string(frames) + " frames");
+  }
+  auto values = h5::read_all<double>(dataset.get());
+  if (!one_column) {
+    const std::size_t stride = dims[1];
+    std::vector<double> selected(frames);
+    for (std::size_t k = 0; k < frames; ++k) selected[k] = values[k * stride + static_cast<std::size_t>(column)];
+    values.swap(selected);
+  }
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (!std::isfinite(values[k])) {
+      throw InputError(where + " has a non-finite value at frame " + std::to_string(k));
+    }
+  }
+  return values;
+}
+
+// The input's own positions: /positions_x + /positions_y, else the CXI translation; nullopt when
+// it has neither (broken ones throw).
+std::optional<ScanPositions> read_default_positions(const std::string& input_file, std::uint64_t frames) {
+  h5::Handle file = h5::open_file_read_serial(input_file);
+  ScanPositions positions;
+  if (h5::object_exists(file.get(), "/positions_x") || h5::object_exists(file.get(), "/positions_y")) {
+    positions.x = read_column(file.get(), {input_file, "/positions_x"}, frames, -1, "default");
+    positions.y = read_column(file.get(), {input_file, "/positions_y"}, frames, -1, "default");
+    positions.source = input_file + ":/positions_x, /positions_y";
+  } else if (h5::object_exists(file.get(), cxi_translation)) {
+    positions.x = read_column(file.get(), {input_file, cxi_translation}, frames, 0, "default");
+    positions.y = read_column(file.get(), {input_file, cxi_translation}, frames, 1, "default");
+    positions.source = input_file + ":" + cxi_translation;
+  } else {
+    return std::nullopt;
+  }
+  return positions;
+}
+
+InputError no_positions_error(const std::string& input_file) {
+  return InputError("no scan positions in '" + input_file + "' (tried /positions_x + /positions_y and " +
+                    cxi_translation +
+                    "); name them with --positions FILE.csv or --positions-x/--positions-y, or place the frames "
+                    "with --grid");
+}
+
+}  // namespace
+
+ScanPositions read_positions(const std::string& input_file, const std::string& x_spec, const std::string& y_spec,
+                             std::uint64_t frames) {
+  if (x_spec.empty() && y_spec.empty()) {
+    if (auto positions = read_default_positions(input_file, frames)) return std::move(*positions);
+    throw no_positions_error(input_file);
+  }
+  if (x_spec.empty() || y_spec.empty()) {
+    throw UsageError("--positions-x and --positions-y must be given together");
+  }
+  const DatasetSpec x = parse_dataset_spec(x_spec, input_file);
+  const DatasetSpec y = parse_dataset_spec(y_spec, input_file);
+  // Both columns usually live in one file: it is opened once.
+  h5::Handle x_file = h5::open_file_read_serial(x.file);
+  h5::Handle y_file = y.file == x.file ? h5::Handle() : h5::open_file_read_serial(y.file);
+  ScanPositions positions;
+  positions.x = read_column(x_file.get(), x, frames, -1, "--positions-x");
+  positions.y = read_column(y_file ? y_file.get() : x_file.get(), y, frames, -1, "--positions-y");
+  positions.source = x.file + ":" + x.path + ", " + y.file + ":" + y.path;
+  return positions;
+}
+
+namespace {
+
+// Comma or semicolon separated when the line has either (fields trimmed), else whitespace separated.
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  const bool delimited = line.find_first_of(",;") != std::string::npos;
+  const char* separators = delimited ? ",;" : " \t\r";
+  std::size_t begin = 0;
+  while (begin <= line.size()) {
+    std::size_t end = line.find_first_of(separators, begin);
+    if (end == std::string::npos) end = line.size();
+    std::string field = line.substr(begin, end - begin);
+    const auto first = field.find_first_not_of(" \t\r");
+    const auto last = field.find_last_not_of(" \t\r");
+    field = first == std::string::npos ? "" : field.substr(first, last - first + 1);
+    if (delimited || !field.empty()) fields.push_back(field);
+    begin = end + 1;
+  }
+  return fields;
+}
+
+bool parse_number(const std::string& text, double& value) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size();
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// Index of a column named by header name or 0-based index.
+std::size_t column_index(const std::string& name, const std::vector<std::string>& header, std::size_t width,
+                         const std::string& source) {
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == name) return i;
+  }
+  double index = 0;
+  if (parse_number(name, index) && index >= 0 && index == std::floor(index) && index < static_cast<double>(width)) {
+    return static_cast<std::size_t>(index);
+  }
+  throw InputError("--positions-columns: '" + name + "' is neither a column name nor a column index of '" + source +
+                   "' (" + std::to_string(width) + " columns)");
+}
+
+}  // namespace
+
+ScanPositions parse_position_table(std::istream& in, const std::string& columns, const std::string& source) {
+  std::vector<std::string> header;
+  std::vector<std::vector<double>> rows;
+  std::string line;
+  std::size_t line_number = 0;
+  std::size_t width = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const std::vector<std::string> fields = split_fields(line);
+    std::vector<double> numbers(fields.size());
+    bool numeric = true;
+    for (std::size_t i = 0; i < fields.size(); ++i) numeric = numeric && parse_number(fields[i], numbers[i]);
+    if (!numeric) {
+      if (rows.empty() && header.empty()) {
+        header = fields;
+        width = fields.size();
+        continue;
+      }
+      throw InputError("positions file '" + source + "' line " + std::to_string(line_number) +
+                       ": expected numbers, found '" + line + "'");
+    }
+    if (width == 0) width = numbers.size();
+    if (numbers.size() != width) {
+      throw InputError("positions file '" + source + "' line " + std::to_string(line_number) + " has " +
+                       std::to_string(numbers.size()) + " fields; expected " + std::to_string(width));
+    }
+    rows.push_back(std::move(numbers));
+  }
+  if (width < 2) throw InputError("positions file '" + source + "' needs at least two columns (x and y)");
+  std::size_t x_column = width - 2;
+  std::size_t y_column = width - 1;
+  if (!columns.empty()) {
+    const auto comma = columns.find(',');
+    if (comma == std::string::npos) throw UsageError("--positions-columns '" + columns + "' is not X,Y");
+    x_column = column_index(columns.substr(0, comma), header, width, source);
+    y_column = column_index(columns.substr(comma + 1), header, width, source);
+  } else if (!header.empty()) {
+    const auto named = [&](char axis) {
+      for (std::size_t i = 0; i < header.size(); ++i) {
+        const std::string name = lower(header[i]);
+        if (!name.empty() && name[0] == axis) return i;
+      }
+      return header.size();
+    };
+    if (named('x') < width && named('y') < width) {
+      x_column = named('x');
+      y_column = named('y');
+    }
+  }
+  ScanPositions positions;
+  for (const auto& row : rows) {
+    positions.x.push_back(row[x_column]);
+    positions.y.push_back(row[y_column]);
+  }
+  const auto name = [&](std::size_t column) {
+    return column < header.size() ? header[column] : "column " + std::to_string(column);
+  };
+  positions.source = source + " (" + name(x_column) + ", " + name(y_column) + ")";
+  return positions;
+}
+
+void transform_positions(ScanPositions& positions, const Options& options) {
+  if (options.swap_xy) positions.x.swap(positions.y);
+  for (double& x : positions.x) x = (options.flip_x ? -x : x) * options.positions_scale;
+  for (double& y : positions.y) y = (options.flip_y ? -y : y) * options.positions_scale;
+  std::string notes;
+  if (options.swap_xy) notes += " swapped";
+  if (options.flip_x) notes += " x flipped";
+  if (options.flip_y) notes += " y flipped";
+  if (options.positions_scale != 1.0) {
+    std::ostringstream scale;
+    scale << " scaled by " << options.positions_scale;
+    notes += scale.str();
+  }
+  if (!notes.empty()) positions.source += ";" + notes;
+}
+
+ScanPositions read_scan_positions(const Options& options, const InputDescription& input, std::uint64_t frames,
+                                  bool required) {
+  ScanPositions positions;
+  if (!options.positions_file.empty()) {
+    std::ifstream file(options.positions_file);
+    if (!file) throw InputError("--positions '" + options.positions_file + "' cannot be read");
+    positions = parse_position_table(file, options.positions_columns, options.positions_file);
+    if (positions.x.size() != frames) {
+      throw InputError("--positions '" + options.positions_file + "' holds " + std::to_string(positions.x.size()) +
+                       " positions but the stack has " + std::to_string(frames) + " frames");
+    }
+    for (std::size_t k = 0; k < frames; ++k) {
+      if (!std::isfinite(positions.x[k]) || !std::isfinite(positions.y[k])) {
+        throw InputError("--positions '" + options.positions_file + "' has a non-finite value at frame " +
+                         std::to_string(k));
+      }
+    }
+  } else if (!options.positions_x.empty() || !options.positions_y.empty()) {
+    positions = read_positions(options.input_file, options.positions_x, options.positions_y, frames);
+  } else if (!input.positions_file.empty()) {
+    positions = read_positions(options.input_file, input.positions_file + ":" + input.positions_x,
+                               input.positions_file + ":" + input.positions_y, frames);
+  } else if (auto defaults = read_default_positions(options.input_file, frames)) {
+    positions = std::move(*defaults);
+  } else {
+    if (required) throw no_positions_error(options.input_file);
+    positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
+    return positions;
+  }
+  transform_positions(positions, options);
+  return positions;
+}
+
+}  // namespace ptyroi
