@@ -2,36 +2,44 @@
 //   ptyroi --input FILE [options]          one scan
 //   ptyroi --input-list LIST [options]     a series, one scan after another on all ranks
 //   ptyroi inspect FILE [options]          what ptyroi sees in FILE, and the command it suggests
+// A thin shell over the library (ptyroi/core, ptyroi/io) and the application layer (ptyroi/app).
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "ptyroi/io/h5.hpp"
 #include "ptyroi/app/inspect.hpp"
 #include "ptyroi/app/interrupt.hpp"
-#include "ptyroi/core/mpi.hpp"
 #include "ptyroi/app/options.hpp"
-#include "ptyroi/app/pipeline.hpp"
-#include "ptyroi/io/roi_writer.hpp"
+#include "ptyroi/app/scan_run.hpp"
 #include "ptyroi/app/series.hpp"
 #include "ptyroi/app/summary.hpp"
+#include "ptyroi/core/mpi.hpp"
+#include "ptyroi/io/h5.hpp"
+#include "ptyroi/io/roi_writer.hpp"
 #include "ptyroi/version.hpp"
 
 namespace {
 
-// One scan: the pipeline, then (rank 0) the summary and (all ranks gather, rank 0 draws) previews.
-ptyroi::RoiRun run_scan(const ptyroi::Options& options, MPI_Comm comm) {
+// One scan: the method and the written (uncommitted) RoI files, then the previews and the summary;
+// everything is committed together at the end, so a failure anywhere leaves nothing behind.
+ptyroi::ScanRun run_one_scan(const ptyroi::Options& options, MPI_Comm comm) {
   const bool root = ptyroi::mpi::rank(comm) == 0;
-  ptyroi::RoiRun run = ptyroi::run_pipeline(options, comm);
+  ptyroi::ScanRun run = ptyroi::run_scan(options, comm);
   ptyroi::PreviewInput preview;
   if (!options.preview_dir.empty()) preview = ptyroi::gather_preview_input(run, comm);
   ptyroi::mpi::run_phase(comm, [&] {
     if (!root) return;
     if (!options.preview_dir.empty()) ptyroi::write_previews(preview, options.preview_dir);
-    if (!options.summary_file.empty()) ptyroi::write_text_file(options.summary_file, ptyroi::summary_json(run));
-    if (!options.quiet) std::cout << ptyroi::summary_text(run) << std::flush;
+    if (!options.summary_file.empty()) {
+      run.outputs.push_back(ptyroi::PendingOutput::create(options.summary_file, options.overwrite));
+      ptyroi::write_text_output_to(run.outputs.back(), ptyroi::summary_json(run));
+    }
+  });
+  ptyroi::commit_outputs(run.outputs, comm);
+  ptyroi::mpi::run_phase(comm, [&] {
+    if (root && !options.quiet) std::cout << ptyroi::summary_text(run) << std::flush;
   });
   return run;
 }
@@ -56,11 +64,11 @@ int run_series(const ptyroi::Options& options, MPI_Comm comm) {
       std::cout << "ptyroi: series scan " << i + 1 << " of " << inputs.size() << ": " << inputs[i] << "\n"
                 << std::flush;
     try {
-      const ptyroi::RoiRun run = run_scan(scan, comm);
+      const ptyroi::ScanRun run = run_one_scan(scan, comm);
       entry.ok = true;
-      entry.frames = run.frames;
-      entry.roi_frames = run.roi_frames;
-      entry.output = ptyroi::output_paths(scan).front();
+      entry.frames = run.result.frames;
+      entry.roi_frames = run.result.roi_frames;
+      entry.output = ptyroi::roi_output(scan).paths().front();
     } catch (const std::exception& error) {
       entry.error = error.what();
       if (root) std::fprintf(stderr, "ptyroi: error: %s: %s (the series goes on)\n", inputs[i].c_str(), error.what());
@@ -70,8 +78,8 @@ int run_series(const ptyroi::Options& options, MPI_Comm comm) {
     entries.push_back(entry);
     ptyroi::mpi::run_phase(comm, [&] {
       if (!root) return;
-      ptyroi::write_text_file(summary_csv, ptyroi::series_csv(entries));
-      ptyroi::write_text_file(summary_json, ptyroi::series_json(entries));
+      ptyroi::write_text_output(summary_csv, ptyroi::series_csv(entries), true);
+      ptyroi::write_text_output(summary_json, ptyroi::series_json(entries), true);
     });
   }
   std::size_t failed = 0;
@@ -90,10 +98,6 @@ std::vector<const char*> inspect_arguments(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) arguments.push_back(argv[i]);
   return arguments;
 }
-
-}  // namespace
-
-namespace {
 
 // cairo and fontconfig keep font caches for the whole process; freed at exit so that leak checkers
 // see only real leaks.
@@ -136,18 +140,19 @@ int main(int argc, char** argv) {
     }
     ptyroi::validate(options);
     if (!options.input_list.empty()) return run_series(options, comm);
-    run_scan(options, comm);
+    run_one_scan(options, comm);
     return 0;
-  } catch (const ptyroi::UsageError& error) {
-    if (root) std::fprintf(stderr, "ptyroi: error: %s (see ptyroi --help)\n", error.what());
-    return 2;
   } catch (const std::exception& error) {
-    if (root) std::fprintf(stderr, "ptyroi: error: %s\n", error.what());
+    const ptyroi::ErrorCategory category = ptyroi::category_of(error);
+    if (root) {
+      std::fprintf(stderr, "ptyroi: error: %s%s\n", ptyroi::one_line(error.what()).c_str(),
+                   category == ptyroi::ErrorCategory::usage ? " (see ptyroi --help)" : "");
+    }
     if (ptyroi::h5::library_state_broken()) {
       // Temporary files are already removed; skip MPI_Finalize, where HDF5 would crash.
       std::fflush(nullptr);
-      std::_Exit(1);
+      std::_Exit(ptyroi::exit_status(category));
     }
-    return 1;
+    return ptyroi::exit_status(category);
   }
 }

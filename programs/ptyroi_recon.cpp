@@ -23,14 +23,15 @@
 #include <thread>
 #include <vector>
 
+#include "ptyroi/app/interrupt.hpp"
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/mpi.hpp"
+#include "ptyroi/io/atomic_output.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/input_layout.hpp"
-#include "ptyroi/app/interrupt.hpp"
-#include "ptyroi/core/mpi.hpp"
-#include "ptyroi/app/options.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/positions.hpp"
+#include "ptyroi/io/roi_schema.hpp"
 #include "ptyroi/recon/reconstruction.hpp"
 #include "ptyroi/version.hpp"
 
@@ -174,38 +175,6 @@ std::optional<Options> parse_options(int argc, char** argv) {
 // ---- small HDF5 readers
 // -----------------------------------------------------------------------------------
 
-std::optional<double> read_number_attribute(hid_t object, const char* name) {
-  if (H5Aexists(object, name) <= 0) return std::nullopt;
-  h5::Handle attribute = h5::checked(H5Aopen(object, name, H5P_DEFAULT), std::string("cannot open attribute ") + name);
-  h5::Handle space = h5::checked(H5Aget_space(attribute.get()), "cannot read an attribute's shape");
-  h5::Handle type = h5::checked(H5Aget_type(attribute.get()), "cannot read an attribute's type");
-  const H5T_class_t type_class = H5Tget_class(type.get());
-  if (H5Sget_simple_extent_npoints(space.get()) != 1 || (type_class != H5T_FLOAT && type_class != H5T_INTEGER)) {
-    return std::nullopt;
-  }
-  double value = 0.0;
-  h5::check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), std::string("cannot read attribute ") + name);
-  return value;
-}
-
-std::optional<std::string> read_string_attribute(hid_t object, const char* name) {
-  if (H5Aexists(object, name) <= 0) return std::nullopt;
-  h5::Handle attribute = h5::checked(H5Aopen(object, name, H5P_DEFAULT), std::string("cannot open attribute ") + name);
-  h5::Handle type = h5::checked(H5Aget_type(attribute.get()), "cannot read an attribute's type");
-  if (H5Tget_class(type.get()) != H5T_STRING) return std::nullopt;
-  // Read in the file's own string type (charset and padding included): no conversion needed.
-  if (H5Tis_variable_str(type.get()) > 0) {
-    char* text = nullptr;
-    h5::check(H5Aread(attribute.get(), type.get(), &text), std::string("cannot read attribute ") + name);
-    std::string value = text != nullptr ? text : "";
-    H5free_memory(text);
-    return value;
-  }
-  std::string value(H5Tget_size(type.get()) + 1, '\0');
-  h5::check(H5Aread(attribute.get(), type.get(), value.data()), std::string("cannot read attribute ") + name);
-  return std::string(value.c_str());
-}
-
 // A complex image stored as [rows, cols, 2] (re, im), the layout of /truth/object and of this
 // program's output.
 ComplexGrid read_complex_image(const std::string& file_path, const std::string& path) {
@@ -252,9 +221,9 @@ double pixel_size_of(const Options& options, hid_t file, const std::string& roi_
     return options.pixel_size;
   }
   h5::Handle root = h5::checked(H5Oopen(file, "/", H5P_DEFAULT), "cannot open the root group");
-  if (const auto value = read_number_attribute(root.get(), "pixel_size_m"); value && *value > 0.0) {
+  if (const auto value = h5::read_number_attribute(root.get(), "pixel_size_m"); value && *value > 0.0) {
     source = options.input + ":/ pixel_size_m";
-    frame_size = static_cast<int>(read_number_attribute(root.get(), "frame_size").value_or(0));
+    frame_size = static_cast<int>(h5::read_number_attribute(root.get(), "frame_size").value_or(0));
     return *value;
   }
   // The RoI's input as ptyroi named it: relative to where ptyroi ran, or to the RoI file.
@@ -266,9 +235,9 @@ double pixel_size_of(const Options& options, hid_t file, const std::string& roi_
   if (!scan_file.empty() && access(scan_file.c_str(), R_OK) == 0 && H5Fis_hdf5(scan_file.c_str()) > 0) {
     h5::Handle scan = h5::open_file_read_serial(scan_file);
     h5::Handle scan_root = h5::checked(H5Oopen(scan.get(), "/", H5P_DEFAULT), "cannot open the root group");
-    if (const auto value = read_number_attribute(scan_root.get(), "pixel_size_m"); value && *value > 0.0) {
+    if (const auto value = h5::read_number_attribute(scan_root.get(), "pixel_size_m"); value && *value > 0.0) {
       source = scan_file + ":/ pixel_size_m (the RoI's input)";
-      frame_size = static_cast<int>(read_number_attribute(scan_root.get(), "frame_size").value_or(0));
+      frame_size = static_cast<int>(h5::read_number_attribute(scan_root.get(), "frame_size").value_or(0));
       return *value;
     }
   }
@@ -302,16 +271,15 @@ Scan read_scan(const Options& options) {
   int pixel_frame_size = 0;
   {
     h5::Handle file = h5::open_file_read_serial(options.input);
-    scan.roi_file = h5::is_dataset(file.get(), "/roi/positions_x") && h5::is_dataset(file.get(), "/roi/positions_y") &&
-                    h5::is_dataset(file.get(), "/roi/indexes");
+    scan.roi_file = ptyroi::has_roi_record(file.get());
     if (scan.roi_file) {
       // ptyroi's record: the whole scan's positions, so the object spans the full scan.
-      full_x = h5::read_all<double>(h5::open_dataset(file.get(), "/roi/positions_x", options.input).get());
-      full_y = h5::read_all<double>(h5::open_dataset(file.get(), "/roi/positions_y", options.input).get());
-      roi_frames = h5::dataset_dims(h5::open_dataset(file.get(), "/roi/indexes", options.input).get()).at(0);
-      h5::Handle roi = h5::checked(H5Oopen(file.get(), "/roi", H5P_DEFAULT), "cannot open /roi");
-      roi_input = read_string_attribute(roi.get(), "input_file").value_or("");
-      if (options.fftshift == "auto") stored_at_corner = read_number_attribute(roi.get(), "fftshift").value_or(0) != 0;
+      const ptyroi::RoiRecord record = ptyroi::read_roi_record(file.get(), options.input);
+      full_x = record.positions_x;
+      full_y = record.positions_y;
+      roi_frames = record.indexes.size();
+      roi_input = record.input_file;
+      if (options.fftshift == "auto") stored_at_corner = record.fftshift;
     }
     scan.pixel_size = pixel_size_of(options, file.get(), roi_input, pixel_source, pixel_frame_size);
     scan.pixel_size_source = pixel_source;
@@ -347,14 +315,11 @@ Scan read_scan(const Options& options) {
       scan.pixel_size_source +=
           " x " + std::to_string(pixel_frame_size) + "/" + std::to_string(scan.frame_rows) + " (cropped frames)";
     }
-    ptyroi::Options reader;  // what ptyroi's own position reader needs
-    reader.input_file = options.input;
-    reader.layout = options.layout;
-    reader.dataset = options.dataset;
-    reader.positions_x = options.positions_x;
-    reader.positions_y = options.positions_y;
+    ptyroi::PositionsSpec reader;  // what ptyroi's own position reader needs
+    reader.x_dataset = options.positions_x;
+    reader.y_dataset = options.positions_y;
     const ptyroi::ScanPositions positions =
-        ptyroi::read_scan_positions(reader, stack.description(), stack.frames(), true);
+        ptyroi::read_scan_positions(reader, options.input, stack.description(), stack.frames(), true);
     x = positions.x;
     y = positions.y;
     if (!scan.roi_file) {
@@ -368,9 +333,9 @@ Scan read_scan(const Options& options) {
 
     std::vector<double> buffer;
     std::vector<double> counts;
-    std::vector<char> raw(stack.block_frames() * stack.frame_bytes());
-    for (std::uint64_t first = 0; first < stack.frames(); first += stack.block_frames()) {
-      const std::uint64_t count = std::min(stack.block_frames(), stack.frames() - first);
+    std::vector<char> raw(stack.preferred_block_frames() * stack.frame_bytes());
+    for (std::uint64_t first = 0; first < stack.frames(); first += stack.preferred_block_frames()) {
+      const std::uint64_t count = std::min(stack.preferred_block_frames(), stack.frames() - first);
       stack.read_frames(first, count, raw.data());
       ptyroi::visit_pixel_type(stack.pixel_type(), [&](auto pixel) {
         using Pixel = decltype(pixel);
@@ -437,9 +402,9 @@ ComplexGrid read_reference(const std::string& path, const Scan& scan) {
   ComplexGrid reference = read_complex_image(path, "/object");
   h5::Handle file = h5::open_file_read_serial(path);
   h5::Handle object = h5::open_dataset(file.get(), "/object", path);
-  const double pixel = read_number_attribute(object.get(), "pixel_size_m").value_or(0.0);
-  const double origin_x = read_number_attribute(object.get(), "origin_x_m").value_or(0.0);
-  const double origin_y = read_number_attribute(object.get(), "origin_y_m").value_or(0.0);
+  const double pixel = h5::read_number_attribute(object.get(), "pixel_size_m").value_or(0.0);
+  const double origin_x = h5::read_number_attribute(object.get(), "origin_x_m").value_or(0.0);
+  const double origin_y = h5::read_number_attribute(object.get(), "origin_y_m").value_or(0.0);
   if (reference.rows != scan.object.rows || reference.cols != scan.object.cols ||
       std::abs(pixel - scan.pixel_size) > 1e-6 * scan.pixel_size ||
       std::abs(origin_x - scan.origin_x) > 1e-3 * scan.pixel_size ||
@@ -458,7 +423,7 @@ ComplexGrid read_truth(const std::string& path, const Scan& scan, const rec::Reg
   const ComplexGrid truth = read_complex_image(path, "/truth/object");
   h5::Handle file = h5::open_file_read_serial(path);
   h5::Handle group = h5::checked(H5Oopen(file.get(), "/truth", H5P_DEFAULT), "cannot open /truth in '" + path + "'");
-  const double pixel = read_number_attribute(group.get(), "pixel_size_m").value_or(scan.pixel_size);
+  const double pixel = h5::read_number_attribute(group.get(), "pixel_size_m").value_or(scan.pixel_size);
   if (std::abs(pixel - scan.pixel_size) > 1e-6 * scan.pixel_size) {
     throw ptyroi::InputError("--truth '" + path + "' has pixels of " + std::to_string(pixel) + " m, this run " +
                              std::to_string(scan.pixel_size) + " m");
@@ -509,9 +474,9 @@ struct Run {
 };
 
 void write_output(const Run& run) {
-  const std::string temporary = run.options.output + ".partial";
-  const ptyroi::RemoveOnInterrupt on_interrupt(temporary);
-  try {
+  ptyroi::PendingOutput output = ptyroi::PendingOutput::create(run.options.output, run.options.overwrite);
+  const std::string& temporary = output.temporary_path();
+  {
     {
       h5::Handle fapl = h5::checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file-access list");
       h5::check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), "cannot set the format");
@@ -559,13 +524,8 @@ void write_output(const Run& run) {
       h5::write_attribute(root.get(), "region_top_left_rows_cols",
                           std::vector<std::int64_t>{run.region.top, run.region.left, run.region.rows, run.region.cols});
     }
-    if (std::rename(temporary.c_str(), run.options.output.c_str()) != 0) {
-      throw ptyroi::IoError("cannot rename '" + temporary + "' to '" + run.options.output + "'");
-    }
-  } catch (...) {
-    std::remove(temporary.c_str());
-    throw;
   }
+  output.commit();
 }
 
 nlohmann::json summary_json(const Run& run, double total_seconds, double write_seconds) {

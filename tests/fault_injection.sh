@@ -40,16 +40,18 @@ name=sigterm_during_write
 PTYROI_FAULT="1:write:hang" "${mpiexec[@]}" "$ptyroi" --input "$scan" --grid "$grid" \
   --output "$work/$name.h5" >"$work/$name.stdout" 2>"$work/$name.stderr" &
 launcher=$!
-for _ in $(seq 1 300); do [ -e "$work/$name.h5.partial" ] && break; sleep 0.1; done
+# The temporary file has a name unique to the run: $name.h5.<pid>-<random>.partial.
+partial() { compgen -G "$work/$name.h5.*.partial" >/dev/null; }
+for _ in $(seq 1 300); do partial && break; sleep 0.1; done
 problems=()
-[ -e "$work/$name.h5.partial" ] || problems+=("the temporary file never appeared")
+partial || problems+=("the temporary file never appeared")
 sleep 0.5
 kill -TERM "$launcher"
 for _ in $(seq 1 300); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$launcher" 2>/dev/null; then problems+=("still running 30 s after SIGTERM"); kill -KILL "$launcher"; fi
 wait "$launcher"; status=$?
 [ "$status" -ne 0 ] || problems+=("exit status 0")
-[ ! -e "$work/$name.h5.partial" ] || problems+=("temporary file left")
+partial && problems+=("temporary file left")
 [ ! -e "$work/$name.h5" ] || problems+=("output file written")
 report "$name (exit $status)" "${problems[@]}"
 

@@ -82,8 +82,8 @@ grep -qE '"border_steps": *1\b' "$data/scan_roi.json"
 check "PBS, good scan: PTYROI_ARGS reached ptyroi (--border 1 in the summary)" $?
 
 pbs_run "again, output exists" PTYROI_INPUT="$data/scan.h5"
-[ "$status" -eq 1 ] && one_error_line "$log" "$data/scan_roi.h5"
-check "PBS, output already there: exit status 1 and ptyroi's one error line (got $status)" $?
+[ "$status" -eq 2 ] && one_error_line "$log" "$data/scan_roi.h5"
+check "PBS, output already there: exit status 2 (usage) and ptyroi's one error line (got $status)" $?
 pbs_run "again, PTYROI_OVERWRITE=1" PTYROI_INPUT="$data/scan.h5" PTYROI_OVERWRITE=1
 [ "$status" -eq 0 ] && valid_roi "$data/scan"
 check "PBS, PTYROI_OVERWRITE=1: exit status 0, output replaced (got $status)" $?

@@ -10,6 +10,12 @@
 namespace ptyroi {
 namespace {
 
+PixelSelection masked(std::vector<std::uint8_t> good) {
+  PixelSelection selection;
+  selection.good_pixels = std::move(good);
+  return selection;
+}
+
 TEST(FrameMoments, SingleBrightPixelIsItsOwnCentreOfMass) {
   std::vector<std::uint16_t> frame(5 * 7, 0);
   frame[3 * 7 + 5] = 11;  // row 3, column 5
@@ -83,7 +89,7 @@ TEST(FrameMoments, MaskedPixelsAreLeftOutOfEverySum) {
   // 2×3 frame; the hot pixel at (0, 2) is masked, leaving 1 at (0,0), 2 at (0,1), 4 at (1,0).
   std::vector<std::uint32_t> frame{1, 2, 1000, 4, 0, 0};
   std::vector<std::uint8_t> good{1, 1, 0, 1, 1, 1};
-  FrameMomentsKernel kernel(good);
+  FrameMomentsKernel kernel(masked(good));
   const FrameFeatures f = kernel(frame.data(), 2, 3);
   EXPECT_EQ(f.total_intensity, 7.0);
   EXPECT_DOUBLE_EQ(f.com_x, (0.0 * 1 + 1.0 * 2 + 0.0 * 4) / 7.0);  // column indexes of 1, 2, 4
@@ -167,7 +173,7 @@ TEST(FrameMoments, PixelsAboveMaxValidAreLeftOutAndCounted) {
   limited.has_max_valid = true;
   limited.max_valid = 999999.5;
   FrameMomentsKernel by_value(limited);
-  FrameMomentsKernel by_mask(good);
+  FrameMomentsKernel by_mask(masked(good));
   const FrameFeatures a = by_value(frame.data(), rows, cols);
   const FrameFeatures b = by_mask(frame.data(), rows, cols);
   EXPECT_EQ(a.invalid_pixels, 2);

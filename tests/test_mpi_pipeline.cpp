@@ -9,10 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "ptyroi/app/scan_run.hpp"
 #include "ptyroi/core/error.hpp"
-#include "ptyroi/io/h5.hpp"
+#include "ptyroi/core/find_roi.hpp"
+#include "ptyroi/core/memory_frames.hpp"
 #include "ptyroi/core/mpi.hpp"
-#include "ptyroi/app/pipeline.hpp"
+#include "ptyroi/io/h5.hpp"
+#include "ptyroi/io/pattern_stack.hpp"
+#include "ptyroi/io/roi_writer.hpp"
 
 namespace ptyroi {
 namespace {
@@ -29,7 +33,7 @@ struct Fingerprint {
   std::vector<double> centroids;
 };
 
-Fingerprint fingerprint(const RoiRun& run, MPI_Comm comm) {
+Fingerprint fingerprint(const RoiResult& run, MPI_Comm comm) {
   Fingerprint f;
   std::vector<double> t, x, y;
   for (const auto& frame : run.local_features) {
@@ -43,7 +47,7 @@ Fingerprint fingerprint(const RoiRun& run, MPI_Comm comm) {
   f.magnitudes = mpi::all_gather(comm, run.local_com_magnitude);
   f.absorption_map = mpi::all_gather(comm, run.absorption.local_map);
   f.scattering_map = mpi::all_gather(comm, run.scattering.local_map);
-  f.mask = run.mask;
+  f.mask = gather_frames(run.local_mask, comm);
   for (const auto* k : {&run.absorption.clusters, &run.scattering.clusters}) {
     f.centroids.insert(f.centroids.end(), k->centroids.data(), k->centroids.data() + k->centroids.size());
   }
@@ -89,10 +93,11 @@ TEST_F(MPI_Pipeline, BitwiseIdenticalForEveryRankCountAndBlockSize) {
       if (comm != MPI_COMM_NULL) {
         const std::string output = outdir_ + "/invariance_" + std::to_string(world) + "_" + std::to_string(ranks) +
                                    "_" + std::to_string(block) + ".h5";
-        const RoiRun run = run_pipeline(options(block, output), comm);
-        f = fingerprint(run, comm);
-        EXPECT_GT(run.roi_frames, 0);
-        EXPECT_LT(run.roi_frames, static_cast<std::int64_t>(run.frames));
+        ScanRun run = run_scan(options(block, output), comm);
+        commit_outputs(run.outputs, comm);
+        f = fingerprint(run.result, comm);
+        EXPECT_GT(run.result.roi_frames, 0);
+        EXPECT_LT(run.result.roi_frames, static_cast<std::int64_t>(run.result.frames));
       }
       if (me == 0) {
         if (!have_reference) {
@@ -119,18 +124,57 @@ TEST_F(MPI_Pipeline, FailureOnOneInputIsAgreedByAllRanks) {
   Options o = options(64, "");
   o.dataset = "/no/such/dataset";
   try {
-    run_pipeline(o, MPI_COMM_WORLD);
+    run_scan(o, MPI_COMM_WORLD);
     ADD_FAILURE() << "a missing dataset must fail";
-  } catch (const Error& e) {
+  } catch (const InputError& e) {  // the category survives the agreement between ranks
     EXPECT_NE(std::string(e.what()).find("/no/such/dataset"), std::string::npos) << e.what();
   }
 }
 
 TEST_F(MPI_Pipeline, ExistingOutputIsRefusedWithoutOverwrite) {
   Options o = options(64, outdir_ + "/existing_" + std::to_string(mpi::size(MPI_COMM_WORLD)) + ".h5");
-  run_pipeline(o, MPI_COMM_WORLD);
+  ScanRun first = run_scan(o, MPI_COMM_WORLD);
+  commit_outputs(first.outputs, MPI_COMM_WORLD);
   o.overwrite = false;
-  EXPECT_THROW(run_pipeline(o, MPI_COMM_WORLD), Error);
+  EXPECT_THROW(run_scan(o, MPI_COMM_WORLD), UsageError);  // a usage error on every rank, not rank 0 only
+}
+
+TEST_F(MPI_Pipeline, UsageErrorInsideAPhaseKeepsItsCategoryOnEveryRank) {
+  Options o = options(64, "");
+  o.border_steps = 40;  // the 23x31 scan is 31 steps wide
+  EXPECT_THROW(run_scan(o, MPI_COMM_WORLD), UsageError);
+}
+
+// The library's find_roi on frames in memory (each rank holding only the frames partition_frames
+// gives it) equals find_roi on the file's stack, bitwise, for every rank count.
+TEST_F(MPI_Pipeline, FramesInMemoryGiveTheFileResultBitwise) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const PatternStack stack = PatternStack::open(scan_, InputLayout::automatic, "", 0, comm);
+  RoiParameters parameters;
+  parameters.grid = parse_grid_shape(grid_);
+  parameters.border_steps = 1;
+  const RoiResult from_file = find_roi(stack, ScanPositions{}, PixelSelection{}, parameters, comm);
+  const FrameRange mine = partition_frames(stack.frames(), mpi::size(comm), mpi::rank(comm));
+  std::vector<std::uint32_t> frames(mine.count() * stack.pixels_per_frame());
+  ASSERT_EQ(stack.pixel_type(), PixelType::u32);
+  stack.read_frames(mine.begin, mine.count(), frames.data());
+  const MemoryFrames in_memory =
+      MemoryFrames::view(frames.data(), stack.frames(), stack.rows(), stack.cols(), mine.begin, mine.count());
+  const RoiResult from_memory = find_roi(in_memory, ScanPositions{}, PixelSelection{}, parameters, comm);
+  const Fingerprint a = fingerprint(from_file, comm), b = fingerprint(from_memory, comm);
+  EXPECT_TRUE(bitwise_equal(a.totals, b.totals));
+  EXPECT_TRUE(bitwise_equal(a.com_x, b.com_x));
+  EXPECT_TRUE(bitwise_equal(a.absorption_map, b.absorption_map));
+  EXPECT_TRUE(bitwise_equal(a.scattering_map, b.scattering_map));
+  EXPECT_TRUE(bitwise_equal(a.centroids, b.centroids));
+  EXPECT_EQ(a.mask, b.mask);
+  EXPECT_EQ(from_file.roi_frames, from_memory.roi_frames);
+  // Asking for frames a MemoryFrames view does not hold is a usage error, agreed by every rank.
+  if (mpi::size(comm) > 1) {
+    const MemoryFrames too_few =
+        MemoryFrames::view(frames.data(), stack.frames(), stack.rows(), stack.cols(), mine.begin, mine.count() / 2);
+    EXPECT_THROW(find_roi(too_few, ScanPositions{}, PixelSelection{}, parameters, comm), UsageError);
+  }
 }
 
 }  // namespace

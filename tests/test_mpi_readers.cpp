@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "ptyroi/core/error.hpp"
-#include "ptyroi/io/h5.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/core/partition.hpp"
+#include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
 #include "ptyroi/io/positions.hpp"
@@ -64,10 +64,8 @@ TEST(RealData, ArinaNexusMasterReadsThroughItsExternalLinkWithBitshuffleDecoded)
   EXPECT_EQ(values.size(), mine.count() * 192 * 192);
   EXPECT_EQ(std::count(values.begin(), values.end(), 0), static_cast<std::ptrdiff_t>(values.size()));
   // The detector mask: as many good pixels as the file has zeros.
-  Options options;
-  options.input_file = master;
   std::string sources;
-  const auto good = run_good_pixels(options, stack.description(), 192, 192, sources);
+  const auto good = combined_good_pixels(PixelSettings{}, master, stack.description(), 192, 192, sources);
   const auto mask = serial_read(master, "/entry/instrument/detector/detectorSpecific/pixel_mask");
   EXPECT_EQ(std::accumulate(good.begin(), good.end(), std::int64_t{0}), std::count(mask.begin(), mask.end(), 0));
 }
@@ -89,9 +87,7 @@ TEST(RealData, Petra3CxiReadsWithItsMaskAndTranslations) {
                                            all.begin() + static_cast<std::ptrdiff_t>(mine.end * 10000));
   EXPECT_EQ(values, expected);
 
-  Options options;
-  options.input_file = cxi;
-  const ScanPositions positions = read_scan_positions(options, stack.description(), stack.frames(), true);
+  const ScanPositions positions = read_scan_positions(PositionsSpec{}, cxi, stack.description(), stack.frames(), true);
   const auto translation = serial_read(cxi, "/entry_1/sample_1/geometry_1/translation");  // int64 truncates
   ASSERT_EQ(positions.x.size(), 200u);
   h5::Handle file = h5::open_file_read_serial(cxi);
@@ -102,7 +98,7 @@ TEST(RealData, Petra3CxiReadsWithItsMaskAndTranslations) {
     EXPECT_EQ(positions.y[k], xyz[3 * k + 1]);
   }
   std::string sources;
-  const auto good = run_good_pixels(options, stack.description(), 100, 100, sources);
+  const auto good = combined_good_pixels(PixelSettings{}, cxi, stack.description(), 100, 100, sources);
   const auto mask = serial_read(cxi, "/entry_1/instrument_1/detector_1/mask");
   EXPECT_EQ(sources, "/entry_1/instrument_1/detector_1/mask");
   EXPECT_EQ(std::accumulate(good.begin(), good.end(), std::int64_t{0}), std::count(mask.begin(), mask.end(), 0));

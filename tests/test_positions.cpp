@@ -31,7 +31,7 @@ TEST(PositionTable, ColumnsByNameOrIndex) {
   const std::string text = "t,py,px\n0,5,6\n1,7,8\n";
   EXPECT_EQ(parse(text, "px,py").x, (std::vector<double>{6, 8}));
   EXPECT_EQ(parse(text, "2,1").y, (std::vector<double>{5, 7}));
-  EXPECT_THROW(parse(text, "pz,py"), InputError);
+  EXPECT_THROW(parse(text, "pz,py"), UsageError);
   EXPECT_THROW(parse(text, "px"), UsageError);
 }
 
@@ -50,10 +50,10 @@ TEST(PositionTransform, SwapThenFlipThenScale) {
   ScanPositions p;
   p.x = {1, 2};
   p.y = {10, 20};
-  Options options;
+  PositionsSpec options;
   options.swap_xy = true;
   options.flip_y = true;
-  options.positions_scale = 1e-6;
+  options.scale = 1e-6;
   transform_positions(p, options);
   const std::vector<double> x{10 * 1e-6, 20 * 1e-6}, y{-1 * 1e-6, -2 * 1e-6};
   EXPECT_EQ(p.x, x);

@@ -19,7 +19,7 @@ TEST(ScanGrid, ParsesRowsByCols) {
 TEST(ScanGrid, RasterMustMatchTheFrameCount) {
   const ScanGrid grid = raster_grid({2, 3}, 6);
   EXPECT_EQ(grid.cell_of_frame[4], 4);
-  EXPECT_THROW(raster_grid({2, 3}, 7), InputError);
+  EXPECT_THROW(raster_grid({2, 3}, 7), UsageError);  // a raster that does not fit is a wrong parameter
 }
 
 TEST(ScanGrid, InfersAJitteredSnakeScan) {

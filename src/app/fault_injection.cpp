@@ -24,7 +24,7 @@ void inject_fault(const char* phase, MPI_Comm comm) {
   if (hang) {
     for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  throw Error("injected fault (PTYROI_FAULT) on rank " + rank_text + " in phase " + phase);
+  throw IoError("injected fault (PTYROI_FAULT) on rank " + rank_text + " in phase " + phase);
 }
 
 }  // namespace ptyroi

@@ -5,14 +5,14 @@
 #include <sstream>
 
 #include "ptyroi/core/error.hpp"
-#include "ptyroi/app/file_paths.hpp"
+#include "ptyroi/core/scan_grid.hpp"
+#include "ptyroi/core/scan_neighbourhood.hpp"
+#include "ptyroi/io/file_paths.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/input_layout.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
 #include "ptyroi/io/positions.hpp"
-#include "ptyroi/core/scan_grid.hpp"
-#include "ptyroi/core/scan_neighbourhood.hpp"
 
 namespace ptyroi {
 
@@ -106,7 +106,7 @@ std::string inspect_input(const Options& options) {
       h5::Handle type = h5::checked(H5Dget_type(dataset.get()), "cannot read the type of " + path);
       std::string shape;
       for (const hsize_t d : dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-      pixel_type = pixel_type_name(classify_pixel_type(type.get(), "dataset '" + path + "'"));
+      pixel_type = pixel_type_name(h5::classify_pixel_type(type.get(), "dataset '" + path + "'"));
       out << "\n                 " << shape << " " << pixel_type << ", " << chunks_of(dataset.get())
           << ", filters: " << filters_of(dataset.get(), readable) << "\n";
       if (dims.size() == 3) {
@@ -146,7 +146,8 @@ std::string inspect_input(const Options& options) {
   std::string grid_option;
   if (frames > 0) {
     try {
-      const ScanPositions positions = read_scan_positions(options, input, frames, options.grid.empty());
+      const ScanPositions positions =
+          read_scan_positions(positions_spec(options), options.input_file, input, frames, options.grid.empty());
       if (positions.x.empty()) {
         out << "  positions      none; --grid places the frames\n";
       } else {

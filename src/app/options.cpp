@@ -7,8 +7,9 @@
 #include <sstream>
 
 #include "ptyroi/core/error.hpp"
-#include "ptyroi/io/input_layout.hpp"
 #include "ptyroi/core/scan_grid.hpp"
+#include "ptyroi/io/input_layout.hpp"
+#include "ptyroi/io/output_format.hpp"
 
 namespace ptyroi {
 
@@ -21,6 +22,15 @@ struct Switches {
   bool no_patterns = false;
   bool no_file_mask = false;
 };
+
+// "--format" help, from the registry: one line per format.
+std::string format_help() {
+  std::string text = "output format (default cxi):";
+  for (const OutputFormat* format : output_formats()) {
+    text += "\n  " + std::string(format->name) + ": " + std::string(format->description);
+  }
+  return text;
+}
 
 po::options_description describe(Options& o, Switches& switches) {
   // clang-format off
@@ -76,9 +86,7 @@ po::options_description describe(Options& o, Switches& switches) {
       ("block-frames", po::value(&o.block_frames)->value_name("B"), "frames read per block on each rank (default: as many as fit in 4 MiB)")
       ("output,o", po::value(&o.output_file)->value_name("FILE"),
        "RoI subset file (for ptychoshelves: PREFIX or PREFIX_dp.hdf5, written as PREFIX_dp.hdf5 + PREFIX_para.hdf5)")
-      ("format", po::value(&o.format)->value_name("NAME"),
-       "cxi (default: CXI + /roi) | ptychoshelves (/dp, /ppX, /ppY) | ptychodus (/patterns, /indexes, "
-       "/bad_pixels) | mask-only (/roi only)")
+      ("format", po::value(&o.format)->value_name("NAME"), format_help().c_str())
       ("no-patterns", po::bool_switch(&switches.no_patterns), "write only /roi, not the pattern subset")
       ("overwrite", po::bool_switch(&o.overwrite), "replace an existing output file")
       ("summary", po::value(&o.summary_file)->value_name("FILE.json"), "write the run summary as JSON")
@@ -146,7 +154,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     throw UsageError("--block-frames 0 is out of range; expected 1..1048576");
   }
   o.use_log = !switches.no_log;
-  o.write_patterns = !switches.no_patterns && o.format != "mask-only";
+  o.write_patterns = !switches.no_patterns;
   o.use_file_mask = !switches.no_file_mask;
   o.has_max_valid = values.count("max-valid") > 0;
   result.show_help = values.count("help") > 0;
@@ -168,7 +176,6 @@ void validate(const Options& o) {
   } else if (o.input_file.empty()) {
     throw UsageError("--input is required (the HDF5 file of diffraction patterns)");
   }
-  if (!o.grid.empty()) parse_grid_shape(o.grid);
   if (o.clusters < 2 || o.clusters > 64) {
     throw UsageError("--clusters " + std::to_string(o.clusters) + " is out of range; expected 2..64");
   }
@@ -178,13 +185,20 @@ void validate(const Options& o) {
   if (o.block_frames > (1u << 20)) {
     throw UsageError("--block-frames " + std::to_string(o.block_frames) + " is out of range; expected 1..1048576");
   }
+  if (!o.grid.empty()) {
+    try {
+      parse_grid_shape(o.grid);
+    } catch (const UsageError& error) {
+      throw UsageError(std::string("--") + error.what());
+    }
+  }
   parse_input_layout(o.layout);
   if (o.scan != "auto" && o.scan != "grid" && o.scan != "irregular") {
     throw UsageError("--scan '" + o.scan + "' is not one of auto, grid, irregular");
   }
   if (o.scan == "irregular" && !o.grid.empty()) throw UsageError("--grid and --scan irregular contradict each other");
-  if (o.format != "cxi" && o.format != "ptychoshelves" && o.format != "ptychodus" && o.format != "mask-only") {
-    throw UsageError("--format '" + o.format + "' is not one of cxi, ptychoshelves, ptychodus, mask-only");
+  if (find_output_format(o.format) == nullptr) {
+    throw UsageError("--format '" + o.format + "' is not one of " + output_format_names());
   }
   if (!o.positions_file.empty() && (!o.positions_x.empty() || !o.positions_y.empty())) {
     throw UsageError("--positions and --positions-x/--positions-y are alternatives; give one");
@@ -203,6 +217,66 @@ void validate(const Options& o) {
   if (o.border_steps < -10000 || o.border_steps > 10000) {
     throw UsageError("--border " + std::to_string(o.border_steps) + " is out of range; expected -10000..10000");
   }
+  roi_parameters(o).validate();
+}
+
+RoiParameters roi_parameters(const Options& o) {
+  RoiParameters p;
+  p.border_steps = o.border_steps;
+  p.clusters = o.clusters;
+  p.iterations = o.iterations;
+  p.log_features = o.use_log;
+  p.scan = o.scan == "grid" ? ScanKind::grid : o.scan == "irregular" ? ScanKind::irregular : ScanKind::automatic;
+  if (!o.grid.empty()) p.grid = parse_grid_shape(o.grid);
+  p.block_frames = o.block_frames;
+  return p;
+}
+
+PositionsSpec positions_spec(const Options& o) {
+  PositionsSpec spec;
+  spec.table_file = o.positions_file;
+  spec.table_columns = o.positions_columns;
+  spec.x_dataset = o.positions_x;
+  spec.y_dataset = o.positions_y;
+  spec.scale = o.positions_scale;
+  spec.flip_x = o.flip_x;
+  spec.flip_y = o.flip_y;
+  spec.swap_xy = o.swap_xy;
+  return spec;
+}
+
+PixelSettings pixel_settings(const Options& o) {
+  PixelSettings settings;
+  settings.use_file_mask = o.use_file_mask;
+  settings.mask = o.mask;
+  if (o.has_max_valid) settings.max_valid = o.max_valid;
+  settings.fftshift = o.fftshift;
+  settings.crop = o.crop;
+  if (!o.beam_center.empty()) settings.beam_center = parse_beam_center(o.beam_center);
+  return settings;
+}
+
+RoiOutput roi_output(const Options& o) {
+  RoiOutput output;
+  output.path = o.output_file;
+  output.format = &output_format(o.format);
+  output.write_patterns = o.write_patterns;
+  output.overwrite = o.overwrite;
+  return output;
+}
+
+int exit_status(ErrorCategory category) {
+  switch (category) {
+    case ErrorCategory::usage:
+      return 2;
+    case ErrorCategory::input:
+      return 1;
+    case ErrorCategory::io:
+      return 3;
+    case ErrorCategory::internal:
+      return 4;
+  }
+  return 4;
 }
 
 }  // namespace ptyroi

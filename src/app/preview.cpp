@@ -69,8 +69,8 @@ using Context = std::unique_ptr<cairo_t, ContextDeleter>;
 Surface image_surface(int width, int height) {
   Surface surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height));
   if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
-    throw Error("preview: cannot create a " + std::to_string(width) + "x" + std::to_string(height) +
-                " image: " + cairo_status_to_string(cairo_surface_status(surface.get())));
+    throw IoError("preview: cannot create a " + std::to_string(width) + "x" + std::to_string(height) +
+                  " image: " + cairo_status_to_string(cairo_surface_status(surface.get())));
   }
   return surface;
 }
@@ -1090,7 +1090,7 @@ void render(const ImageSpec& spec, const Layout& layout, const std::string& titl
   draw_panel(cr, layout.panel_x, layout.map_y, layout.map, spec.panel);
 
   if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
-    throw Error("preview: drawing '" + path + "' failed: " + cairo_status_to_string(cairo_status(cr)));
+    throw IoError("preview: drawing '" + path + "' failed: " + cairo_status_to_string(cairo_status(cr)));
   }
   cairo_surface_flush(surface.get());
   write_png(surface.get(), path);

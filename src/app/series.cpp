@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "ptyroi/core/error.hpp"
-#include "ptyroi/app/file_paths.hpp"
+#include "ptyroi/io/file_paths.hpp"
 
 namespace ptyroi {
 
@@ -47,7 +47,7 @@ Options series_scan_options(const Options& series, const std::string& input) {
   scan.input_file = input;
   scan.input_list.clear();
   const std::string base = scan_output_base(input, series.output_dir) + "_roi";
-  scan.output_file = base + (series.format == "ptychoshelves" ? "" : ".h5");
+  scan.output_file = base + ".h5";  // a multi-file format derives its names from it (ptychoshelves: _dp/_para)
   scan.summary_file = base + ".json";
   if (!series.preview_dir.empty()) scan.preview_dir = series.preview_dir + "/" + scan_stem(input);
   return scan;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 namespace ptyroi {
 
@@ -125,21 +127,29 @@ FrameFeatures features_of(const RawMoments<Pixel>& m) {
 
 }  // namespace
 
-FrameMomentsKernel::FrameMomentsKernel(std::vector<std::uint8_t> good_pixels) {
-  selection_.good_pixels = std::move(good_pixels);
-}
+struct FrameMomentsKernel::Scratch {
+  std::vector<std::int64_t> integer_column_sums;  // pixels of up to 32 bits
+  std::vector<int128> wide_column_sums;           // 64-bit pixels
+  std::vector<double> float_column_sums;
+  std::vector<std::int64_t> row_weight, col_weight;  // coordinate of each window row / column
+};
 
-FrameMomentsKernel::FrameMomentsKernel(PixelSelection selection) : selection_(std::move(selection)) {}
+FrameMomentsKernel::FrameMomentsKernel(PixelSelection selection)
+    : selection_(std::move(selection)), scratch_(std::make_unique<Scratch>()) {}
+FrameMomentsKernel::FrameMomentsKernel(FrameMomentsKernel&&) noexcept = default;
+FrameMomentsKernel& FrameMomentsKernel::operator=(FrameMomentsKernel&&) noexcept = default;
+FrameMomentsKernel::~FrameMomentsKernel() = default;
 
 template <class Pixel>
 FrameFeatures FrameMomentsKernel::operator()(const Pixel* frame, std::size_t rows, std::size_t cols) {
-  auto& column_sums = [this]() -> auto& {
+  Scratch& scratch = *scratch_;
+  auto& column_sums = [&scratch]() -> auto& {
     if constexpr (std::is_floating_point_v<Pixel>) {
-      return float_column_sums_;
+      return scratch.float_column_sums;
     } else if constexpr (sizeof(Pixel) < 8) {
-      return integer_column_sums_;
+      return scratch.integer_column_sums;
     } else {
-      return wide_column_sums_;
+      return scratch.wide_column_sums;
     }
   }
   ();
@@ -150,10 +160,10 @@ FrameFeatures FrameMomentsKernel::operator()(const Pixel* frame, std::size_t row
   layout.col0 = windowed ? selection_.window_col : 0;
   layout.rows = windowed ? selection_.window_rows : rows;
   layout.cols = windowed ? selection_.window_cols : cols;
-  if (row_weight_.size() != layout.rows) row_weight_ = coordinates(layout.rows, selection_.fftshift);
-  if (col_weight_.size() != layout.cols) col_weight_ = coordinates(layout.cols, selection_.fftshift);
-  layout.row_weight = row_weight_.data();
-  layout.col_weight = col_weight_.data();
+  if (scratch.row_weight.size() != layout.rows) scratch.row_weight = coordinates(layout.rows, selection_.fftshift);
+  if (scratch.col_weight.size() != layout.cols) scratch.col_weight = coordinates(layout.cols, selection_.fftshift);
+  layout.row_weight = scratch.row_weight.data();
+  layout.col_weight = scratch.col_weight.data();
 
   RowSum<Pixel> limit{};
   const bool limited = pixel_limit<Pixel>(selection_, limit);

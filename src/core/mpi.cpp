@@ -1,6 +1,7 @@
 #include "ptyroi/core/mpi.hpp"
 
 #include <limits>
+#include <new>
 
 namespace ptyroi::mpi {
 
@@ -31,22 +32,23 @@ Session::~Session() {
 
 void run_phase(MPI_Comm comm, const std::function<void()>& phase) {
   std::string message;
-  bool failed = false;
+  int category = -1;
   try {
     phase();
   } catch (const std::bad_alloc&) {
-    failed = true;
+    category = static_cast<int>(ErrorCategory::io);
     message = "out of memory on rank " + std::to_string(rank(comm));
   } catch (const std::exception& error) {
-    failed = true;
+    category = static_cast<int>(category_of(error));
     message = error.what();
   }
   const int me = rank(comm);
-  int first_failing = failed ? me : std::numeric_limits<int>::max();
+  int first_failing = category >= 0 ? me : std::numeric_limits<int>::max();
   check(MPI_Allreduce(MPI_IN_PLACE, &first_failing, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
   if (first_failing == std::numeric_limits<int>::max()) return;
+  check(MPI_Bcast(&category, 1, MPI_INT, first_failing, comm), "MPI_Bcast");
   message = broadcast(comm, first_failing, message);
-  throw CollectiveError(message);
+  throw_error(static_cast<ErrorCategory>(category), message);
 }
 
 std::string broadcast(MPI_Comm comm, int root, const std::string& text) {

@@ -9,7 +9,7 @@ namespace ptyroi {
 
 GridShape parse_grid_shape(const std::string& text) {
   const auto bad = [&]() {
-    return UsageError("--grid '" + text + "' is not ROWSxCOLS with two positive integers (e.g. 85x188)");
+    return UsageError("grid '" + text + "' is not ROWSxCOLS with two positive integers (e.g. 85x188)");
   };
   const auto x = text.find_first_of("xX");
   if (x == std::string::npos || x == 0 || x + 1 == text.size()) throw bad();
@@ -27,7 +27,7 @@ GridShape parse_grid_shape(const std::string& text) {
 
 ScanGrid raster_grid(GridShape shape, std::uint64_t frames) {
   if (static_cast<std::uint64_t>(shape.rows * shape.cols) != frames) {
-    throw InputError("--grid " + std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + " has " +
+    throw UsageError("grid " + std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + " has " +
                      std::to_string(shape.rows * shape.cols) + " cells but the stack has " + std::to_string(frames) +
                      " frames");
   }
@@ -36,7 +36,7 @@ ScanGrid raster_grid(GridShape shape, std::uint64_t frames) {
   grid.cell_of_frame.resize(frames);
   for (std::uint64_t k = 0; k < frames; ++k) grid.cell_of_frame[k] = static_cast<std::int64_t>(k);
   grid.frame_of_cell = grid.cell_of_frame;
-  grid.origin = "--grid";
+  grid.origin = "given";
   return grid;
 }
 
@@ -99,7 +99,7 @@ ScanGrid infer_grid(const std::vector<double>& x, const std::vector<double>& y) 
   std::string why;
   if (auto grid = find_grid(x, y, &why)) return std::move(*grid);
   throw InputError("the scan positions do not lie on a raster grid (" + why +
-                   "); give the raster with --grid ROWSxCOLS");
+                   "); give the raster (grid ROWSxCOLS) or treat the scan as irregular");
 }
 
 }  // namespace ptyroi

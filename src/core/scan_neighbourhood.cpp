@@ -155,22 +155,22 @@ std::vector<std::uint8_t> ScanNeighbourhood::grow_or_shrink(const std::vector<st
   return result;
 }
 
+bool ScanNeighbourhood::border_fits(int border_steps) const {
+  if (is_raster()) return std::abs(border_steps) < std::max(grid_.shape.rows, grid_.shape.cols);
+  return border_steps == 0 || (std::abs(border_steps) + 0.5) * step_ < extent_;
+}
+
 void ScanNeighbourhood::check_border(int border_steps) const {
+  if (border_fits(border_steps)) return;
   if (is_raster()) {
     const std::int64_t longest = std::max(grid_.shape.rows, grid_.shape.cols);
-    if (std::abs(border_steps) >= longest) {
-      throw UsageError("--border " + std::to_string(border_steps) + " reaches beyond the " +
-                       std::to_string(grid_.shape.rows) + "x" + std::to_string(grid_.shape.cols) +
-                       " scan; expected |border| < " + std::to_string(longest));
-    }
-    return;
+    throw UsageError("border " + std::to_string(border_steps) + " reaches beyond the " +
+                     std::to_string(grid_.shape.rows) + "x" + std::to_string(grid_.shape.cols) +
+                     " scan; expected |border| < " + std::to_string(longest));
   }
-  const double radius = (std::abs(border_steps) + 0.5) * step_;
-  if (border_steps != 0 && radius >= extent_) {
-    const auto steps = static_cast<long long>(std::floor(extent_ / step_ - 0.5));
-    throw UsageError("--border " + std::to_string(border_steps) + " reaches beyond the irregular scan (" +
-                     std::to_string(steps) + " steps across); expected |border| <= " + std::to_string(steps));
-  }
+  const auto steps = static_cast<long long>(std::floor(extent_ / step_ - 0.5));
+  throw UsageError("border " + std::to_string(border_steps) + " reaches beyond the irregular scan (" +
+                   std::to_string(steps) + " steps across); expected |border| <= " + std::to_string(steps));
 }
 
 }  // namespace ptyroi

@@ -61,14 +61,26 @@ void check(herr_t status, const std::string& what) {
   if (status < 0) fail(what);
 }
 
+namespace {
+// A file that exists but does not open is unusable input (truncated, not HDF5): InputError.
+Handle open_checked(hid_t id, const std::string& path) {
+  if (id >= 0) return Handle(id);
+  std::string message = "cannot open '" + path + "' as an HDF5 file";
+  const std::string detail = error_stack_message();
+  if (!detail.empty()) message += " (HDF5: " + detail + ")";
+  H5Eclear2(H5E_DEFAULT);
+  throw InputError(message);
+}
+}  // namespace
+
 Handle open_file_read(const std::string& path, MPI_Comm comm) {
   Handle fapl = checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file-access list");
   check(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), "cannot select the MPI-IO driver");
-  return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), "cannot open '" + path + "' as an HDF5 file");
+  return open_checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), path);
 }
 
 Handle open_file_read_serial(const std::string& path) {
-  return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open '" + path + "' as an HDF5 file");
+  return open_checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path);
 }
 
 Handle create_file(const std::string& path, MPI_Comm comm) {
@@ -273,6 +285,44 @@ void write_attribute(hid_t object, const std::string& name, const std::vector<st
   write_attribute_raw(object, name, H5T_NATIVE_INT64, {values.size()}, values.data());
 }
 
+std::optional<double> read_number_attribute(hid_t object, const std::string& name) {
+  const auto values = read_numbers_attribute(object, name);
+  if (!values || values->size() != 1) return std::nullopt;
+  return values->front();
+}
+
+std::optional<std::vector<double>> read_numbers_attribute(hid_t object, const std::string& name) {
+  if (H5Aexists(object, name.c_str()) <= 0) return std::nullopt;
+  Handle attribute = checked(H5Aopen(object, name.c_str(), H5P_DEFAULT), "cannot open attribute " + name);
+  Handle space = checked(H5Aget_space(attribute.get()), "cannot read the shape of attribute " + name);
+  Handle type = checked(H5Aget_type(attribute.get()), "cannot read the type of attribute " + name);
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  if (type_class != H5T_FLOAT && type_class != H5T_INTEGER) return std::nullopt;
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  if (count < 0) fail("cannot read the size of attribute " + name);
+  std::vector<double> values(static_cast<std::size_t>(count));
+  if (count > 0) check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, values.data()), "cannot read attribute " + name);
+  return values;
+}
+
+std::optional<std::string> read_string_attribute(hid_t object, const std::string& name) {
+  if (H5Aexists(object, name.c_str()) <= 0) return std::nullopt;
+  Handle attribute = checked(H5Aopen(object, name.c_str(), H5P_DEFAULT), "cannot open attribute " + name);
+  Handle type = checked(H5Aget_type(attribute.get()), "cannot read the type of attribute " + name);
+  if (H5Tget_class(type.get()) != H5T_STRING) return std::nullopt;
+  // Read in the file's own string type (charset and padding included): no conversion needed.
+  if (H5Tis_variable_str(type.get()) > 0) {
+    char* text = nullptr;
+    check(H5Aread(attribute.get(), type.get(), &text), "cannot read attribute " + name);
+    std::string value = text != nullptr ? text : "";
+    H5free_memory(text);
+    return value;
+  }
+  std::string value(H5Tget_size(type.get()) + 1, '\0');
+  check(H5Aread(attribute.get(), type.get(), value.data()), "cannot read attribute " + name);
+  return std::string(value.c_str());
+}
+
 Handle select_frames(hid_t dataset, hsize_t first, hsize_t count) {
   Handle space = checked(H5Dget_space(dataset), "cannot get a dataset's space");
   const int rank = H5Sget_simple_extent_ndims(space.get());
@@ -300,6 +350,38 @@ Handle transfer_plist(bool collective) {
   check(H5Pset_dxpl_mpio(dxpl.get(), collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT),
         "cannot set the MPI-IO transfer mode");
   return dxpl;
+}
+
+hid_t native_type(PixelType type) {
+  return visit_pixel_type(type, [](auto pixel) { return native_type<decltype(pixel)>(); });
+}
+
+PixelType classify_pixel_type(hid_t file_type, const std::string& where) {
+  const H5T_class_t type_class = H5Tget_class(file_type);
+  const std::size_t bytes = H5Tget_size(file_type);
+  if (type_class == H5T_INTEGER) {
+    const bool is_signed = H5Tget_sign(file_type) == H5T_SGN_2;
+    switch (bytes) {
+      case 1:
+        return is_signed ? PixelType::i8 : PixelType::u8;
+      case 2:
+        return is_signed ? PixelType::i16 : PixelType::u16;
+      case 4:
+        return is_signed ? PixelType::i32 : PixelType::u32;
+      case 8:
+        return is_signed ? PixelType::i64 : PixelType::u64;
+      default:
+        break;
+    }
+  } else if (type_class == H5T_FLOAT) {
+    if (bytes == 4) return PixelType::f32;
+    if (bytes == 8) return PixelType::f64;
+  }
+  const char* names[] = {"integer",  "float",     "time", "string",          "bitfield", "opaque",
+                         "compound", "reference", "enum", "variable-length", "array"};
+  const std::string name = type_class >= 0 && type_class < 11 ? names[type_class] : "unknown";
+  throw InputError(where + " holds " + std::to_string(bytes) + "-byte " + name +
+                   " values; expected integer (8 to 64 bit) or float32/float64 pixels");
 }
 
 }  // namespace ptyroi::h5

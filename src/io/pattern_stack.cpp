@@ -7,40 +7,6 @@
 
 namespace ptyroi {
 
-const char* pixel_type_name(PixelType type) {
-  switch (type) {
-    case PixelType::u8:
-      return "uint8";
-    case PixelType::u16:
-      return "uint16";
-    case PixelType::u32:
-      return "uint32";
-    case PixelType::u64:
-      return "uint64";
-    case PixelType::i8:
-      return "int8";
-    case PixelType::i16:
-      return "int16";
-    case PixelType::i32:
-      return "int32";
-    case PixelType::i64:
-      return "int64";
-    case PixelType::f32:
-      return "float32";
-    case PixelType::f64:
-      return "float64";
-  }
-  return "unknown";
-}
-
-std::size_t pixel_type_size(PixelType type) {
-  return visit_pixel_type(type, [](auto pixel) { return sizeof(pixel); });
-}
-
-hid_t pixel_type_native(PixelType type) {
-  return visit_pixel_type(type, [](auto pixel) { return h5::native_type<decltype(pixel)>(); });
-}
-
 void check_input_file(const std::string& path) {
   if (access(path.c_str(), R_OK) != 0) {
     throw InputError("--input '" + path + "' cannot be read: " + std::strerror(errno));
@@ -49,40 +15,6 @@ void check_input_file(const std::string& path) {
     H5Eclear2(H5E_DEFAULT);
     throw InputError("--input '" + path + "' is not an HDF5 file (or is truncated)");
   }
-}
-
-std::uint64_t frames_per_block(std::uint64_t requested, std::size_t frame_bytes) {
-  if (requested > 0) return requested;
-  constexpr std::size_t block_bytes = std::size_t{4} << 20;
-  return std::max<std::uint64_t>(1, block_bytes / std::max<std::size_t>(frame_bytes, 1));
-}
-
-PixelType classify_pixel_type(hid_t file_type, const std::string& where) {
-  const H5T_class_t type_class = H5Tget_class(file_type);
-  const std::size_t bytes = H5Tget_size(file_type);
-  if (type_class == H5T_INTEGER) {
-    const bool is_signed = H5Tget_sign(file_type) == H5T_SGN_2;
-    switch (bytes) {
-      case 1:
-        return is_signed ? PixelType::i8 : PixelType::u8;
-      case 2:
-        return is_signed ? PixelType::i16 : PixelType::u16;
-      case 4:
-        return is_signed ? PixelType::i32 : PixelType::u32;
-      case 8:
-        return is_signed ? PixelType::i64 : PixelType::u64;
-      default:
-        break;
-    }
-  } else if (type_class == H5T_FLOAT) {
-    if (bytes == 4) return PixelType::f32;
-    if (bytes == 8) return PixelType::f64;
-  }
-  const char* names[] = {"integer",  "float",     "time", "string",          "bitfield", "opaque",
-                         "compound", "reference", "enum", "variable-length", "array"};
-  const std::string name = type_class >= 0 && type_class < 11 ? names[type_class] : "unknown";
-  throw InputError(where + " holds " + std::to_string(bytes) + "-byte " + name +
-                   " values; expected integer (8 to 64 bit) or float32/float64 pixels");
 }
 
 namespace {
@@ -167,7 +99,7 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
       throw InputError(where + " has " + std::to_string(dims.size()) + " dimensions; expected 3 [frames, rows, cols]");
     }
     h5::Handle type = h5::checked(H5Dget_type(segment.dataset.get()), "cannot read the type of " + where);
-    const PixelType pixel_type = classify_pixel_type(type.get(), where);
+    const PixelType pixel_type = h5::classify_pixel_type(type.get(), where);
     if (stack.segments_.empty()) {
       stack.rows_ = dims[1];
       stack.cols_ = dims[2];
@@ -184,14 +116,15 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
     stack.frames_ += dims[0];
     stack.segments_.push_back(std::move(segment));
   }
-  const std::string where = "dataset '" + stack.dataset_path_ + "' in '" + file_path + "'";
+  const std::string where = stack.name();
   if (stack.frames_ == 0 || stack.rows_ == 0 || stack.cols_ == 0) {
     throw InputError(where + " is empty (shape " + std::to_string(stack.frames_) + "x" + std::to_string(stack.rows_) +
                      "x" + std::to_string(stack.cols_) + ")");
   }
 
   // Reopen each block with a chunk cache sized for one block of frames.
-  stack.block_frames_ = frames_per_block(block_frames, stack.frame_bytes());
+  constexpr std::size_t block_bytes = std::size_t{4} << 20;
+  stack.block_frames_ = block_frames > 0 ? block_frames : std::max<std::uint64_t>(1, block_bytes / stack.frame_bytes());
   for (auto& segment : stack.segments_) {
     h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
     size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), access.get());
@@ -206,9 +139,7 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
   return stack;
 }
 
-void PatternStack::read_frames(std::uint64_t first, std::uint64_t count, void* buffer) const {
-  read_window(first, count, 0, 0, rows_, cols_, buffer);
-}
+std::string PatternStack::name() const { return "dataset '" + dataset_path_ + "' in '" + file_path_ + "'"; }
 
 void PatternStack::read_window(std::uint64_t first, std::uint64_t count, std::uint64_t row, std::uint64_t col,
                                std::uint64_t rows, std::uint64_t cols, void* buffer) const {
@@ -226,7 +157,7 @@ void PatternStack::read_window(std::uint64_t first, std::uint64_t count, std::ui
     h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr),
               "cannot select frames");
     h5::Handle memory = h5::memory_space({extent[0], rows, cols});
-    h5::check(H5Dread(segment.dataset.get(), pixel_type_native(pixel_type_), memory.get(), file_space.get(),
+    h5::check(H5Dread(segment.dataset.get(), h5::native_type(pixel_type_), memory.get(), file_space.get(),
                       transfer_.get(), out + (begin - first) * frame_bytes),
               "cannot read frames " + std::to_string(begin) + ".." + std::to_string(stop - 1) + " of dataset '" +
                   segment.path + "' in '" + file_path_ + "'");

@@ -23,14 +23,16 @@ std::vector<std::uint8_t> read_good_pixels(const std::string& mask_spec, const s
     throw InputError(what + " '" + spec.path + "' in '" + spec.file + "' is " + (shape.empty() ? "a scalar" : shape) +
                      " but the frames are " + std::to_string(rows) + "x" + std::to_string(cols));
   }
-  const auto bad = h5::read_all<std::int64_t>(dataset.get());
+  // Non-zero = bad for every type: read as double, so a float mask's 0.5 is bad too.
+  const auto bad = h5::read_all<double>(dataset.get());
   std::vector<std::uint8_t> good(bad.size());
-  for (std::size_t i = 0; i < bad.size(); ++i) good[i] = bad[i] == 0 ? 1 : 0;
+  for (std::size_t i = 0; i < bad.size(); ++i) good[i] = bad[i] == 0.0 ? 1 : 0;
   return good;
 }
 
-std::vector<std::uint8_t> run_good_pixels(const Options& options, const InputDescription& input, std::uint64_t rows,
-                                          std::uint64_t cols, std::string& sources) {
+std::vector<std::uint8_t> combined_good_pixels(const PixelSettings& options, const std::string& input_file,
+                                               const InputDescription& input, std::uint64_t rows, std::uint64_t cols,
+                                               std::string& sources) {
   std::vector<std::uint8_t> good;
   const auto combine = [&](const std::vector<std::uint8_t>& more, const std::string& source) {
     if (good.empty()) {
@@ -41,21 +43,20 @@ std::vector<std::uint8_t> run_good_pixels(const Options& options, const InputDes
     sources += (sources.empty() ? "" : " + ") + source;
   };
   if (options.use_file_mask && !input.mask_path.empty()) {
-    combine(read_good_pixels(input.mask_path, options.input_file, rows, cols, "the input's mask"), input.mask_path);
+    combine(read_good_pixels(input.mask_path, input_file, rows, cols, "the input's mask"), input.mask_path);
   }
-  if (!options.mask.empty())
-    combine(read_good_pixels(options.mask, options.input_file, rows, cols, "--mask"), options.mask);
+  if (!options.mask.empty()) combine(read_good_pixels(options.mask, input_file, rows, cols, "--mask"), options.mask);
   return good;
 }
 
-PixelSelection pixel_selection(const Options& options, const InputDescription& input, PixelType pixel_type,
+PixelSelection pixel_selection(const PixelSettings& options, const InputDescription& input, PixelType pixel_type,
                                std::uint64_t rows, std::uint64_t cols, std::vector<std::uint8_t> good_pixels) {
   PixelSelection selection;
   selection.good_pixels = std::move(good_pixels);
   selection.fftshift = options.fftshift;
-  if (options.has_max_valid) {
+  if (options.max_valid) {
     selection.has_max_valid = true;
-    selection.max_valid = options.max_valid;
+    selection.max_valid = *options.max_valid;
   }
   // NXmx: a pixel at 2^bit_depth − 1 is the detector's "bad pixel" flag, whatever the mask says.
   if (input.bit_depth > 0 && pixel_type != PixelType::f32 && pixel_type != PixelType::f64) {
@@ -68,9 +69,9 @@ PixelSelection pixel_selection(const Options& options, const InputDescription& i
     double centre_x = (static_cast<double>(cols) - 1.0) / 2.0;
     double centre_y = (static_cast<double>(rows) - 1.0) / 2.0;
     std::string from = "the frame centre";
-    if (!options.beam_center.empty()) {
-      std::tie(centre_x, centre_y) = parse_beam_center(options.beam_center);
-      from = "--beam-center";
+    if (options.beam_center) {
+      std::tie(centre_x, centre_y) = *options.beam_center;
+      from = "the given beam centre";
     } else if (input.has_beam_center) {
       centre_x = input.beam_center_x;
       centre_y = input.beam_center_y;
@@ -83,7 +84,7 @@ PixelSelection pixel_selection(const Options& options, const InputDescription& i
     if (col0 < 0 || row0 < 0 || col0 + n > static_cast<std::int64_t>(cols) ||
         row0 + n > static_cast<std::int64_t>(rows)) {
       std::ostringstream message;
-      message << "--crop " << n << " around the beam centre (" << centre_x << ", " << centre_y << ") from " << from
+      message << "crop " << n << " around the beam centre (" << centre_x << ", " << centre_y << ") from " << from
               << " does not fit in the " << rows << "x" << cols << " frames";
       throw UsageError(message.str());
     }

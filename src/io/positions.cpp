@@ -145,7 +145,7 @@ std::size_t column_index(const std::string& name, const std::vector<std::string>
   if (parse_number(name, index) && index >= 0 && index == std::floor(index) && index < static_cast<double>(width)) {
     return static_cast<std::size_t>(index);
   }
-  throw InputError("--positions-columns: '" + name + "' is neither a column name nor a column index of '" + source +
+  throw UsageError("--positions-columns: '" + name + "' is neither a column name nor a column index of '" + source +
                    "' (" + std::to_string(width) + " columns)");
 }
 
@@ -214,52 +214,52 @@ ScanPositions parse_position_table(std::istream& in, const std::string& columns,
   return positions;
 }
 
-void transform_positions(ScanPositions& positions, const Options& options) {
+void transform_positions(ScanPositions& positions, const PositionsSpec& options) {
   if (options.swap_xy) positions.x.swap(positions.y);
-  for (double& x : positions.x) x = (options.flip_x ? -x : x) * options.positions_scale;
-  for (double& y : positions.y) y = (options.flip_y ? -y : y) * options.positions_scale;
+  for (double& x : positions.x) x = (options.flip_x ? -x : x) * options.scale;
+  for (double& y : positions.y) y = (options.flip_y ? -y : y) * options.scale;
   std::string notes;
   if (options.swap_xy) notes += " swapped";
   if (options.flip_x) notes += " x flipped";
   if (options.flip_y) notes += " y flipped";
-  if (options.positions_scale != 1.0) {
+  if (options.scale != 1.0) {
     std::ostringstream scale;
-    scale << " scaled by " << options.positions_scale;
+    scale << " scaled by " << options.scale;
     notes += scale.str();
   }
   if (!notes.empty()) positions.source += ";" + notes;
 }
 
-ScanPositions read_scan_positions(const Options& options, const InputDescription& input, std::uint64_t frames,
-                                  bool required) {
+ScanPositions read_scan_positions(const PositionsSpec& spec, const std::string& input_file,
+                                  const InputDescription& input, std::uint64_t frames, bool required) {
   ScanPositions positions;
-  if (!options.positions_file.empty()) {
-    std::ifstream file(options.positions_file);
-    if (!file) throw InputError("--positions '" + options.positions_file + "' cannot be read");
-    positions = parse_position_table(file, options.positions_columns, options.positions_file);
+  if (!spec.table_file.empty()) {
+    std::ifstream file(spec.table_file);
+    if (!file) throw InputError("positions file '" + spec.table_file + "' cannot be read");
+    positions = parse_position_table(file, spec.table_columns, spec.table_file);
     if (positions.x.size() != frames) {
-      throw InputError("--positions '" + options.positions_file + "' holds " + std::to_string(positions.x.size()) +
+      throw InputError("positions file '" + spec.table_file + "' holds " + std::to_string(positions.x.size()) +
                        " positions but the stack has " + std::to_string(frames) + " frames");
     }
     for (std::size_t k = 0; k < frames; ++k) {
       if (!std::isfinite(positions.x[k]) || !std::isfinite(positions.y[k])) {
-        throw InputError("--positions '" + options.positions_file + "' has a non-finite value at frame " +
+        throw InputError("positions file '" + spec.table_file + "' has a non-finite value at frame " +
                          std::to_string(k));
       }
     }
-  } else if (!options.positions_x.empty() || !options.positions_y.empty()) {
-    positions = read_positions(options.input_file, options.positions_x, options.positions_y, frames);
+  } else if (!spec.x_dataset.empty() || !spec.y_dataset.empty()) {
+    positions = read_positions(input_file, spec.x_dataset, spec.y_dataset, frames);
   } else if (!input.positions_file.empty()) {
-    positions = read_positions(options.input_file, input.positions_file + ":" + input.positions_x,
+    positions = read_positions(input_file, input.positions_file + ":" + input.positions_x,
                                input.positions_file + ":" + input.positions_y, frames);
-  } else if (auto defaults = read_default_positions(options.input_file, frames)) {
+  } else if (auto defaults = read_default_positions(input_file, frames)) {
     positions = std::move(*defaults);
   } else {
-    if (required) throw no_positions_error(options.input_file);
+    if (required) throw no_positions_error(input_file);
     positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
     return positions;
   }
-  transform_positions(positions, options);
+  transform_positions(positions, spec);
   return positions;
 }
 

@@ -142,12 +142,12 @@ class FourierWorkspace {
  public:
   FourierWorkspace(int rows, int cols) {
     buffer_ = fftw_alloc_complex(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols));
-    if (buffer_ == nullptr) throw Error("cannot allocate an FFT buffer");
+    if (buffer_ == nullptr) throw IoError("cannot allocate an FFT buffer");
     forward_ = fftw_plan_dft_2d(rows, cols, buffer_, buffer_, FFTW_FORWARD, FFTW_ESTIMATE);
     backward_ = fftw_plan_dft_2d(rows, cols, buffer_, buffer_, FFTW_BACKWARD, FFTW_ESTIMATE);
     if (forward_ == nullptr || backward_ == nullptr) {
       release();
-      throw Error("FFTW cannot plan a " + std::to_string(rows) + "x" + std::to_string(cols) + " transform");
+      throw IoError("FFTW cannot plan a " + std::to_string(rows) + "x" + std::to_string(cols) + " transform");
     }
   }
   FourierWorkspace(const FourierWorkspace&) = delete;

@@ -304,7 +304,7 @@ ComplexGrid make_probe(int frame_size, double radius, double photons) {
                      " (probe radius between 1.22 and 0.61*frame size)");
   }
   fftw_complex* buffer = fftw_alloc_complex(static_cast<std::size_t>(n) * n);
-  if (buffer == nullptr) throw Error("cannot allocate the probe buffer");
+  if (buffer == nullptr) throw IoError("cannot allocate the probe buffer");
   // Aperture in FFTW's unshifted frequency layout, frequencies in [−n/2, n/2).
   const auto frequency = [n](int index) { return index < (n + 1) / 2 ? index : index - n; };
   for (int u = 0; u < n; ++u) {
@@ -317,7 +317,7 @@ ComplexGrid make_probe(int frame_size, double radius, double photons) {
   fftw_plan plan = fftw_plan_dft_2d(n, n, buffer, buffer, FFTW_BACKWARD, FFTW_ESTIMATE);
   if (plan == nullptr) {
     fftw_free(buffer);
-    throw Error("FFTW cannot plan a " + std::to_string(n) + "x" + std::to_string(n) + " transform");
+    throw IoError("FFTW cannot plan a " + std::to_string(n) + "x" + std::to_string(n) + " transform");
   }
   fftw_execute(plan);
   fftw_destroy_plan(plan);
@@ -350,11 +350,12 @@ struct FarField::Plan {
 
 FarField::FarField(ComplexGrid probe) : probe_(std::move(probe)), plan_(std::make_unique<Plan>()) {
   plan_->buffer = fftw_alloc_complex(probe_.values.size());
-  if (plan_->buffer == nullptr) throw Error("cannot allocate the far-field buffer");
+  if (plan_->buffer == nullptr) throw IoError("cannot allocate the far-field buffer");
   plan_->forward =
       fftw_plan_dft_2d(probe_.rows, probe_.cols, plan_->buffer, plan_->buffer, FFTW_FORWARD, FFTW_ESTIMATE);
   if (plan_->forward == nullptr) {
-    throw Error("FFTW cannot plan a " + std::to_string(probe_.rows) + "x" + std::to_string(probe_.cols) + " transform");
+    throw IoError("FFTW cannot plan a " + std::to_string(probe_.rows) + "x" + std::to_string(probe_.cols) +
+                  " transform");
   }
 }
 

@@ -9,7 +9,7 @@
 
 namespace ptyroi {
 
-// Throws Error("injected fault ...") on the chosen rank in the chosen phase; with ":hang" that
+// Throws IoError("injected fault ...") on the chosen rank in the chosen phase; with ":hang" that
 // rank sleeps instead, as a stuck rank would (for the SIGTERM tests).
 void inject_fault(const char* phase, MPI_Comm comm);
 

@@ -1,23 +1,9 @@
 #pragma once
-// SIGTERM/SIGINT (a batch system's time limit, a user's Ctrl-C): remove this process's temporary
-// output files and exit non-zero at once, so a killed job leaves no half-written file behind.
-#include <string>
-
+// SIGTERM/SIGINT (a batch system's time limit, a user's Ctrl-C) and SIGUSR1 (Slurm's --signal,
+// PBS's qsig): remove this process's temporary output files (io/atomic_output.hpp) and exit at
+// once with status 128 + the signal, so a killed job leaves no half-written file behind.
 namespace ptyroi {
 
 void install_interrupt_handlers();
-
-// Registers a file that the handler deletes; at most a few at once. Not thread-safe, but the
-// handler only reads what it finds complete.
-class RemoveOnInterrupt {
- public:
-  explicit RemoveOnInterrupt(const std::string& path);
-  RemoveOnInterrupt(const RemoveOnInterrupt&) = delete;
-  RemoveOnInterrupt& operator=(const RemoveOnInterrupt&) = delete;
-  ~RemoveOnInterrupt();
-
- private:
-  int slot_ = -1;
-};
 
 }  // namespace ptyroi

@@ -7,6 +7,12 @@
 #include <utility>
 #include <vector>
 
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/core/roi_parameters.hpp"
+#include "ptyroi/io/pixel_mask.hpp"
+#include "ptyroi/io/positions.hpp"
+#include "ptyroi/io/roi_writer.hpp"
+
 namespace ptyroi {
 
 struct Options {
@@ -65,5 +71,14 @@ std::pair<double, double> parse_beam_center(const std::string& text);
 
 // Range and consistency checks that need no file access.
 void validate(const Options& options);
+
+// The options as the library's settings.
+RoiParameters roi_parameters(const Options& options);
+PositionsSpec positions_spec(const Options& options);
+PixelSettings pixel_settings(const Options& options);
+RoiOutput roi_output(const Options& options);  // path empty: no --output
+
+// Exit status of a failure of that category: 2 usage, 1 input, 3 I/O or resources, 4 internal.
+int exit_status(ErrorCategory category);
 
 }  // namespace ptyroi

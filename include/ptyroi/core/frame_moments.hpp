@@ -9,7 +9,7 @@
 // or block read it.
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
+#include <memory>
 #include <vector>
 
 namespace ptyroi {
@@ -49,19 +49,19 @@ struct PixelSelection {
 // every sum.
 class FrameMomentsKernel {
  public:
-  explicit FrameMomentsKernel(std::vector<std::uint8_t> good_pixels = {});
-  explicit FrameMomentsKernel(PixelSelection selection);
+  explicit FrameMomentsKernel(PixelSelection selection = {});
+  FrameMomentsKernel(FrameMomentsKernel&&) noexcept;
+  FrameMomentsKernel& operator=(FrameMomentsKernel&&) noexcept;
+  ~FrameMomentsKernel();
 
+  // Defined for the ten pixel types of PixelType.
   template <class Pixel>
   FrameFeatures operator()(const Pixel* frame, std::size_t rows, std::size_t cols);
 
  private:
-  __extension__ typedef __int128 int128;
-  std::vector<std::int64_t> integer_column_sums_;  // pixels of up to 32 bits
-  std::vector<int128> wide_column_sums_;           // 64-bit pixels
-  std::vector<double> float_column_sums_;
+  struct Scratch;  // column sums (64- or 128-bit integers, or doubles) and coordinate weights
   PixelSelection selection_;
-  std::vector<std::int64_t> row_weight_, col_weight_;  // coordinate of each window row / column
+  std::unique_ptr<Scratch> scratch_;
 };
 
 extern template FrameFeatures FrameMomentsKernel::operator()(const std::uint8_t*, std::size_t, std::size_t);

@@ -24,17 +24,10 @@ class Session {
   ~Session();
 };
 
-// A failure that every rank of the communicator agreed on; the message is the one line of the
-// lowest failing rank.
-class CollectiveError : public Error {
- public:
-  using Error::Error;
-};
-
 // Runs one phase of rank-local work, then agrees on its outcome: if any rank threw, every rank
-// throws CollectiveError carrying the first failing rank's message. Collective calls may follow
-// a phase only, never occur inside one that can fail on a single rank: that is what keeps one
-// rank's error from leaving the others waiting.
+// throws an error of the same category (UsageError, InputError, ...) carrying the message of the
+// lowest failing rank. Collective calls may follow a phase only, never occur inside one that can
+// fail on a single rank: that is what keeps one rank's error from leaving the others waiting.
 void run_phase(MPI_Comm comm, const std::function<void()>& phase);
 
 // Broadcasts a string from root.

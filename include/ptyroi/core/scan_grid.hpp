@@ -20,7 +20,7 @@ struct ScanGrid {
   GridShape shape;
   std::vector<std::int64_t> cell_of_frame;  // frame k sits at cell cell_of_frame[k]
   std::vector<std::int64_t> frame_of_cell;  // and its inverse
-  std::string origin;                       // "--grid" or "inferred from positions"
+  std::string origin;                       // "given" or "inferred from positions"
 
   std::int64_t cells() const { return shape.rows * shape.cols; }
 };

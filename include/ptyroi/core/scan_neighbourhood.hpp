@@ -40,7 +40,9 @@ class ScanNeighbourhood {
   // Grows (border_steps > 0) or shrinks (< 0) a per-frame 0/1 mask; frames outside the scan are
   // ignored, so a RoI touching the scan's edge is not eroded from there.
   std::vector<std::uint8_t> grow_or_shrink(const std::vector<std::uint8_t>& by_frame, int border_steps) const;
-  // Refuses a border that reaches across the whole scan (UsageError naming --border).
+  // Whether a border of that many steps stays within the scan (does not reach across all of it).
+  bool border_fits(int border_steps) const;
+  // Refuses a border that reaches across the whole scan (UsageError naming the border).
   void check_border(int border_steps) const;
 
   // The frames within `radius` (metres) of frame k, ascending, k included. Irregular scans only.

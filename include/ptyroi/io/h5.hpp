@@ -5,10 +5,12 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/pixel_type.hpp"
 
 namespace ptyroi::h5 {
 
@@ -65,6 +67,13 @@ std::vector<hsize_t> dataset_dims(hid_t dataset);
 template <class T>
 hid_t native_type();
 
+// The native HDF5 type of a pixel type.
+hid_t native_type(PixelType type);
+
+// The PixelType of a dataset's file type; throws InputError naming `where` for anything but
+// 8..64-bit integers and float32/float64.
+PixelType classify_pixel_type(hid_t file_type, const std::string& where);
+
 // Reads a whole (small) numeric dataset, converting to T.
 template <class T>
 std::vector<T> read_all(hid_t dataset);
@@ -83,6 +92,11 @@ void write_attribute(hid_t object, const std::string& name, std::int64_t value);
 void write_attribute(hid_t object, const std::string& name, const std::string& value);
 void write_attribute(hid_t object, const std::string& name, const std::vector<double>& values);
 void write_attribute(hid_t object, const std::string& name, const std::vector<std::int64_t>& values);
+
+// Attributes as read back; nullopt when absent or not of that kind (a number: one integer or float).
+std::optional<double> read_number_attribute(hid_t object, const std::string& name);
+std::optional<std::string> read_string_attribute(hid_t object, const std::string& name);
+std::optional<std::vector<double>> read_numbers_attribute(hid_t object, const std::string& name);
 
 // Selects the hyperslab [first, first+count) along axis 0 of a dataspace of rank dims.size().
 Handle select_frames(hid_t dataset, hsize_t first, hsize_t count);

@@ -8,15 +8,20 @@
 #include <string>
 #include <vector>
 
+#include "ptyroi/core/scan_positions.hpp"
 #include "ptyroi/io/input_layout.hpp"
-#include "ptyroi/app/options.hpp"
 
 namespace ptyroi {
 
-struct ScanPositions {
-  std::vector<double> x;  // metres, along the fast detector axis
-  std::vector<double> y;  // metres
-  std::string source;     // where they came from, for the record
+// Where a run's positions come from, and how they become metres: a CSV/text table, two datasets,
+// or (all empty) where the input's layout keeps them.
+struct PositionsSpec {
+  std::string table_file;     // CSV/text file; empty: none
+  std::string table_columns;  // "X,Y": header names or 0-based indices; empty: automatic
+  std::string x_dataset;      // "[FILE:]PATH"; empty: the layout's
+  std::string y_dataset;
+  double scale = 1.0;  // multiplies every position into metres
+  bool flip_x = false, flip_y = false, swap_xy = false;
 };
 
 // A --positions-x/-y value: "PATH" (a dataset in the input file) or "FILE:PATH".
@@ -38,12 +43,12 @@ ScanPositions read_positions(const std::string& input_file, const std::string& x
 // with x and y, else the last two. `source` names the file in errors.
 ScanPositions parse_position_table(std::istream& in, const std::string& columns, const std::string& source);
 
-// Swap, then flips, then scale to metres: the --swap-xy, --flip-x/-y and --positions-scale options.
-void transform_positions(ScanPositions& positions, const Options& options);
+// Swap, then flips, then scale to metres.
+void transform_positions(ScanPositions& positions, const PositionsSpec& spec);
 
-// All of a run's positions: --positions (text), --positions-x/-y, the layout's defaults, or none.
-// Returns empty x/y when the input has no positions and `required` is false (a --grid run).
-ScanPositions read_scan_positions(const Options& options, const InputDescription& input, std::uint64_t frames,
-                                  bool required);
+// All of a run's positions: the table, the datasets, the layout's defaults, or none. Returns empty
+// x/y when the input has no positions and `required` is false (the frames are placed on a raster).
+ScanPositions read_scan_positions(const PositionsSpec& spec, const std::string& input_file,
+                                  const InputDescription& input, std::uint64_t frames, bool required);
 
 }  // namespace ptyroi

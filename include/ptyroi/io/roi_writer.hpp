@@ -1,32 +1,54 @@
 #pragma once
-// The RoI subset in the layout a reconstruction code reads (--format): CXI 1.5 (default),
-// PtychoShelves/fold_slice (_dp.hdf5 /dp + _para.hdf5 /ppX, /ppY), ptychodus (/patterns, /indexes,
-// /bad_pixels, /probe_position_x_m, /probe_position_y_m) or mask-only; each with the /roi record
-// of how the subset was chosen (/roi/mask > 0 = keep: a PtyPy framefilter). Written with parallel HDF5 under a
-// temporary name next to the output and renamed only once complete and closed, so no reader ever sees half a file.
+// Writes the RoI subset in the layout a reconstruction code reads (an OutputFormat), with the /roi
+// record of how it was chosen. Parallel HDF5: each rank copies its own RoI frames to consecutive
+// offsets (MPI_Exscan of the counts) and writes its own frames' records; everything goes to
+// temporary files that are committed, all together, only once complete (atomic_output.hpp).
 #include <mpi.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "ptyroi/io/pattern_stack.hpp"
-#include "ptyroi/app/pipeline.hpp"
+#include "ptyroi/core/find_roi.hpp"
+#include "ptyroi/core/frame_source.hpp"
+#include "ptyroi/core/scan_positions.hpp"
+#include "ptyroi/io/atomic_output.hpp"
+#include "ptyroi/io/output_format.hpp"
+#include "ptyroi/io/roi_schema.hpp"
 
 namespace ptyroi {
 
-// "<output>.partial": same directory, so the final rename is atomic.
-std::string temporary_output_path(const std::string& output_file);
+struct RoiOutput {
+  std::string path;                      // the output (for a multi-file format, what its paths() derive from)
+  const OutputFormat* format = nullptr;  // nullptr: cxi
+  bool write_patterns = true;            // false: the record and positions, no patterns
+  bool overwrite = false;                // replace existing files
 
-// The files --output names for --format: one, or PREFIX_dp.hdf5 and PREFIX_para.hdf5 for
-// ptychoshelves (PREFIX: --output without a _dp.hdf5/.hdf5/.h5 suffix).
-std::vector<std::string> output_paths(const Options& options);
+  const OutputFormat& format_or_default() const;
+  std::vector<std::string> paths() const;  // the files the output consists of
+};
 
-// Refuses, before any heavy I/O, an existing output (unless --overwrite) and a missing or
-// read-only output directory, for --output and --summary. Rank-local.
-void check_output_paths(const Options& options);
+// Rank-local checks before any heavy I/O, for one output file `path` named by `what` (e.g.
+// "--output"): it must not be one of `inputs` (same file, even by another name), must not exist
+// unless `overwrite`, and if it exists must be a regular file (not a directory, device or symbolic
+// link); its directory must be writable. Throws UsageError naming `what` and the path.
+void check_output_path(const std::string& path, const char* what, bool overwrite,
+                       const std::vector<std::string>& inputs);
 
-// Collective over comm. Each rank copies its own selected frames to consecutive offsets
-// (MPI_Exscan of the counts) and writes its own range of the per-frame records.
-void write_roi_file(const RoiRun& run, const PatternStack& stack, MPI_Comm comm);
+// check_output_path for every file of the output.
+void check_roi_output(const RoiOutput& output, const std::vector<std::string>& inputs);
+
+// Collective over comm: writes the output under temporary names and returns them uncommitted (rank
+// 0 owns them), so that a program can commit them together with its other outputs
+// (commit_outputs) — or drop them, which removes them. `pattern_type`: the HDF5 type patterns are
+// stored in (negative: the source's native type). on_phase("write") is called on every rank before
+// its rank-local writes.
+std::vector<PendingOutput> write_roi(const RoiOutput& output, const RoiResult& result, const ScanPositions& positions,
+                                     const PixelSelection& pixels, const FrameSource& source, hid_t pattern_type,
+                                     const RoiRecordInfo& info, const std::vector<std::string>& inputs, MPI_Comm comm,
+                                     const std::function<void(const char*)>& on_phase = {});
+
+// Collective: rank 0 commits the outputs (all or none, commit_all); every rank learns the outcome.
+void commit_outputs(std::vector<PendingOutput>& outputs, MPI_Comm comm);
 
 }  // namespace ptyroi

@@ -28,14 +28,14 @@
 #include <functional>
 #include <vector>
 
-#include "ptyroi/simulate/simulation.hpp"
+#include "ptyroi/numerics/image.hpp"
 
 namespace ptyroi::reconstruction {
 
-using Complex = std::complex<double>;
+using Complex = numerics::Complex;
 template <class T>
-using Grid = simulation::Grid<T>;
-using ComplexGrid = simulation::ComplexGrid;
+using Grid = numerics::Image<T>;
+using ComplexGrid = numerics::ComplexImage;
 
 enum class Algorithm { epie, rpie };
 const char* algorithm_name(Algorithm algorithm);

@@ -9,24 +9,14 @@
 #include <random>
 #include <vector>
 
+#include "ptyroi/numerics/image.hpp"
+
 namespace ptyroi::simulation {
 
-using Complex = std::complex<double>;
-
-// A row-major rows × cols image.
+using Complex = numerics::Complex;
 template <class T>
-struct Grid {
-  int rows = 0;
-  int cols = 0;
-  std::vector<T> values;
-
-  Grid() = default;
-  Grid(int rows_, int cols_, T fill = T{})
-      : rows(rows_), cols(cols_), values(static_cast<std::size_t>(rows_) * cols_, fill) {}
-  T& operator()(int row, int col) { return values[static_cast<std::size_t>(row) * cols + col]; }
-  const T& operator()(int row, int col) const { return values[static_cast<std::size_t>(row) * cols + col]; }
-};
-using ComplexGrid = Grid<Complex>;
+using Grid = numerics::Image<T>;
+using ComplexGrid = numerics::ComplexImage;
 
 // A rows × cols raster with `step` object pixels between neighbouring positions. At each position
 // the probe window is the frame_size × frame_size object patch whose top-left corner is

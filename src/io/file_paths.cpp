@@ -1,4 +1,4 @@
-#include "ptyroi/app/file_paths.hpp"
+#include "ptyroi/io/file_paths.hpp"
 
 namespace ptyroi {
 

@@ -1,0 +1,97 @@
+#pragma once
+// The method end to end, one-way data flow (paper Section 2):
+//   frames → per-frame features (T, CoM) → global CoM statistics → scan maps (3×3 means)
+//          → k-means of each map → RoI = low-T cluster ∪ high-c cluster → border.
+// find_roi reads each rank's frames from a FrameSource, computes, and writes nothing. Collective
+// over comm: every rank calls it with the same source, positions and parameters. Each rank owns a
+// contiguous range of frames (partition_frames) and the per-frame results of that range; global
+// sums are exact, so every number is bitwise the same for any rank count and block size.
+#include <mpi.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "ptyroi/core/com_statistics.hpp"
+#include "ptyroi/core/frame_moments.hpp"
+#include "ptyroi/core/frame_source.hpp"
+#include "ptyroi/core/kmeans.hpp"
+#include "ptyroi/core/partition.hpp"
+#include "ptyroi/core/roi_parameters.hpp"
+#include "ptyroi/core/scan_neighbourhood.hpp"
+#include "ptyroi/core/scan_positions.hpp"
+
+namespace ptyroi {
+
+// One map's clustering: the smoothed map, its floor before the log, the k-means and the cluster
+// the RoI takes from it.
+struct MapClusters {
+  std::vector<double> local_map;        // smoothed values of this rank's frames (before any log)
+  double log_floor = 0.0;               // smallest positive value of the map (non-positive values clamp to it)
+  KMeansResult clusters;                // centroids and sizes (global), labels of this rank's frames
+  int selected_cluster = 0;             // absorption: the lowest; scattering: the highest
+  std::vector<std::uint8_t> local_roi;  // this rank's frames in the selected cluster
+  std::int64_t roi_frames = 0;          // over all ranks
+};
+
+// Wall seconds of each step, the maximum over ranks.
+struct RoiTimings {
+  double features_s = 0, statistics_s = 0, maps_s = 0, kmeans_s = 0, selection_s = 0;
+};
+
+struct RoiResult {
+  std::uint64_t frames = 0;          // K
+  std::uint64_t rows = 0, cols = 0;  // the frames as analysed (the window, if any)
+  RoiParameters parameters;          // as given
+  int ranks = 1;
+  FrameRange local;                // this rank's frames
+  std::uint64_t block_frames = 0;  // frames per read block, as used
+  std::shared_ptr<const ScanNeighbourhood> neighbourhood;
+
+  std::vector<FrameFeatures> local_features;  // T and CoM of this rank's frames
+  std::vector<double> local_com_magnitude;    // c = |standardised CoM|
+  ComStandardisation com;
+  std::int64_t frames_without_com = 0;  // T <= 0: no centre of mass, c = 0
+  std::int64_t non_finite_pixels = 0;   // NaN/Inf pixels, left out of the sums
+  std::int64_t invalid_pixels = 0;      // pixels above max_valid (or the detector's flag value)
+
+  MapClusters absorption;  // clusters of log T; the lowest is selected
+  MapClusters scattering;  // clusters of log c; the highest is selected
+
+  std::vector<std::uint8_t> local_roi_before_border;  // this rank's frames: low-T ∪ high-c
+  std::vector<std::uint8_t> local_mask;               // this rank's frames after the border: 1 = RoI
+  std::vector<std::uint64_t> local_selected;          // this rank's RoI frames, ascending
+  std::int64_t roi_frames = 0;                        // over all ranks
+
+  std::uint64_t bytes_read = 0;  // over all ranks
+  RoiTimings timings;
+};
+
+// Optional observers. on_phase is called on every rank at the start of the rank-local work of each
+// step ("features", "reduce", "kmeans"); it may throw, which fails that step on every rank (the
+// programs use it for fault injection). on_progress gets the fraction of this rank's frames done.
+struct RoiHooks {
+  std::function<void(const char* phase)> on_phase;
+  std::function<void(double fraction)> on_progress;
+};
+
+// Finds the RoI of the frames of `source`. `positions`: one per frame (all K, identical on every
+// rank), or none when parameters.grid places the frames. `pixels`: which pixels count (mask,
+// max_valid, fftshift, window). Throws, identically on every rank: UsageError for parameters that
+// do not fit the scan (e.g. a border beyond it), InputError for data without signal or contrast.
+RoiResult find_roi(const FrameSource& source, const ScanPositions& positions, const PixelSelection& pixels,
+                   const RoiParameters& parameters, MPI_Comm comm, const RoiHooks& hooks = {});
+
+// The RoI of this rank's frames at another border (the same clusters): collective over comm.
+std::vector<std::uint8_t> roi_at_border(const RoiResult& result, int border_steps, MPI_Comm comm);
+
+// Whether `border_steps` fits the scan of `result` (a border may not reach across the whole scan).
+bool border_fits(const RoiResult& result, int border_steps);
+
+// Concatenates every rank's values in frame order on every rank (collective over comm): e.g. the
+// whole mask from local_mask.
+std::vector<std::uint8_t> gather_frames(const std::vector<std::uint8_t>& local, MPI_Comm comm);
+std::vector<double> gather_frames(const std::vector<double>& local, MPI_Comm comm);
+
+}  // namespace ptyroi

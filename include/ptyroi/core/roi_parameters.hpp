@@ -1,0 +1,32 @@
+#pragma once
+// The method's parameters (paper Section 2): how scan neighbours are defined, the k-means, the
+// border, and how frames are streamed. Plain values with the paper's defaults; validate() checks
+// their ranges and names the parameter that is out of range.
+#include <cstdint>
+#include <optional>
+
+#include "ptyroi/core/scan_grid.hpp"
+
+namespace ptyroi {
+
+// How scan neighbours are defined: the raster the positions form (or `grid`), or the positions
+// themselves for fly and spiral scans; automatic: a raster when the positions form one.
+enum class ScanKind { automatic, grid, irregular };
+
+const char* scan_kind_name(ScanKind kind);  // "auto", "grid", "irregular"
+
+struct RoiParameters {
+  int border_steps = 0;      // grow (> 0) or shrink (< 0) the RoI by this many scan steps
+  int clusters = 2;          // k of the k-means of each map
+  int iterations = 10;       // Lloyd iterations
+  bool log_features = true;  // cluster log T and log c (the paper), not T and c
+  ScanKind scan = ScanKind::automatic;
+  // The raster, row-major (frame k at row k / cols); when set it replaces the positions' grid.
+  std::optional<GridShape> grid;
+  std::uint64_t block_frames = 0;  // frames per read block; 0: the source's preference, else 4 MiB
+
+  // Throws UsageError naming the parameter that is out of range.
+  void validate() const;
+};
+
+}  // namespace ptyroi

@@ -1,0 +1,79 @@
+#pragma once
+// The /roi record every output format carries: how the subset was chosen, for the frames of the
+// whole scan. One definition, used by the writers and by every reader (ptyroi-recon, tests).
+//
+//   /roi                         group; attributes: the parameters, clusters, provenance, timings
+//   /roi/mask                    uint8 [K]       1 = frame in the RoI (a PtyPy framefilter)
+//   /roi/indexes                 int64 [K_roi]   frame numbers of the RoI frames, ascending
+//   /roi/positions_x, _y         float64 [K]     metres (or scan steps when the input has none)
+//   /roi/features/total_intensity, com_x, com_y, com_magnitude, absorption_map, scattering_map
+//                                float64 [K]     T, CoM (NaN without signal), c, the smoothed maps
+//   /roi/features/absorption_roi, scattering_roi   uint8 [K]   the selected cluster of each map
+#include <hdf5.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ptyroi/core/find_roi.hpp"
+#include "ptyroi/core/scan_positions.hpp"
+#include "ptyroi/io/h5.hpp"
+
+namespace ptyroi {
+
+namespace roi_schema {
+inline constexpr const char* group = "/roi";
+inline constexpr const char* mask = "/roi/mask";
+inline constexpr const char* indexes = "/roi/indexes";
+inline constexpr const char* positions_x = "/roi/positions_x";
+inline constexpr const char* positions_y = "/roi/positions_y";
+inline constexpr const char* features = "/roi/features";
+// Attributes read back by other programs.
+inline constexpr const char* input_file = "input_file";
+inline constexpr const char* fftshift = "fftshift";
+inline constexpr const char* frame_window = "frame_window";  // first row, first column, rows, cols
+}  // namespace roi_schema
+
+// What the record says about the input and the run besides the result itself.
+struct RoiRecordInfo {
+  std::string software;                                 // "ptyroi 0.2.0"
+  std::string input_file;                               // as given
+  std::string input_dataset;                            // the stack
+  std::string input_layout;                             // nexus, cxi, ...
+  std::string masks;                                    // which masks were combined; empty: none
+  std::vector<std::pair<std::string, double>> timings;  // e.g. {"open_s", 0.01}: attributes time_open_s
+};
+
+// Creates the record's datasets and attributes in an open file (collective over the file's
+// communicator: every rank calls it identically), then each rank writes its own frames.
+class RoiRecordWriter {
+ public:
+  RoiRecordWriter(hid_t file, const RoiResult& result, const ScanPositions& positions, const PixelSelection& pixels,
+                  const RoiRecordInfo& info);
+  // Rank-local: this rank's frames of every per-frame dataset, and its RoI frames' indexes at
+  // roi_offset (the RoI frames of the ranks before it).
+  void write_local(const RoiResult& result, const ScanPositions& positions, std::uint64_t roi_offset,
+                   hid_t transfer) const;
+
+ private:
+  h5::Handle group_, mask_, indexes_, positions_x_, positions_y_, absorption_roi_, scattering_roi_;
+  std::vector<h5::Handle> features_;
+};
+
+// The record as read back (serial HDF5).
+struct RoiRecord {
+  std::vector<std::uint8_t> mask;
+  std::vector<std::int64_t> indexes;
+  std::vector<double> positions_x, positions_y;
+  std::string input_file;
+  bool fftshift = false;
+  std::array<std::int64_t, 4> frame_window{};  // first row, first column, rows, cols
+};
+
+bool has_roi_record(hid_t file);
+// Throws InputError naming the file and what is missing or inconsistent.
+RoiRecord read_roi_record(hid_t file, const std::string& file_name);
+
+}  // namespace ptyroi

@@ -1,0 +1,177 @@
+#include "ptyroi/app/scan_run.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <optional>
+
+#include "ptyroi/app/fault_injection.hpp"
+#include "ptyroi/app/progress.hpp"
+#include "ptyroi/core/mpi.hpp"
+#include "ptyroi/io/file_paths.hpp"
+#include "ptyroi/io/pattern_stack.hpp"
+#include "ptyroi/io/pixel_mask.hpp"
+#include "ptyroi/io/positions.hpp"
+#include "ptyroi/io/roi_writer.hpp"
+#include "ptyroi/version.hpp"
+
+namespace ptyroi {
+
+namespace {
+
+// Measures one step on this rank.
+class StepClock {
+ public:
+  explicit StepClock(double& seconds) : seconds_(seconds), start_(MPI_Wtime()) {}
+  ~StepClock() { seconds_ += MPI_Wtime() - start_; }
+  StepClock(const StepClock&) = delete;
+  StepClock& operator=(const StepClock&) = delete;
+
+ private:
+  double& seconds_;
+  double start_;
+};
+
+// The files a run reads besides the stack: never to be replaced by an output.
+std::vector<std::string> run_inputs(const Options& options) {
+  std::vector<std::string> inputs{options.input_file};
+  if (!options.positions_file.empty()) inputs.push_back(options.positions_file);
+  return inputs;
+}
+
+// Positions in scan steps for a run without any: the --grid column and row of each frame.
+ScanPositions grid_positions(const ScanGrid& grid) {
+  ScanPositions positions;
+  for (const std::int64_t cell : grid.cell_of_frame) {
+    positions.x.push_back(static_cast<double>(cell % grid.shape.cols));
+    positions.y.push_back(static_cast<double>(cell / grid.shape.cols));
+  }
+  positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
+  return positions;
+}
+
+RunTimings max_over_ranks(const RunTimings& local, MPI_Comm comm) {
+  double seconds[] = {local.open_s, local.write_s, local.total_s};
+  MPI_Allreduce(MPI_IN_PLACE, seconds, 3, MPI_DOUBLE, MPI_MAX, comm);
+  return {seconds[0], seconds[1], seconds[2]};
+}
+
+}  // namespace
+
+ScanRun run_scan(const Options& options, MPI_Comm comm) {
+  const double start = MPI_Wtime();
+  validate(options);
+  ScanRun run;
+  run.options = options;
+  const int me = mpi::rank(comm);
+  const RoiOutput output = roi_output(options);
+  const std::vector<std::string> inputs = run_inputs(options);
+
+  // --- open: the stack on every rank; positions and masks read and checked on rank 0 -------------
+  std::optional<PatternStack> stack;
+  {
+    StepClock clock(run.timings.open_s);
+    mpi::run_phase(comm, [&] {
+      inject_fault("open", comm);
+      if (me != 0) return;
+      check_input_file(options.input_file);
+      if (!output.path.empty()) check_roi_output(output, inputs);
+      if (!options.summary_file.empty())
+        check_output_path(options.summary_file, "--summary", options.overwrite, inputs);
+    });
+    mpi::run_phase(comm, [&] {
+      stack.emplace(PatternStack::open(options.input_file, parse_input_layout(options.layout), options.dataset,
+                                       options.block_frames, comm));
+    });
+    run.input_file = stack->file_path();
+    run.dataset = stack->dataset_path();
+    run.layout = stack->description().layout;
+    run.data_files = stack->segments();
+    run.pixel_type = stack->pixel_type();
+    std::vector<std::uint8_t> good_pixels;
+    const PixelSettings pixels = pixel_settings(options);
+    mpi::run_phase(comm, [&] {
+      if (me != 0) return;
+      run.positions = read_scan_positions(positions_spec(options), options.input_file, stack->description(),
+                                          stack->frames(), options.grid.empty());
+      good_pixels = combined_good_pixels(pixels, options.input_file, stack->description(), stack->rows(), stack->cols(),
+                                         run.mask_sources);
+    });
+    mpi::broadcast(comm, 0, good_pixels);
+    mpi::broadcast(comm, 0, run.positions.x);
+    mpi::broadcast(comm, 0, run.positions.y);
+    run.positions.source = mpi::broadcast(comm, 0, run.positions.source);
+    run.mask_sources = mpi::broadcast(comm, 0, run.mask_sources);
+    // Identical on every rank (same options, same metadata); a bad --crop fails on all at once.
+    mpi::run_phase(comm, [&] {
+      run.selection = pixel_selection(pixels, stack->description(), run.pixel_type, stack->rows(), stack->cols(),
+                                      std::move(good_pixels));
+    });
+  }
+
+  // --- the method ------------------------------------------------------------------------------------
+  std::optional<ProgressReport> progress;
+  RoiHooks hooks;
+  hooks.on_phase = [comm](const char* phase) { inject_fault(phase, comm); };
+  if (me == 0 && !options.quiet) {
+    // Rank 0 reports for everyone, on stderr (stdout carries the summary).
+    progress.emplace(std::cerr, isatty(STDERR_FILENO) == 1, stack->frames(),
+                     static_cast<double>(stack->frames() * stack->frame_bytes()));
+    hooks.on_progress = [&progress](double fraction) { progress->update(fraction); };
+  }
+  run.result = find_roi(*stack, run.positions, run.selection, roi_parameters(options), comm, hooks);
+  if (progress) progress->finish();
+  if (run.positions.empty()) run.positions = grid_positions(run.result.neighbourhood->grid());
+
+  // --- write (uncommitted) -----------------------------------------------------------------------------
+  if (!output.path.empty()) {
+    StepClock clock(run.timings.write_s);
+    RoiRecordInfo info;
+    info.software = std::string("ptyroi ") + version;
+    info.input_file = run.input_file;
+    info.input_dataset = run.dataset;
+    info.input_layout = input_layout_name(run.layout);
+    info.masks = run.mask_sources;
+    info.timings = {{"open_s", max_over_ranks(run.timings, comm).open_s}};
+    run.outputs = write_roi(output, run.result, run.positions, run.selection, *stack, stack->file_type(), info, inputs,
+                            comm, [comm](const char* phase) { inject_fault(phase, comm); });
+  }
+  run.timings.total_s = MPI_Wtime() - start;
+  run.timings = max_over_ranks(run.timings, comm);
+  return run;
+}
+
+PreviewInput gather_preview_input(const ScanRun& run, MPI_Comm comm) {
+  const RoiResult& result = run.result;
+  PreviewInput preview;
+  preview.title = file_name_of(run.input_file);
+  preview.x = run.positions.x;
+  preview.y = run.positions.y;
+  if (result.neighbourhood->is_raster()) {
+    preview.grid = result.neighbourhood->grid().shape;
+    preview.cell_of_frame = result.neighbourhood->grid().cell_of_frame;
+  }
+  std::vector<double> totals, standard_x, standard_y;
+  for (const FrameFeatures& frame : result.local_features) {
+    totals.push_back(frame.total_intensity);
+    // As ComStandardisation::magnitude: a component without spread standardises to 0.
+    const bool x_spread = frame.has_com && result.com.std_x > 0.0, y_spread = frame.has_com && result.com.std_y > 0.0;
+    standard_x.push_back(x_spread ? (frame.com_x - result.com.mean_x) / result.com.std_x : 0.0);
+    standard_y.push_back(y_spread ? (frame.com_y - result.com.mean_y) / result.com.std_y : 0.0);
+  }
+  preview.transmission = gather_frames(totals, comm);
+  preview.com_magnitude = gather_frames(result.local_com_magnitude, comm);
+  preview.com_x = gather_frames(standard_x, comm);
+  preview.com_y = gather_frames(standard_y, comm);
+  preview.absorption_roi = gather_frames(result.absorption.local_roi, comm);
+  preview.scattering_roi = gather_frames(result.scattering.local_roi, comm);
+  preview.border_steps = result.parameters.border_steps;
+  preview.roi = gather_frames(result.local_mask, comm);
+  for (const int border : {-2, 0, 2, 4}) {
+    if (!border_fits(result, border)) continue;  // a scan too small for this border
+    preview.roi_at_borders.emplace_back(border, gather_frames(roi_at_border(result, border, comm), comm));
+  }
+  return preview;
+}
+
+}  // namespace ptyroi

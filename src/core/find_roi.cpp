@@ -1,0 +1,272 @@
+#include "ptyroi/core/find_roi.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "ptyroi/core/error.hpp"
+#include "ptyroi/core/mpi.hpp"
+
+namespace ptyroi {
+
+namespace {
+
+// Measures one step on this rank.
+class StepClock {
+ public:
+  explicit StepClock(double& seconds) : seconds_(seconds), start_(MPI_Wtime()) {}
+  ~StepClock() { seconds_ += MPI_Wtime() - start_; }
+  StepClock(const StepClock&) = delete;
+  StepClock& operator=(const StepClock&) = delete;
+
+ private:
+  double& seconds_;
+  double start_;
+};
+
+void notify(const RoiHooks& hooks, const char* phase) {
+  if (hooks.on_phase) hooks.on_phase(phase);
+}
+
+// Frames per read block: the parameter, else the source's preference, else as many frames as fit
+// in 4 MiB (at least 1) — small enough to stay in the last-level cache between read and pass.
+std::uint64_t block_frames_for(const RoiParameters& parameters, const FrameSource& source) {
+  if (parameters.block_frames > 0) return parameters.block_frames;
+  if (source.preferred_block_frames() > 0) return source.preferred_block_frames();
+  constexpr std::size_t block_bytes = std::size_t{4} << 20;
+  return std::max<std::uint64_t>(1, block_bytes / std::max<std::size_t>(source.frame_bytes(), 1));
+}
+
+// The per-frame pass (per-frame accumulate): this rank's frames, streamed in blocks of whole
+// frames (or their window) in the source's own pixel type.
+std::vector<FrameFeatures> frame_features(const FrameSource& source, FrameRange range, std::uint64_t block_frames,
+                                          const PixelSelection& selection, const RoiHooks& hooks) {
+  std::vector<FrameFeatures> features;
+  features.reserve(range.count());
+  const std::uint64_t block = std::min<std::uint64_t>(block_frames, std::max<std::uint64_t>(range.count(), 1));
+  // double storage keeps the buffer aligned for every pixel type.
+  std::vector<double> buffer((block * source.frame_bytes() + sizeof(double) - 1) / sizeof(double));
+  FrameMomentsKernel kernel(selection);
+  for (std::uint64_t first = range.begin; first < range.end; first += block) {
+    const std::uint64_t count = std::min(block, range.end - first);
+    source.read_frames(first, count, buffer.data());
+    visit_pixel_type(source.pixel_type(), [&](auto pixel) {
+      using Pixel = decltype(pixel);
+      const auto* frames = reinterpret_cast<const Pixel*>(buffer.data());
+      for (std::uint64_t i = 0; i < count; ++i) {
+        features.push_back(kernel(frames + i * source.pixels_per_frame(), source.rows(), source.cols()));
+      }
+    });
+    if (hooks.on_progress) {
+      hooks.on_progress(static_cast<double>(first + count - range.begin) / static_cast<double>(range.count()));
+    }
+  }
+  return features;
+}
+
+// Smooths one map at this rank's frames and clusters it (log unless disabled).
+MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeighbourhood& neighbourhood,
+                        FrameRange local, const RoiParameters& parameters, MPI_Comm comm, RoiTimings& timings) {
+  MapClusters result;
+  std::vector<double> feature;
+  {
+    StepClock clock(timings.maps_s);
+    result.local_map = neighbourhood.smooth(mpi::all_gather(comm, local_values), local);
+    double local_floor = std::numeric_limits<double>::infinity();
+    for (const double smoothed : result.local_map) {
+      if (smoothed > 0.0) local_floor = std::min(local_floor, smoothed);
+    }
+    result.log_floor = mpi::all_min(comm, local_floor);
+    feature = result.local_map;
+    if (parameters.log_features) {
+      // A map with no positive value at all (no contrast) clusters as a constant.
+      const bool any_positive = std::isfinite(result.log_floor);
+      for (double& v : feature) v = any_positive ? std::log(std::max(v, result.log_floor)) : 0.0;
+    }
+  }
+  StepClock clock(timings.kmeans_s);
+  result.clusters = kmeans_1d(feature, parameters.clusters, parameters.iterations, comm);
+  return result;
+}
+
+void select_cluster(MapClusters& map, int cluster) {
+  map.selected_cluster = cluster;
+  map.local_roi.resize(map.clusters.labels.size());
+  for (std::size_t i = 0; i < map.local_roi.size(); ++i) map.local_roi[i] = map.clusters.labels[i] == cluster;
+  map.roi_frames = map.clusters.sizes[cluster];
+}
+
+// The scan's neighbourhood: the given raster, the raster the positions form, or (irregular, or
+// automatic when they form none) the irregular neighbourhood of the positions.
+ScanNeighbourhood make_neighbourhood(const RoiParameters& parameters, const ScanPositions& positions,
+                                     std::uint64_t frames) {
+  if (parameters.grid) return ScanNeighbourhood::raster(raster_grid(*parameters.grid, frames));
+  if (parameters.scan == ScanKind::irregular) return ScanNeighbourhood::irregular(positions.x, positions.y);
+  if (parameters.scan == ScanKind::grid) return ScanNeighbourhood::raster(infer_grid(positions.x, positions.y));
+  if (auto grid = find_grid(positions.x, positions.y)) return ScanNeighbourhood::raster(std::move(*grid));
+  return ScanNeighbourhood::irregular(positions.x, positions.y);
+}
+
+void check_positions(const ScanPositions& positions, std::uint64_t frames, const RoiParameters& parameters) {
+  if (positions.empty()) {
+    if (!parameters.grid) {
+      throw UsageError("no scan positions: give one position per frame, or the raster the frames were taken on (grid)");
+    }
+    return;
+  }
+  if (positions.x.size() != frames || positions.y.size() != frames) {
+    throw InputError("positions (" + positions.source + ") hold " + std::to_string(positions.x.size()) + " x and " +
+                     std::to_string(positions.y.size()) + " y values but the scan has " + std::to_string(frames) +
+                     " frames");
+  }
+  for (std::size_t k = 0; k < frames; ++k) {
+    if (!std::isfinite(positions.x[k]) || !std::isfinite(positions.y[k])) {
+      throw InputError("positions (" + positions.source + ") have a non-finite value at frame " + std::to_string(k));
+    }
+  }
+}
+
+// The method separates frames by contrast; a scan without any (one frame, or every frame with the
+// same total and the same centre of mass) has no RoI to find.
+void check_contrast(const RoiResult& result, const FrameSource& source, MPI_Comm comm) {
+  double local_min = std::numeric_limits<double>::infinity();
+  double local_max = -local_min;
+  for (const auto& frame : result.local_features) {
+    local_min = std::min(local_min, frame.total_intensity);
+    local_max = std::max(local_max, frame.total_intensity);
+  }
+  const bool same_totals = mpi::all_min(comm, local_min) == mpi::all_max(comm, local_max);
+  if (same_totals && result.com.std_x == 0.0 && result.com.std_y == 0.0) {
+    throw InputError("no contrast in " + source.name() + ": " +
+                     (result.frames == 1 ? std::string("it holds a single frame")
+                                         : "all " + std::to_string(result.frames) +
+                                               " frames have the same total intensity and centre of mass") +
+                     ", so there is nothing to classify");
+  }
+}
+
+RoiTimings max_over_ranks(const RoiTimings& local, MPI_Comm comm) {
+  double seconds[] = {local.features_s, local.statistics_s, local.maps_s, local.kmeans_s, local.selection_s};
+  MPI_Allreduce(MPI_IN_PLACE, seconds, 5, MPI_DOUBLE, MPI_MAX, comm);
+  return {seconds[0], seconds[1], seconds[2], seconds[3], seconds[4]};
+}
+
+}  // namespace
+
+RoiResult find_roi(const FrameSource& source, const ScanPositions& positions, const PixelSelection& pixels,
+                   const RoiParameters& parameters, MPI_Comm comm, const RoiHooks& hooks) {
+  RoiResult result;
+  result.parameters = parameters;
+  result.ranks = mpi::size(comm);
+  result.frames = source.frames();
+  const bool windowed = pixels.window_rows > 0;
+  result.rows = windowed ? pixels.window_rows : source.rows();
+  result.cols = windowed ? pixels.window_cols : source.cols();
+  result.local = partition_frames(result.frames, result.ranks, mpi::rank(comm));
+  result.block_frames = block_frames_for(parameters, source);
+  RoiTimings& t = result.timings;
+
+  // --- the scan: deterministic in the positions, so every rank builds the same neighbourhood ----
+  mpi::run_phase(comm, [&] {
+    parameters.validate();
+    if (!pixels.good_pixels.empty() && pixels.good_pixels.size() != source.pixels_per_frame()) {
+      throw UsageError("the pixel mask has " + std::to_string(pixels.good_pixels.size()) +
+                       " pixels but the frames of " + source.name() + " have " +
+                       std::to_string(source.pixels_per_frame()));
+    }
+    if (windowed && (pixels.window_row + pixels.window_rows > source.rows() ||
+                     pixels.window_col + pixels.window_cols > source.cols())) {
+      throw UsageError("the pixel window lies outside the " + std::to_string(source.rows()) + "x" +
+                       std::to_string(source.cols()) + " frames of " + source.name());
+    }
+    check_positions(positions, result.frames, parameters);
+    auto neighbourhood = std::make_shared<ScanNeighbourhood>(make_neighbourhood(parameters, positions, result.frames));
+    neighbourhood->check_border(parameters.border_steps);
+    result.neighbourhood = std::move(neighbourhood);
+  });
+
+  // --- features: rank-local, no collective calls inside ------------------------------------------
+  {
+    StepClock clock(t.features_s);
+    mpi::run_phase(comm, [&] {
+      notify(hooks, "features");
+      result.local_features = frame_features(source, result.local, result.block_frames, pixels, hooks);
+    });
+  }
+  result.bytes_read = result.frames * result.rows * result.cols * pixel_type_size(source.pixel_type());
+
+  // --- statistics: global CoM mean and spread; |standardised CoM| per frame (reduce once) ---------
+  {
+    StepClock clock(t.statistics_s);
+    std::int64_t local_non_finite = 0;
+    std::int64_t local_invalid = 0;
+    mpi::run_phase(comm, [&] {
+      notify(hooks, "reduce");
+      for (const auto& frame : result.local_features) {
+        local_non_finite += frame.non_finite_pixels;
+        local_invalid += frame.invalid_pixels;
+      }
+    });
+    result.non_finite_pixels = mpi::all_sum(comm, local_non_finite);
+    result.invalid_pixels = mpi::all_sum(comm, local_invalid);
+    result.com = standardise_com(result.local_features, comm);
+    result.frames_without_com = static_cast<std::int64_t>(result.frames) - result.com.frames_with_com;
+    if (result.com.frames_with_com == 0) {
+      throw InputError("no frame of " + source.name() + " has signal (all " + std::to_string(result.frames) +
+                       " frames sum to zero or less): there is nothing to classify");
+    }
+    check_contrast(result, source, comm);
+    result.local_com_magnitude.resize(result.local_features.size());
+    for (std::size_t i = 0; i < result.local_features.size(); ++i) {
+      result.local_com_magnitude[i] = result.com.magnitude(result.local_features[i]);
+    }
+  }
+
+  // --- maps and k-means: absorption (T) and scattering (c) ------------------------------------------
+  mpi::run_phase(comm, [&] { notify(hooks, "kmeans"); });
+  std::vector<double> local_totals(result.local_features.size());
+  for (std::size_t i = 0; i < local_totals.size(); ++i) local_totals[i] = result.local_features[i].total_intensity;
+  const ScanNeighbourhood& neighbourhood = *result.neighbourhood;
+  result.absorption = cluster_map(local_totals, neighbourhood, result.local, parameters, comm, t);
+  result.scattering = cluster_map(result.local_com_magnitude, neighbourhood, result.local, parameters, comm, t);
+
+  // --- selection: low-T cluster ∪ high-c cluster, grown or shrunk by the border -------------------
+  {
+    StepClock clock(t.selection_s);
+    select_cluster(result.absorption, 0);
+    select_cluster(result.scattering, parameters.clusters - 1);
+    result.local_roi_before_border.resize(result.local.count());
+    for (std::size_t i = 0; i < result.local_roi_before_border.size(); ++i) {
+      result.local_roi_before_border[i] = result.absorption.local_roi[i] | result.scattering.local_roi[i];
+    }
+    result.local_mask = roi_at_border(result, parameters.border_steps, comm);
+    std::int64_t local_roi = 0;
+    for (std::uint64_t i = 0; i < result.local.count(); ++i) {
+      if (result.local_mask[i] == 0) continue;
+      ++local_roi;
+      result.local_selected.push_back(result.local.begin + i);
+    }
+    result.roi_frames = mpi::all_sum(comm, local_roi);
+  }
+  t = max_over_ranks(t, comm);
+  return result;
+}
+
+std::vector<std::uint8_t> roi_at_border(const RoiResult& result, int border_steps, MPI_Comm comm) {
+  const std::vector<std::uint8_t> all = mpi::all_gather(comm, result.local_roi_before_border);
+  const std::vector<std::uint8_t> grown = result.neighbourhood->grow_or_shrink(all, border_steps);
+  return {grown.begin() + static_cast<std::ptrdiff_t>(result.local.begin),
+          grown.begin() + static_cast<std::ptrdiff_t>(result.local.end)};
+}
+
+bool border_fits(const RoiResult& result, int border_steps) { return result.neighbourhood->border_fits(border_steps); }
+
+std::vector<std::uint8_t> gather_frames(const std::vector<std::uint8_t>& local, MPI_Comm comm) {
+  return mpi::all_gather(comm, local);
+}
+std::vector<double> gather_frames(const std::vector<double>& local, MPI_Comm comm) {
+  return mpi::all_gather(comm, local);
+}
+
+}  // namespace ptyroi

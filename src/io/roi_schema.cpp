@@ -1,0 +1,174 @@
+#include "ptyroi/io/roi_schema.hpp"
+
+#include <functional>
+#include <iterator>
+#include <limits>
+
+#include "ptyroi/core/error.hpp"
+
+namespace ptyroi {
+
+namespace {
+
+const char* const kFeatureNames[] = {"total_intensity", "com_x",          "com_y",
+                                     "com_magnitude",   "absorption_map", "scattering_map"};
+
+template <class T>
+h5::Handle per_frame_dataset(hid_t file, const std::string& path, std::uint64_t frames) {
+  return h5::create_dataset(file, path, h5::native_type<T>(), {frames});
+}
+
+template <class T>
+void write_slice(hid_t dataset, std::uint64_t first, const std::vector<T>& values, hid_t transfer) {
+  if (values.empty()) return;
+  h5::Handle file_space = h5::select_frames(dataset, first, values.size());
+  h5::Handle memory = h5::memory_space({values.size()});
+  h5::check(H5Dwrite(dataset, h5::native_type<T>(), memory.get(), file_space.get(), transfer, values.data()),
+            "cannot write the /roi record");
+}
+
+std::vector<double> centroids(const KMeansResult& k) {
+  return {k.centroids.data(), k.centroids.data() + k.centroids.size()};
+}
+std::vector<std::int64_t> sizes(const KMeansResult& k) { return {k.sizes.data(), k.sizes.data() + k.sizes.size()}; }
+
+void write_attributes(hid_t roi, const RoiResult& result, const ScanPositions& positions, const PixelSelection& pixels,
+                      const RoiRecordInfo& info) {
+  const RoiParameters& p = result.parameters;
+  const ScanNeighbourhood& scan = *result.neighbourhood;
+  h5::write_attribute(roi, "software", info.software);
+  h5::write_attribute(roi, roi_schema::input_file, info.input_file);
+  h5::write_attribute(roi, "input_dataset", info.input_dataset);
+  h5::write_attribute(roi, "input_layout", info.input_layout);
+  h5::write_attribute(roi, "positions_source", positions.source);
+  h5::write_attribute(roi, "grid_rows", scan.grid().shape.rows);
+  h5::write_attribute(roi, "grid_cols", scan.grid().shape.cols);
+  h5::write_attribute(roi, "grid_origin", scan.grid().origin);
+  h5::write_attribute(roi, "neighbourhood", scan.description());
+  h5::write_attribute(roi, "scan_step_m", scan.step());
+  h5::write_attribute(roi, "masks", info.masks);
+  h5::write_attribute(roi, "invalid_pixels", result.invalid_pixels);
+  h5::write_attribute(roi, roi_schema::fftshift, std::int64_t{pixels.fftshift});
+  h5::write_attribute(roi, roi_schema::frame_window,
+                      std::vector<std::int64_t>{
+                          static_cast<std::int64_t>(pixels.window_row), static_cast<std::int64_t>(pixels.window_col),
+                          static_cast<std::int64_t>(result.rows), static_cast<std::int64_t>(result.cols)});
+  h5::write_attribute(roi, "border_steps", std::int64_t{p.border_steps});
+  h5::write_attribute(roi, "clusters", std::int64_t{p.clusters});
+  h5::write_attribute(roi, "iterations", std::int64_t{p.iterations});
+  h5::write_attribute(roi, "log_features", std::int64_t{p.log_features});
+  h5::write_attribute(roi, "block_frames", static_cast<std::int64_t>(result.block_frames));
+  h5::write_attribute(roi, "ranks", std::int64_t{result.ranks});
+  h5::write_attribute(roi, "frames", static_cast<std::int64_t>(result.frames));
+  h5::write_attribute(roi, "roi_frames", result.roi_frames);
+  h5::write_attribute(roi, "frames_without_com", result.frames_without_com);
+  h5::write_attribute(roi, "com_mean_xy", std::vector<double>{result.com.mean_x, result.com.mean_y});
+  h5::write_attribute(roi, "com_std_xy", std::vector<double>{result.com.std_x, result.com.std_y});
+  h5::write_attribute(roi, "absorption_centroids", centroids(result.absorption.clusters));
+  h5::write_attribute(roi, "absorption_cluster_sizes", sizes(result.absorption.clusters));
+  h5::write_attribute(roi, "absorption_log_floor", result.absorption.log_floor);
+  h5::write_attribute(roi, "scattering_centroids", centroids(result.scattering.clusters));
+  h5::write_attribute(roi, "scattering_cluster_sizes", sizes(result.scattering.clusters));
+  h5::write_attribute(roi, "scattering_log_floor", result.scattering.log_floor);
+  const RoiTimings& t = result.timings;
+  for (const auto& [name, seconds] : std::vector<std::pair<std::string, double>>{{"features_s", t.features_s},
+                                                                                 {"statistics_s", t.statistics_s},
+                                                                                 {"maps_s", t.maps_s},
+                                                                                 {"kmeans_s", t.kmeans_s},
+                                                                                 {"selection_s", t.selection_s}}) {
+    h5::write_attribute(roi, "time_" + name, seconds);
+  }
+  for (const auto& [name, seconds] : info.timings) h5::write_attribute(roi, "time_" + name, seconds);
+}
+
+}  // namespace
+
+RoiRecordWriter::RoiRecordWriter(hid_t file, const RoiResult& result, const ScanPositions& positions,
+                                 const PixelSelection& pixels, const RoiRecordInfo& info) {
+  const std::uint64_t frames = result.frames;
+  group_ = h5::create_group(file, roi_schema::group);
+  indexes_ = per_frame_dataset<std::int64_t>(file, roi_schema::indexes, static_cast<std::uint64_t>(result.roi_frames));
+  mask_ = per_frame_dataset<std::uint8_t>(file, roi_schema::mask, frames);
+  positions_x_ = per_frame_dataset<double>(file, roi_schema::positions_x, frames);
+  positions_y_ = per_frame_dataset<double>(file, roi_schema::positions_y, frames);
+  for (const char* name : kFeatureNames) {
+    features_.push_back(per_frame_dataset<double>(file, std::string(roi_schema::features) + "/" + name, frames));
+  }
+  absorption_roi_ =
+      per_frame_dataset<std::uint8_t>(file, std::string(roi_schema::features) + "/absorption_roi", frames);
+  scattering_roi_ =
+      per_frame_dataset<std::uint8_t>(file, std::string(roi_schema::features) + "/scattering_roi", frames);
+  write_attributes(group_.get(), result, positions, pixels, info);
+}
+
+void RoiRecordWriter::write_local(const RoiResult& result, const ScanPositions& positions, std::uint64_t roi_offset,
+                                  hid_t transfer) const {
+  const FrameRange local = result.local;
+  const auto first = static_cast<std::ptrdiff_t>(local.begin);
+  const auto last = static_cast<std::ptrdiff_t>(local.end);
+  write_slice(indexes_.get(), roi_offset,
+              std::vector<std::int64_t>(result.local_selected.begin(), result.local_selected.end()), transfer);
+  write_slice(mask_.get(), local.begin, result.local_mask, transfer);
+  write_slice(positions_x_.get(), local.begin,
+              std::vector<double>(positions.x.begin() + first, positions.x.begin() + last), transfer);
+  write_slice(positions_y_.get(), local.begin,
+              std::vector<double>(positions.y.begin() + first, positions.y.begin() + last), transfer);
+  // One feature column at a time, in one reused buffer (kFeatureNames order).
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto& f = result.local_features;
+  const std::function<double(std::size_t)> feature_of[] = {
+      [&](std::size_t i) { return f[i].total_intensity; },
+      [&](std::size_t i) { return f[i].has_com ? f[i].com_x : nan; },
+      [&](std::size_t i) { return f[i].has_com ? f[i].com_y : nan; },
+      [&](std::size_t i) { return result.local_com_magnitude[i]; },
+      [&](std::size_t i) { return result.absorption.local_map[i]; },
+      [&](std::size_t i) { return result.scattering.local_map[i]; }};
+  static_assert(std::size(feature_of) == std::size(kFeatureNames));
+  std::vector<double> column(local.count());
+  for (std::size_t j = 0; j < features_.size(); ++j) {
+    for (std::size_t i = 0; i < column.size(); ++i) column[i] = feature_of[j](i);
+    write_slice(features_[j].get(), local.begin, column, transfer);
+  }
+  write_slice(absorption_roi_.get(), local.begin, result.absorption.local_roi, transfer);
+  write_slice(scattering_roi_.get(), local.begin, result.scattering.local_roi, transfer);
+}
+
+bool has_roi_record(hid_t file) {
+  return h5::is_dataset(file, roi_schema::mask) && h5::is_dataset(file, roi_schema::indexes) &&
+         h5::is_dataset(file, roi_schema::positions_x) && h5::is_dataset(file, roi_schema::positions_y);
+}
+
+RoiRecord read_roi_record(hid_t file, const std::string& file_name) {
+  if (!has_roi_record(file)) {
+    throw InputError("'" + file_name + "' holds no ptyroi record (" + roi_schema::mask + ", " + roi_schema::indexes +
+                     ", " + roi_schema::positions_x + ", " + roi_schema::positions_y + ")");
+  }
+  RoiRecord record;
+  const auto read = [&](const char* path) { return h5::open_dataset(file, path, file_name); };
+  for (const double m : h5::read_all<double>(read(roi_schema::mask).get())) record.mask.push_back(m != 0.0);
+  record.indexes = h5::read_all<std::int64_t>(read(roi_schema::indexes).get());
+  record.positions_x = h5::read_all<double>(read(roi_schema::positions_x).get());
+  record.positions_y = h5::read_all<double>(read(roi_schema::positions_y).get());
+  const std::size_t frames = record.mask.size();
+  if (record.positions_x.size() != frames || record.positions_y.size() != frames) {
+    throw InputError("the ptyroi record of '" + file_name + "' has " + std::to_string(frames) + " mask values but " +
+                     std::to_string(record.positions_x.size()) + " positions");
+  }
+  std::size_t in_roi = 0;
+  for (const auto m : record.mask) in_roi += m;
+  if (record.indexes.size() != in_roi) {
+    throw InputError("the ptyroi record of '" + file_name + "' lists " + std::to_string(record.indexes.size()) +
+                     " RoI frames but its mask holds " + std::to_string(in_roi));
+  }
+  h5::Handle group =
+      h5::checked(H5Oopen(file, roi_schema::group, H5P_DEFAULT), "cannot open /roi in '" + file_name + "'");
+  record.input_file = h5::read_string_attribute(group.get(), roi_schema::input_file).value_or("");
+  record.fftshift = h5::read_number_attribute(group.get(), roi_schema::fftshift).value_or(0.0) != 0.0;
+  if (const auto window = h5::read_numbers_attribute(group.get(), roi_schema::frame_window);
+      window && window->size() == 4) {
+    for (std::size_t i = 0; i < 4; ++i) record.frame_window[i] = static_cast<std::int64_t>((*window)[i]);
+  }
+  return record;
+}
+
+}  // namespace ptyroi
