@@ -12,10 +12,12 @@
 #include "ptyroi/app/inspect.hpp"
 #include "ptyroi/app/interrupt.hpp"
 #include "ptyroi/app/options.hpp"
+#include "ptyroi/app/scan_outputs.hpp"
 #include "ptyroi/app/scan_run.hpp"
 #include "ptyroi/app/series.hpp"
 #include "ptyroi/app/summary.hpp"
 #include "ptyroi/core/mpi.hpp"
+#include "ptyroi/io/atomic_output.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/roi_writer.hpp"
 #include "ptyroi/version.hpp"
@@ -23,23 +25,12 @@
 namespace {
 
 // One scan: the method and the written (uncommitted) RoI files, then the previews and the summary;
-// everything is committed together at the end, so a failure anywhere leaves nothing behind.
+// everything is committed together, so a failure anywhere leaves nothing behind.
 ptyroi::ScanRun run_one_scan(const ptyroi::Options& options, MPI_Comm comm) {
-  const bool root = ptyroi::mpi::rank(comm) == 0;
   ptyroi::ScanRun run = ptyroi::run_scan(options, comm);
-  ptyroi::PreviewInput preview;
-  if (!options.preview_dir.empty()) preview = ptyroi::gather_preview_input(run, comm);
+  ptyroi::finish_scan_outputs(run, comm);
   ptyroi::mpi::run_phase(comm, [&] {
-    if (!root) return;
-    if (!options.preview_dir.empty()) ptyroi::write_previews(preview, options.preview_dir);
-    if (!options.summary_file.empty()) {
-      run.outputs.push_back(ptyroi::PendingOutput::create(options.summary_file, options.overwrite));
-      ptyroi::write_text_output_to(run.outputs.back(), ptyroi::summary_json(run));
-    }
-  });
-  ptyroi::commit_outputs(run.outputs, comm);
-  ptyroi::mpi::run_phase(comm, [&] {
-    if (root && !options.quiet) std::cout << ptyroi::summary_text(run) << std::flush;
+    if (ptyroi::mpi::rank(comm) == 0 && !options.quiet) std::cout << ptyroi::summary_text(run) << std::flush;
   });
   return run;
 }

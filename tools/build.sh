@@ -15,3 +15,7 @@ if ! { cmake --preset "$preset" && cmake --build --preset "$preset" -j "$(nproc)
 fi
 rm -f "$log"
 echo "build: ptyroi built in build/$preset"
+# The release build's Python module is the one `python3 -c "import ptyroi"` finds.
+if [ "$preset" = release ] && [ -f "build/$preset/python/ptyroi/__init__.py" ]; then
+  bash tools/python_path.sh "build/$preset/python"
+fi

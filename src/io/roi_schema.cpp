@@ -160,6 +160,10 @@ RoiRecord read_roi_record(hid_t file, const std::string& file_name) {
     throw InputError("the ptyroi record of '" + file_name + "' lists " + std::to_string(record.indexes.size()) +
                      " RoI frames but its mask holds " + std::to_string(in_roi));
   }
+  for (const char* name : kFeatureNames) {
+    const std::string path = std::string(roi_schema::features) + "/" + name;
+    if (h5::is_dataset(file, path)) record.features.emplace_back(name, h5::read_all<double>(read(path.c_str()).get()));
+  }
   h5::Handle group =
       h5::checked(H5Oopen(file, roi_schema::group, H5P_DEFAULT), "cannot open /roi in '" + file_name + "'");
   record.input_file = h5::read_string_attribute(group.get(), roi_schema::input_file).value_or("");

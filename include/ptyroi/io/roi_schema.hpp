@@ -65,6 +65,8 @@ class RoiRecordWriter {
 // The record as read back (serial HDF5).
 struct RoiRecord {
   std::vector<std::uint8_t> mask;
+  // total_intensity, com_x, com_y, com_magnitude, absorption_map, scattering_map (when present)
+  std::vector<std::pair<std::string, std::vector<double>>> features;
   std::vector<std::int64_t> indexes;
   std::vector<double> positions_x, positions_y;
   std::string input_file;

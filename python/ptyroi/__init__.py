@@ -1,0 +1,163 @@
+"""ptyroi: the region of interest of an X-ray ptychography scan from its diffraction patterns.
+
+Lin, Jiang, Deng & Di, "Physics-inspired unsupervised classification for region of interest in
+X-ray ptychography". The same C++ library as the ``ptyroi`` program, so the same numbers:
+
+>>> import numpy as np, ptyroi
+>>> result = ptyroi.find_roi(frames, grid=(85, 188), border=2)   # frames: [K, N, M] numpy array
+>>> result.mask            # uint8 [K], 1 = frame in the region of interest
+>>> ptyroi.run(["--input", "scan.h5", "--border", "2", "--output", "scan_roi.h5"])  # as the program
+
+Plain ``python3`` runs on one process; under ``mpiexec`` with mpi4py every rank calls the same
+function with the same arguments (``comm=MPI.COMM_WORLD`` by default) and the frames are shared
+among the ranks (each needs only its own part: see ``partition``).
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _ptyroi
+from ._ptyroi import Error, InputError, InternalError, IoError, UsageError  # noqa: F401
+
+__version__ = _ptyroi.version
+__all__ = ["find_roi", "run", "read_frames", "read_record", "partition", "RoiResult", "Error", "UsageError",
+           "InputError", "IoError", "InternalError", "__version__"]
+
+
+def _comm_handle(comm):
+    """An mpi4py communicator as the Fortran handle the C++ side turns back into an MPI_Comm."""
+    if comm is None:
+        return None
+    try:
+        return int(comm.py2f())
+    except AttributeError as error:
+        raise UsageError("comm must be an mpi4py communicator (e.g. MPI.COMM_WORLD)") from error
+
+
+def _as_frames(frames) -> np.ndarray:
+    """[K, N, M] (or with leading singleton axes), C order, native byte order, a supported dtype."""
+    array = np.asarray(frames)
+    while array.ndim > 3 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 3:
+        raise UsageError(f"frames must be a [K, N, M] array, got shape {array.shape}")
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8)
+    elif array.dtype.kind == "f" and array.dtype.itemsize < 4:
+        array = array.astype(np.float32)
+    elif array.dtype.kind not in "uif":
+        raise UsageError(f"frames of dtype {array.dtype}: expected integers or floats")
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return np.ascontiguousarray(array)
+
+
+@dataclass
+class RoiResult:
+    """What find_roi found, for every frame of the scan (in frame order) on every rank.
+
+    mask: uint8 [K], 1 = frame in the RoI (after the border); indexes: the RoI frames, ascending.
+    total_intensity, com_x, com_y (NaN without signal), com_magnitude: the per-frame features T, O
+    and c; absorption_map, scattering_map: the smoothed maps; absorption_roi, scattering_roi: the
+    selected cluster of each; absorption, scattering: centroids, sizes, selected cluster, log floor.
+    """
+
+    mask: np.ndarray
+    roi_before_border: np.ndarray
+    total_intensity: np.ndarray
+    com_x: np.ndarray
+    com_y: np.ndarray
+    com_magnitude: np.ndarray
+    absorption_map: np.ndarray
+    scattering_map: np.ndarray
+    absorption_roi: np.ndarray
+    scattering_roi: np.ndarray
+    absorption: Dict[str, Any]
+    scattering: Dict[str, Any]
+    frames: int
+    roi_frames: int
+    frames_without_signal: int
+    non_finite_pixels: int
+    invalid_pixels: int
+    com_mean: Tuple[float, float]
+    com_std: Tuple[float, float]
+    neighbourhood: str
+    scan_step: float
+    border: int
+    ranks: int
+    timings: Dict[str, float] = field(default_factory=dict)
+
+    @property
+    def indexes(self) -> np.ndarray:
+        return np.flatnonzero(self.mask)
+
+    @property
+    def roi_fraction(self) -> float:
+        return self.roi_frames / self.frames if self.frames else 0.0
+
+
+def find_roi(frames, x: Optional[Sequence[float]] = None, y: Optional[Sequence[float]] = None, *,
+             grid: Optional[Tuple[int, int]] = None, border: int = 0, clusters: int = 2, iterations: int = 10,
+             log: bool = True, scan: str = "auto", mask=None, max_valid: Optional[float] = None,
+             fftshift: bool = False, crop: int = 0, beam_center: Optional[Tuple[float, float]] = None,
+             block_frames: int = 0, first_frame: int = 0, total_frames: Optional[int] = None,
+             comm=None) -> RoiResult:
+    """Finds the region of interest of the frames [K, N, M] (any integer or float dtype).
+
+    x, y: the scan positions (metres, one per frame; x along the fast detector axis), or grid:
+    (rows, cols) of a row-major raster (frame k at row k // cols). border: grow (> 0) or shrink (< 0)
+    the RoI by that many scan steps. clusters, iterations, log: the k-means (the paper: 2, 10, on the
+    log of the smoothed maps). scan: "auto" (a raster when the positions form one), "grid" or
+    "irregular". mask: [N, M], non-zero = bad pixel; max_valid: pixels above it are left out;
+    fftshift: frames stored with zero frequency at the corner; crop: analyse only the crop x crop
+    pixels around beam_center (x, y) pixels (default the frame centre). comm: an mpi4py communicator
+    (default MPI_COMM_WORLD). Under MPI a rank may hold only part of the scan: frames are then
+    frames [first_frame, first_frame + len(frames)) of total_frames, and must include the rank's
+    share (``partition(total_frames, ranks, rank)``); x and y still hold every frame's position.
+    Raises UsageError, InputError, IoError (subclasses of ptyroi.Error).
+    """
+    array = _as_frames(frames)
+    good = None
+    if mask is not None:
+        bad = np.asarray(mask)
+        if bad.shape != array.shape[1:]:
+            raise UsageError(f"mask has shape {bad.shape}; the frames are {array.shape[1:]}")
+        good = (bad == 0).astype(np.uint8).ravel().tolist()
+    xs = None if x is None else np.asarray(x, dtype=np.float64).ravel().tolist()
+    ys = None if y is None else np.asarray(y, dtype=np.float64).ravel().tolist()
+    grid_shape = None if grid is None else (int(grid[0]), int(grid[1]))
+    centre = None if beam_center is None else (float(beam_center[0]), float(beam_center[1]))
+    result = _ptyroi.find_roi(array, xs, ys, grid_shape, int(border), int(clusters), int(iterations), bool(log),
+                              str(scan), good, None if max_valid is None else float(max_valid), bool(fftshift),
+                              int(crop), centre, int(block_frames), int(first_frame),
+                              None if total_frames is None else int(total_frames), _comm_handle(comm))
+    return RoiResult(**result)
+
+
+def run(arguments, *, verbose: bool = False, comm=None) -> Dict[str, Any]:
+    """Runs the ptyroi program on one scan with its command-line options, e.g.
+    ``run(["--input", "scan.h5", "--border", "2", "--output", "scan_roi.h5"])`` or the same as one
+    string; writes what the options ask for and returns the --summary JSON as a dict."""
+    if isinstance(arguments, str):
+        import shlex
+        arguments = shlex.split(arguments)
+    return json.loads(_ptyroi.run([str(a) for a in arguments], bool(verbose), _comm_handle(comm)))
+
+
+def read_frames(path: str, *, layout: str = "auto", dataset: str = "") -> np.ndarray:
+    """A file's pattern stack [K, N, M] in its own pixel type, as ptyroi reads it (NeXus masters with
+    their data files, CXI, PtychoShelves, plain)."""
+    return _ptyroi.read_frames(str(path), layout, dataset)
+
+
+def read_record(path: str) -> Dict[str, Any]:
+    """The /roi record of a ptyroi output: mask, indexes, positions_x/y, the features, input_file."""
+    return _ptyroi.read_record(str(path))
+
+
+def partition(frames: int, ranks: int, rank: int) -> Tuple[int, int]:
+    """The frames [begin, end) rank `rank` of `ranks` analyses: what it needs in memory."""
+    return _ptyroi.partition(int(frames), int(ranks), int(rank))

@@ -1,0 +1,140 @@
+"""The Python module against known answers and against the ptyroi program (same numbers).
+
+ctest runs this with PTYROI_TEST_SCAN (the simulated 23 x 31 scan) and PTYROI_TEST_OUTDIR, where
+the e2e tests left the program's outputs e2e_n1.h5/.json (1 rank) and e2e_n2.h5 (2 ranks) made with
+--grid 23x31 --border 2 --block-frames 16.
+"""
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import ptyroi
+
+ROWS, COLS, N = 12, 16, 8
+
+
+def rectangle_scan(dtype=np.uint16):
+    """Frames of a 12 x 16 raster; those in rows 3..7, columns 5..10 absorb (darker). Every value
+    fits in uint8 and float16 exactly, so every dtype holds the same numbers."""
+    frames = np.full((ROWS * COLS, N, N), 200, dtype=np.int64)
+    inside = np.zeros(ROWS * COLS, bool)
+    near = np.zeros(ROWS * COLS, bool)
+    for k in range(ROWS * COLS):
+        r, c = divmod(k, COLS)
+        inside[k] = 3 <= r < 8 and 5 <= c < 11
+        near[k] = 2 <= r < 9 and 4 <= c < 12
+        if inside[k]:
+            frames[k] = 80
+    frames += (np.arange(N * N) % 7).reshape(N, N)
+    return frames.astype(dtype), inside, near
+
+
+def test_rectangle_is_found_within_one_step():
+    frames, inside, near = rectangle_scan()
+    result = ptyroi.find_roi(frames, grid=(ROWS, COLS))
+    assert result.mask.dtype == np.uint8 and result.mask.shape == (ROWS * COLS,)
+    assert np.all(result.mask[inside] == 1), "every absorbing frame is in the RoI"
+    assert np.all(near[result.mask == 1]), "the 3x3 smoothing spreads the RoI by at most one step"
+    assert result.roi_frames == int(result.mask.sum()) == len(result.indexes)
+    np.testing.assert_array_equal(result.total_intensity, frames.reshape(len(frames), -1).sum(axis=1))
+    # The border grows the RoI by one 3x3 dilation per step (a raster).
+    grown = ptyroi.find_roi(frames, grid=(ROWS, COLS), border=1)
+    before = result.mask.reshape(ROWS, COLS).astype(bool)
+    dilated = np.zeros_like(before)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            shifted = np.zeros_like(before)
+            shifted[max(dr, 0):ROWS + min(dr, 0), max(dc, 0):COLS + min(dc, 0)] = \
+                before[max(-dr, 0):ROWS - max(dr, 0), max(-dc, 0):COLS - max(dc, 0)]
+            dilated |= shifted
+    np.testing.assert_array_equal(grown.mask.reshape(ROWS, COLS).astype(bool), dilated)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64, np.int16, np.int32, np.int64,
+                                   np.float32, np.float64, ">u4", "<i8", np.float16])
+def test_every_dtype_gives_the_same_answer(dtype):
+    frames, _, _ = rectangle_scan(np.uint16)
+    reference = ptyroi.find_roi(frames, grid=(ROWS, COLS))
+    result = ptyroi.find_roi(frames.astype(dtype), grid=(ROWS, COLS))
+    np.testing.assert_array_equal(result.mask, reference.mask)
+    np.testing.assert_array_equal(result.total_intensity, reference.total_intensity)
+    np.testing.assert_array_equal(result.com_x, reference.com_x)
+
+
+def test_leading_singleton_axis_and_mask_and_positions():
+    frames, inside, _ = rectangle_scan()
+    ys, xs = np.divmod(np.arange(ROWS * COLS), COLS)
+    by_grid = ptyroi.find_roi(frames, grid=(ROWS, COLS))
+    by_positions = ptyroi.find_roi(frames[np.newaxis], x=xs * 1e-6, y=ys * 1e-6)
+    np.testing.assert_array_equal(by_grid.mask, by_positions.mask)
+    assert by_positions.neighbourhood.startswith("raster 12x16")
+    # A mask that hides every pixel but one column: features from that column only.
+    bad = np.ones((N, N), np.float32)
+    bad[:, 3] = 0.0
+    masked = ptyroi.find_roi(frames, grid=(ROWS, COLS), mask=bad)
+    np.testing.assert_array_equal(masked.total_intensity, frames[:, :, 3].sum(axis=1))
+
+
+def test_errors_keep_their_category():
+    frames, _, _ = rectangle_scan()
+    with pytest.raises(ptyroi.UsageError, match="border 40 reaches beyond"):
+        ptyroi.find_roi(frames, grid=(ROWS, COLS), border=40)
+    with pytest.raises(ptyroi.UsageError, match="has 25 cells"):
+        ptyroi.find_roi(frames, grid=(5, 5))
+    with pytest.raises(ptyroi.InputError, match="has signal"):
+        ptyroi.find_roi(np.zeros_like(frames), grid=(ROWS, COLS))
+    with pytest.raises(ptyroi.Error):
+        ptyroi.find_roi(np.zeros((4, 4), np.uint16), grid=(2, 2))
+    assert issubclass(ptyroi.InputError, ptyroi.Error)
+
+
+def scan_and_outputs():
+    scan, outdir = os.environ.get("PTYROI_TEST_SCAN"), os.environ.get("PTYROI_TEST_OUTDIR")
+    if not scan or not outdir or not os.path.exists(os.path.join(outdir, "e2e_n2.h5")):
+        pytest.skip("needs the ctest fixtures (PTYROI_TEST_SCAN, the e2e outputs)")
+    return scan, outdir
+
+
+def test_same_numbers_as_the_program():
+    scan, outdir = scan_and_outputs()
+    frames = ptyroi.read_frames(scan)
+    assert frames.shape == (23 * 31, 64, 64) and frames.dtype == np.uint32
+    result = ptyroi.find_roi(frames, grid=(23, 31), border=2, block_frames=5)
+    for ranks in (1, 2):
+        record = ptyroi.read_record(os.path.join(outdir, f"e2e_n{ranks}.h5"))
+        np.testing.assert_array_equal(result.mask, record["mask"])
+        np.testing.assert_array_equal(result.indexes, record["indexes"])
+        for name in ("total_intensity", "com_x", "com_y", "com_magnitude", "absorption_map", "scattering_map"):
+            np.testing.assert_array_equal(getattr(result, name), record[name], err_msg=name)  # bitwise, NaN = NaN
+    with open(os.path.join(outdir, "e2e_n1.json")) as f:
+        summary = json.load(f)
+    assert result.roi_frames == summary["roi_frames"]
+    assert list(result.absorption["centroids"]) == summary["absorption"]["centroids"]
+
+
+def test_run_on_a_file_with_the_programs_options(tmp_path):
+    scan, outdir = scan_and_outputs()
+    output = tmp_path / "roi.h5"
+    summary = ptyroi.run(["--input", scan, "--grid", "23x31", "--border", "2", "--output", str(output)])
+    record = ptyroi.read_record(str(output))
+    np.testing.assert_array_equal(record["mask"], ptyroi.read_record(os.path.join(outdir, "e2e_n1.h5"))["mask"])
+    assert summary["roi_frames"] == int(record["mask"].sum())
+    with pytest.raises(ptyroi.UsageError, match="already exists"):
+        ptyroi.run(f"--input {scan} --grid 23x31 --output {output}")
+    with pytest.raises(ptyroi.UsageError):
+        ptyroi.run(["--input", scan, "--frobnicate"])
+
+
+def test_import_in_a_new_python_process():
+    """`python3 -c "import ptyroi"` as a user would type it (the module found by its path hook)."""
+    completed = subprocess.run(["python3", "-c", "import ptyroi, numpy; print(ptyroi.__version__)"],
+                               capture_output=True, text=True, env={k: v for k, v in os.environ.items()
+                                                                   if k != "PYTHONPATH"})
+    if completed.returncode != 0 and "No module named 'ptyroi'" in completed.stderr and \
+            not os.environ.get("PTYROI_REQUIRE_PATH_HOOK"):
+        pytest.skip("ptyroi is not on this python3's path (tools/build.sh puts it there)")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == ptyroi.__version__
