@@ -401,7 +401,7 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
     ("flux-noise", po::value(&options.flux.noise)->default_value(0.0, "0"),
      "relative per-frame jitter of the incident flux (standard deviation, at most 0.2, from the seed and the frame); writes the monitor")
     ("monitor", po::bool_switch(&options.monitor),
-     "write the per-frame incident photons (photons * relative flux, float64 [K]) even with constant flux: plain /monitor, cxi /entry_1/instrument_1/monitor/data, nexus /entry/monitor/data (NXmonitor)")
+     "write the per-frame incident photons (photons * relative flux, float64 [K]) even with constant flux: plain (and ptychoshelves _dp file) /monitor, cxi /entry_1/instrument_1/monitor/data, nexus /entry/monitor/data (NXmonitor)")
     ("stack-shape", po::value(&options.stack_shape)->default_value(options.stack_shape),
      "KNM | 1KNM (the stack as [1, K, N, N], as some reconstruction codes store it; plain and cxi)")
     ("positions-layout", po::value(&options.positions_layout)->default_value(options.positions_layout),
@@ -423,7 +423,7 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
     ("frames-per-file", po::value(&options.frames_per_file)->default_value(options.frames_per_file),
      "frames per data file (--layout nexus; the last file holds the rest)")
     ("gaps", po::bool_switch(&options.gaps),
-     "a module gap: 2 rows at 40% of the frame read 2^bit_depth-1 in every frame and are marked in the pixel mask (plain, cxi, nexus)")
+     "a module gap: 2 rows at 40% of the frame read 2^bit_depth-1 (int32: 2^31-1; float32: 2^32-1 as float) in every frame and are marked in the pixel mask (plain, cxi, nexus)")
     ("hot-pixels", po::value(&options.hot_pixels)->default_value(options.hot_pixels),
      "this many hot pixels (chosen from the seed) read 1000003 counts (uint16: 65534) in every frame and are marked in the pixel mask (plain, cxi, nexus)")
     ("truth-object", po::bool_switch(&options.truth_object),
