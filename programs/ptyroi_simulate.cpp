@@ -2,8 +2,11 @@
 // positions and the ground truth of which positions see the sample) in any input layout ptyroi
 // reads: plain HDF5, CXI, a DECTRIS-style NeXus master with its data files, or fold_slice's
 // (PtychoShelves) prepared data. Raster, fly and spiral scans; optional detector gaps and hot
-// pixels; optionally the true object and probe. Each MPI rank simulates a contiguous range of the
-// frames of each file and writes its own hyperslab.
+// pixels; optionally the true object and probe. What real scans add, on request: fft-shifted
+// frames, a sample filling the field of view, fly scans with their own row spacing, incident-flux
+// drift with a monitor, [1, K, N, N] stacks, [K, 2|3] position datasets in other units, int32 or
+// float32 pixels and the instrument's energy, distance and pixel size. Each MPI rank simulates a
+// contiguous range of the frames of each file and writes its own hyperslab.
 #include <mpi.h>
 
 #include <algorithm>
@@ -26,9 +29,9 @@
 #include <vector>
 
 #include "ptyroi/core/error.hpp"
-#include "ptyroi/io/h5.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/core/partition.hpp"
+#include "ptyroi/io/h5.hpp"
 #include "ptyroi/simulate/simulation.hpp"
 
 namespace {
@@ -39,13 +42,14 @@ namespace sim = ptyroi::simulation;
 
 constexpr const char* kProgram = "ptyroi-simulate";
 
-// The detector the NeXus and CXI metadata describe: Eiger-like 75 µm pixels, 1.24 Å (10 keV)
-// X-rays, and the distance z at which one object pixel, λ·z / (N·pixel), is --pixel-size.
-constexpr double kDetectorPixel = 75e-6;      // m
-constexpr double kWavelength = 1.24e-10;      // m
-constexpr double kWavelengthAngstrom = 1.24;  // the same, in the unit NXmx files use
-constexpr double kPlanck = 6.62607015e-34;    // J·s (exact in the SI)
-constexpr double kLightSpeed = 299792458.0;   // m/s (exact)
+// The detector the NeXus and CXI metadata describe by default: Eiger-like 75 µm pixels, 1.24 Å
+// (10 keV) X-rays, and the distance z at which one object pixel, λ·z / (N·pixel), is --pixel-size.
+constexpr double kDetectorPixel = 75e-6;           // m
+constexpr double kWavelength = 1.24e-10;           // m
+constexpr double kWavelengthAngstrom = 1.24;       // the same, in the unit NXmx files use
+constexpr double kPlanck = 6.62607015e-34;         // J·s (exact in the SI)
+constexpr double kLightSpeed = 299792458.0;        // m/s (exact)
+constexpr double kElectronVolt = 1.602176634e-19;  // J (exact)
 
 struct Options {
   std::string output;
@@ -58,6 +62,20 @@ struct Options {
   double pixel_size = 1e-8;
   std::string dtype = "uint32";
   std::int64_t seed = 1;
+  // What real scans add; the defaults write what the simulator always wrote.
+  bool fftshift = false;
+  std::string flux_step_text;  // FRACTION[@FRAME] as given
+  double flux_step_at = 0.5;   // FRAME: < 1 a fraction of the frames, else a frame number
+  sim::FluxDrift flux;         // step_frame resolved once the frame count is known
+  bool monitor = false;        // write the monitor even without drift
+  std::string stack_shape = "KNM";
+  std::string positions_layout = "separate";
+  std::string positions_unit;  // empty: the layout's own (m; nexus CSV: um)
+  std::optional<double> energy_kev;
+  std::optional<double> distance;  // m
+  double detector_pixel = kDetectorPixel;
+  bool detector_pixel_given = false;
+  bool pixel_size_given = false;
   std::string layout = "plain";
   int chunk_frames = 1;
   std::string compression = "none";  // the nexus layout's default is bitshuffle-lz4
@@ -67,12 +85,29 @@ struct Options {
   int hot_pixels = 0;
   bool truth_object = false;
 
+  // The largest count, also the module gaps' flag value: float32 holds the uint32 counts.
   [[nodiscard]] std::uint64_t saturation() const {
-    return dtype == "uint16" ? std::numeric_limits<std::uint16_t>::max() : std::numeric_limits<std::uint32_t>::max();
+    if (dtype == "uint16") return std::numeric_limits<std::uint16_t>::max();
+    if (dtype == "int32") return std::numeric_limits<std::int32_t>::max();
+    return std::numeric_limits<std::uint32_t>::max();
   }
   [[nodiscard]] int bit_depth() const { return dtype == "uint16" ? 16 : 32; }
   [[nodiscard]] bool has_artefacts() const { return gaps || hot_pixels > 0; }
-  [[nodiscard]] double detector_distance() const { return pixel_size * scan.frame_size * kDetectorPixel / kWavelength; }
+  [[nodiscard]] bool writes_monitor() const { return monitor || !flux.constant(); }
+  [[nodiscard]] bool instrument_given() const {
+    return energy_kev.has_value() || distance.has_value() || detector_pixel_given;
+  }
+  // λ = h·c / E; 1.24 Å exactly without --energy-kev.
+  [[nodiscard]] double wavelength() const {
+    return energy_kev ? kPlanck * kLightSpeed / (*energy_kev * 1e3 * kElectronVolt) : kWavelength;
+  }
+  [[nodiscard]] double wavelength_angstrom() const { return energy_kev ? wavelength() * 1e10 : kWavelengthAngstrom; }
+  [[nodiscard]] double photon_energy() const { return kPlanck * kLightSpeed / wavelength(); }  // J
+  // z with λ·z / (N·p) = the object pixel (--pixel-size), unless --distance-m gave it (then the
+  // object pixel follows from z).
+  [[nodiscard]] double detector_distance() const {
+    return distance ? *distance : pixel_size * scan.frame_size * detector_pixel / wavelength();
+  }
   [[nodiscard]] sim::ScanPattern pattern() const {
     return scan_pattern == "fly"      ? sim::ScanPattern::fly
            : scan_pattern == "spiral" ? sim::ScanPattern::spiral
@@ -126,6 +161,7 @@ class CountBuffer {
   void resize(std::size_t size) {
     if (type_ == "uint16") narrow_values_.resize(size);
     if (type_ == "uint32") wide_values_.resize(size);
+    if (type_ == "int32") signed_values_.resize(size);
     if (type_ == "float32") float_values_.resize(size);
   }
 
@@ -134,6 +170,7 @@ class CountBuffer {
     const std::uint64_t value = std::min(count, largest_);
     if (type_ == "uint16") narrow_values_[index] = static_cast<std::uint16_t>(value);
     if (type_ == "uint32") wide_values_[index] = static_cast<std::uint32_t>(value);
+    if (type_ == "int32") signed_values_[index] = static_cast<std::int32_t>(value);
     if (type_ == "float32") float_values_[index] = static_cast<float>(value);
     return count > largest_;
   }
@@ -141,11 +178,13 @@ class CountBuffer {
   [[nodiscard]] const void* data() const {
     if (type_ == "uint16") return narrow_values_.data();
     if (type_ == "uint32") return wide_values_.data();
+    if (type_ == "int32") return signed_values_.data();
     return float_values_.data();
   }
   [[nodiscard]] hid_t memory_type() const {
     if (type_ == "uint16") return H5T_NATIVE_UINT16;
     if (type_ == "uint32") return H5T_NATIVE_UINT32;
+    if (type_ == "int32") return H5T_NATIVE_INT32;
     return H5T_NATIVE_FLOAT;
   }
 
@@ -154,6 +193,7 @@ class CountBuffer {
   std::uint64_t largest_;
   std::vector<std::uint16_t> narrow_values_;
   std::vector<std::uint32_t> wide_values_;
+  std::vector<std::int32_t> signed_values_;
   std::vector<float> float_values_;
 };
 
@@ -161,6 +201,7 @@ class CountBuffer {
 hid_t pixel_file_type(const std::string& file_dtype) {
   if (file_dtype == "uint16") return H5T_STD_U16LE;
   if (file_dtype == "uint32") return H5T_STD_U32LE;
+  if (file_dtype == "int32") return H5T_STD_I32LE;
   return H5T_IEEE_F32LE;
 }
 
@@ -188,15 +229,17 @@ void validate(const Options& options) {
   require(longest_side <= INT_MAX / 2, "step", "with --rows and --cols makes the object too large", scan.step);
   require(options.scan_pattern == "raster" || options.scan_pattern == "fly" || options.scan_pattern == "spiral", "scan",
           "must be raster, fly or spiral", options.scan_pattern);
-  require(options.object == "particles" || options.object == "shepp-logan", "object",
-          "must be particles or shepp-logan", options.object);
+  require(options.object == "particles" || options.object == "shepp-logan" || options.object == "full-field", "object",
+          "must be particles, shepp-logan or full-field", options.object);
   require(options.particles >= 0, "particles", "must not be negative", options.particles);
   require(options.coverage > 0 && options.coverage <= 0.6, "coverage", "must be in (0, 0.6]", options.coverage);
   require(std::isfinite(options.photons) && options.photons > 0 && options.photons <= 1e15, "photons",
           "must be positive and at most 1e15", options.photons);
   require(std::isfinite(options.pixel_size) && options.pixel_size > 0, "pixel-size", "must be positive",
           options.pixel_size);
-  require(options.dtype == "uint16" || options.dtype == "uint32", "dtype", "must be uint16 or uint32", options.dtype);
+  require(
+      options.dtype == "uint16" || options.dtype == "uint32" || options.dtype == "int32" || options.dtype == "float32",
+      "dtype", "must be uint16, uint32, int32 or float32", options.dtype);
   require(options.seed >= 0, "seed", "must not be negative", options.seed);
   require(options.layout == "plain" || options.layout == "cxi" || options.layout == "nexus" ||
               options.layout == "ptychoshelves",
@@ -208,6 +251,42 @@ void validate(const Options& options) {
   const std::int64_t quarter = static_cast<std::int64_t>(scan.frame_size) * scan.frame_size / 4;
   require(options.hot_pixels >= 0 && options.hot_pixels <= quarter, "hot-pixels",
           "must be between 0 and a quarter of the frame's pixels, " + std::to_string(quarter), options.hot_pixels);
+  require(scan.row_step == 0 || options.scan_pattern != "spiral", "row-step", "applies to raster and fly scans",
+          "--scan spiral");
+  const std::int64_t tallest = static_cast<std::int64_t>(scan.rows - 1) * scan.row_spacing() + scan.frame_size;
+  require(tallest <= INT_MAX / 2, "row-step", "with --rows makes the object too large", scan.row_spacing());
+  require(std::isfinite(options.flux.step) && options.flux.step > -1.0 && options.flux.step <= 10.0, "flux-step",
+          "FRACTION must be in (-1, 10]", options.flux_step_text);
+  require(std::isfinite(options.flux.noise) && options.flux.noise >= 0.0 && options.flux.noise <= 0.2, "flux-noise",
+          "must be between 0 and 0.2", options.flux.noise);
+  require(options.stack_shape == "KNM" || options.stack_shape == "1KNM", "stack-shape", "must be KNM or 1KNM",
+          options.stack_shape);
+  require(options.stack_shape == "KNM" || options.layout == "plain" || options.layout == "cxi", "stack-shape",
+          "1KNM needs --layout plain or cxi", options.layout);
+  require(options.positions_layout == "separate" || options.positions_layout == "xy" ||
+              options.positions_layout == "yx" || options.positions_layout == "xyz",
+          "positions-layout", "must be separate, xy, yx or xyz", options.positions_layout);
+  require(options.positions_layout == "separate" || options.layout == "plain", "positions-layout",
+          "needs --layout plain", options.layout);
+  const std::string& unit = options.positions_unit;
+  require(unit.empty() || unit == "m" || unit == "um" || unit == "nm" || unit == "px", "positions-unit",
+          "must be m, um, nm or px", unit);
+  require(unit.empty() || options.layout == "plain" || options.layout == "nexus", "positions-unit",
+          "needs --layout plain or nexus (CXI and fold_slice store metres)", options.layout);
+  require(options.layout != "nexus" || options.dtype == "uint16" || options.dtype == "uint32", "dtype",
+          "must be uint16 or uint32 with --layout nexus (as an Eiger writes)", options.dtype);
+  if (options.energy_kev) {
+    require(std::isfinite(*options.energy_kev) && *options.energy_kev > 0.0, "energy-kev", "must be positive",
+            *options.energy_kev);
+  }
+  if (options.distance) {
+    require(std::isfinite(*options.distance) && *options.distance > 0.0, "distance-m", "must be positive",
+            *options.distance);
+    require(!options.pixel_size_given, "distance-m",
+            "and --pixel-size together over-determine the object pixel lambda*z/(N*p); give one", *options.distance);
+  }
+  require(std::isfinite(options.detector_pixel) && options.detector_pixel > 0.0, "detector-pixel-m", "must be positive",
+          options.detector_pixel);
   const std::string name = std::filesystem::path(options.output).filename().string();
   if (options.layout == "nexus") {
     require(ends_with(name, kNexusSuffix) && name.size() > std::strlen(kNexusSuffix), "output",
@@ -223,6 +302,47 @@ void validate(const Options& options) {
   }
 }
 
+// A whole number or decimal, all of the text (std::stod alone accepts "0.15x").
+double parse_number(const std::string& text, const std::string& option) {
+  std::size_t used = 0;
+  double value = 0.0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size()) {
+    throw ptyroi::UsageError("--" + option + " expects FRACTION[@FRAME], e.g. 0.15@0.5 (got " + text + ")");
+  }
+  return value;
+}
+
+// --flux-step FRACTION[@FRAME]: the frame is resolved in resolve_flux_step once K is known.
+void parse_flux_step(Options& options) {
+  const std::string& text = options.flux_step_text;
+  const std::size_t at = text.find('@');
+  options.flux.step = parse_number(text.substr(0, at), "flux-step");
+  if (at != std::string::npos) {
+    options.flux_step_at = parse_number(text.substr(at + 1), "flux-step");
+    const double frame = options.flux_step_at;
+    require(std::isfinite(frame) && frame >= 0.0 && (frame < 1.0 || frame == std::floor(frame)), "flux-step",
+            "FRAME must be a fraction in [0, 1) or a whole frame number", text);
+  }
+}
+
+// The first frame at the stepped flux: ⌊FRAME·K⌋ for a fraction, else the frame number (< K).
+void resolve_flux_step(Options& options, std::int64_t frames) {
+  if (options.flux_step_text.empty()) return;
+  const double at = options.flux_step_at;
+  if (at < 1.0) {
+    options.flux.step_frame = static_cast<std::int64_t>(std::floor(at * static_cast<double>(frames)));
+  } else {
+    require(at < static_cast<double>(frames), "flux-step",
+            "FRAME must be below the " + std::to_string(frames) + " frames of the scan", options.flux_step_text);
+    options.flux.step_frame = static_cast<std::int64_t>(at);
+  }
+}
+
 // Options from the command line; nullopt after --help (printed by rank 0).
 std::optional<Options> parse_options(int argc, char** argv, bool print) {
   Options options;
@@ -231,12 +351,16 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
       " --output FILE [options]\n"
       "Simulates a far-field ptychography scan (raster, fly or spiral) and writes it with its ground truth\n"
       "(/truth/informative: 1 where the probe sees the sample) in one of the layouts ptyroi reads:\n"
-      "  plain          FILE: /data [K,N,N], /positions_x, /positions_y (m), /pixel_mask with --gaps/--hot-pixels\n"
+      "  plain          FILE: /data [K,N,N], /positions_x, /positions_y (m), /pixel_mask with --gaps/--hot-pixels,\n"
+      "                 /monitor [K] with flux drift, root attributes energy_kev, wavelength_m, detector_distance_m,\n"
+      "                 detector_pixel_size_m when --energy-kev, --distance-m or --detector-pixel-m is given\n"
       "  cxi            FILE: CXI 1.5, /entry_1/instrument_1/detector_1/data (+ /entry_1/data_1/data soft link),\n"
-      "                 /entry_1/sample_1/geometry_1/translation [K,3] (m), detector mask, distance, energy\n"
+      "                 /entry_1/sample_1/geometry_1/translation [K,3] (m), detector mask, distance (m), "
+      "x/y_pixel_size\n"
+      "                 (m), source_1/energy (J) and wavelength (m); monitor: /entry_1/instrument_1/monitor/data\n"
       "  nexus          PREFIX_master.h5: NXmx master (as a DECTRIS Eiger writes) whose /entry/data/data_NNNNNN\n"
       "                 are external links to PREFIX_data_NNNNNN.h5:/entry/data/data; positions (um) in\n"
-      "                 PREFIX_positions.csv\n"
+      "                 PREFIX_positions.csv; monitor: /entry/monitor (NXmonitor) /data\n"
       "  ptychoshelves  PREFIX_dp.hdf5: /dp [K,N,N] float32; PREFIX_para.hdf5: /ppX, /ppY (m)\n"
       "Run under mpiexec to share the frames between ranks; the output is the same for any number of ranks.\n\n"
       "Options");
@@ -247,17 +371,19 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
      "file to write (replaced); PREFIX_master.h5 for --layout nexus, PREFIX_dp.hdf5 for ptychoshelves")
     ("layout", po::value(&options.layout)->default_value(options.layout), "plain | cxi | nexus | ptychoshelves")
     ("scan", po::value(&options.scan_pattern)->default_value(options.scan_pattern),
-     "raster | fly (rows of a continuous fly scan: points per row vary by up to 10% of --cols, positions jittered by up to step/4) | spiral (Fermat spiral, about rows*cols points over the same area)")
+     "raster | fly (rows of a continuous fly scan: points per row vary by up to 10% of --cols, positions jittered by up to step/4 along rows and row-step/4 across) | spiral (Fermat spiral, about rows*cols points over the same area)")
     ("rows", po::value(&options.scan.rows)->default_value(options.scan.rows), "scan rows")
     ("cols", po::value(&options.scan.cols)->default_value(options.scan.cols), "scan columns")
     ("step", po::value<int>(),
      "object pixels between neighbouring positions (default: 0.8*probe-radius, ~60% overlap)")
+    ("row-step", po::value<int>(),
+     "object pixels between rows (raster, fly), e.g. --step 12 --row-step 2 for a 6:1 fly scan (default: --step)")
     ("frame-size", po::value(&options.scan.frame_size)->default_value(options.scan.frame_size),
      "detector frames and probe window are N x N pixels")
     ("probe-radius", po::value<double>(),
      "probe radius in object pixels, first zero of the Airy spot (default: frame-size/8)")
     ("object", po::value(&options.object)->default_value(options.object),
-     "particles | shepp-logan")
+     "particles | shepp-logan | full-field (a weak Siemens star on a membrane filling the field of view, no empty background: the transmission varies by a few per mille, every frame is informative)")
     ("particles", po::value(&options.particles)->default_value(options.particles),
      "number of particles (--object particles)")
     ("coverage", po::value(&options.coverage)->default_value(options.coverage),
@@ -265,9 +391,29 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
     ("photons", po::value(&options.photons)->default_value(options.photons),
      "photons per frame incident in the probe")
     ("pixel-size", po::value(&options.pixel_size)->default_value(options.pixel_size),
-     "metres per object pixel (scales the stored positions)")
+     "metres per object pixel, lambda*z/(N*p) (scales the stored positions; default: 1e-8, or from --distance-m)")
     ("dtype", po::value(&options.dtype)->default_value(options.dtype),
-     "uint16 | uint32 (counts above the maximum are clipped; ptychoshelves stores them as float32)")
+     "uint16 | uint32 | int32 | float32 (counts above the maximum are clipped, float32 holds the uint32 counts, exact to 2^24; ptychoshelves stores float32; nexus: uint16 or uint32)")
+    ("fftshift", po::bool_switch(&options.fftshift),
+     "store every frame (and the pixel mask) as numpy.fft.ifftshift of the centred frame: zero frequency at pixel (0, 0), as tike and APS fly scans store them (nexus beam centre then reads 0, 0)")
+    ("flux-step", po::value(&options.flux_step_text),
+     "FRACTION[@FRAME]: the incident flux, and the photons of every frame, change by the factor 1+FRACTION from FRAME on (FRAME < 1: that fraction of the frames, else a frame number; default @0.5), e.g. 0.15@0.5 for a top-up halfway; writes the monitor")
+    ("flux-noise", po::value(&options.flux.noise)->default_value(0.0, "0"),
+     "relative per-frame jitter of the incident flux (standard deviation, at most 0.2, from the seed and the frame); writes the monitor")
+    ("monitor", po::bool_switch(&options.monitor),
+     "write the per-frame incident photons (photons * relative flux, float64 [K]) even with constant flux: plain (and ptychoshelves _dp file) /monitor, cxi /entry_1/instrument_1/monitor/data, nexus /entry/monitor/data (NXmonitor)")
+    ("stack-shape", po::value(&options.stack_shape)->default_value(options.stack_shape),
+     "KNM | 1KNM (the stack as [1, K, N, N], as some reconstruction codes store it; plain and cxi)")
+    ("positions-layout", po::value(&options.positions_layout)->default_value(options.positions_layout),
+     "separate (/positions_x, /positions_y) | xy | yx (one /positions [K, 2] with columns (x, y) or (y, x)) | xyz (/positions [K, 3], z = 0); plain layout")
+    ("positions-unit", po::value(&options.positions_unit),
+     "m | um | nm | px (object pixels) for the stored positions, without a units attribute (plain, nexus CSV; default: m, nexus CSV um)")
+    ("energy-kev", po::value<double>(),
+     "photon energy in keV (default: that of 1.24 A, 9.9987 keV)")
+    ("distance-m", po::value<double>(),
+     "sample-detector distance in m (default: lambda*z/(N*p) = --pixel-size; given, it sets the object pixel instead of --pixel-size)")
+    ("detector-pixel-m", po::value(&options.detector_pixel)->default_value(kDetectorPixel, "75e-6"),
+     "detector pixel size p in m (--pixel-size stays the object pixel)")
     ("seed", po::value(&options.seed)->default_value(options.seed),
      "seed of the object, the noise, the fly scan and the hot pixels")
     ("chunk-frames", po::value(&options.chunk_frames)->default_value(options.chunk_frames),
@@ -277,7 +423,7 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
     ("frames-per-file", po::value(&options.frames_per_file)->default_value(options.frames_per_file),
      "frames per data file (--layout nexus; the last file holds the rest)")
     ("gaps", po::bool_switch(&options.gaps),
-     "a module gap: 2 rows at 40% of the frame read 2^bit_depth-1 in every frame and are marked in the pixel mask (plain, cxi, nexus)")
+     "a module gap: 2 rows at 40% of the frame read 2^bit_depth-1 (int32: 2^31-1; float32: 2^32-1 as float) in every frame and are marked in the pixel mask (plain, cxi, nexus)")
     ("hot-pixels", po::value(&options.hot_pixels)->default_value(options.hot_pixels),
      "this many hot pixels (chosen from the seed) read 1000003 counts (uint16: 65534) in every frame and are marked in the pixel mask (plain, cxi, nexus)")
     ("truth-object", po::bool_switch(&options.truth_object),
@@ -298,6 +444,15 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
                                                                 : sim::default_probe_radius(options.scan.frame_size);
   options.scan.step =
       values.count("step") != 0 ? values["step"].as<int>() : sim::default_step(options.scan.probe_radius);
+  if (values.count("row-step") != 0) {
+    options.scan.row_step = values["row-step"].as<int>();
+    require(options.scan.row_step >= 1, "row-step", "must be at least 1", options.scan.row_step);
+  }
+  if (values.count("flux-step") != 0) parse_flux_step(options);
+  if (values.count("energy-kev") != 0) options.energy_kev = values["energy-kev"].as<double>();
+  if (values.count("distance-m") != 0) options.distance = values["distance-m"].as<double>();
+  options.detector_pixel_given = !values["detector-pixel-m"].defaulted();
+  options.pixel_size_given = !values["pixel-size"].defaulted();
   options.compression_given = values.count("compression") != 0;
   if (options.compression_given) {
     options.compression = values["compression"].as<std::string>();
@@ -308,6 +463,10 @@ std::optional<Options> parse_options(int argc, char** argv, bool print) {
     throw ptyroi::UsageError("--frames-per-file applies to --layout nexus only (got --layout " + options.layout + ")");
   }
   validate(options);
+  // The object pixel follows from a given distance: λ·z / (N·p).
+  if (options.distance) {
+    options.pixel_size = options.wavelength() * *options.distance / (options.scan.frame_size * options.detector_pixel);
+  }
   return options;
 }
 
@@ -440,6 +599,39 @@ std::vector<double> positions_in_metres(const sim::Scan& scan, const Options& op
   return metres;
 }
 
+// Positions in `unit`: m, um and nm scale the metres; px is the object pixel itself.
+std::vector<double> positions_in(const std::string& unit, const sim::Scan& scan, const Options& options, bool along_x) {
+  if (unit == "px") {
+    std::vector<double> pixels;
+    pixels.reserve(scan.positions.size());
+    for (const sim::ScanPosition& position : scan.positions) pixels.push_back(along_x ? position.x : position.y);
+    return pixels;
+  }
+  std::vector<double> values = positions_in_metres(scan, options, along_x);
+  const double scale = unit == "um" ? 1e6 : unit == "nm" ? 1e9 : 1.0;
+  if (scale != 1.0) {
+    for (double& value : values) value *= scale;
+  }
+  return values;
+}
+
+// The incident photons of every frame: --photons times the relative flux.
+std::vector<double> monitor_values(const Options& options, std::int64_t frames) {
+  std::vector<double> values(static_cast<std::size_t>(frames));
+  for (std::int64_t k = 0; k < frames; ++k) {
+    values[static_cast<std::size_t>(k)] =
+        options.photons * sim::relative_flux(options.flux, static_cast<std::uint64_t>(options.seed), k);
+  }
+  return values;
+}
+
+// The pixel mask as the stored frames need it: permuted like them with --fftshift.
+std::vector<std::uint32_t> stored_mask(const Options& options, const sim::DetectorArtefacts& artefacts,
+                                       std::uint32_t gap_bits, std::uint32_t hot_bits) {
+  const sim::Grid<std::uint32_t> mask = sim::pixel_mask(options.scan.frame_size, artefacts, gap_bits, hot_bits);
+  return options.fftshift ? sim::ifftshift(mask).values : mask.values;
+}
+
 void write_root_attributes(hid_t file, const Options& options) {
   h5::Handle root = h5::checked(H5Gopen2(file, "/", H5P_DEFAULT), "cannot open the root group");
   const sim::ScanGeometry& geometry = options.scan;
@@ -460,6 +652,26 @@ void write_root_attributes(hid_t file, const Options& options) {
   if (options.scan_pattern != "raster") h5::write_attribute(root.get(), "scan", options.scan_pattern);
   if (options.gaps) h5::write_attribute(root.get(), "gaps", std::int64_t{1});
   if (options.hot_pixels > 0) h5::write_attribute(root.get(), "hot_pixels", std::int64_t{options.hot_pixels});
+  if (geometry.row_step > 0) h5::write_attribute(root.get(), "row_step_pixels", std::int64_t{geometry.row_step});
+  if (options.fftshift) h5::write_attribute(root.get(), "fftshift", std::int64_t{1});
+  if (!options.flux.constant()) {
+    h5::write_attribute(root.get(), "flux_step", options.flux.step);
+    h5::write_attribute(root.get(), "flux_step_frame", options.flux.step_frame);
+    h5::write_attribute(root.get(), "flux_noise", options.flux.noise);
+  }
+  if (options.stack_shape != "KNM") h5::write_attribute(root.get(), "stack_shape", options.stack_shape);
+  if (options.positions_layout != "separate") {
+    h5::write_attribute(root.get(), "positions_layout", options.positions_layout);
+  }
+  if (!options.positions_unit.empty()) h5::write_attribute(root.get(), "positions_unit", options.positions_unit);
+  if (options.dtype == "int32" || options.dtype == "float32") h5::write_attribute(root.get(), "dtype", options.dtype);
+  // The plain layout's instrument, when any of it was given (a default file stays as it was).
+  if (options.layout == "plain" && options.instrument_given()) {
+    h5::write_attribute(root.get(), "energy_kev", options.photon_energy() / kElectronVolt * 1e-3);
+    h5::write_attribute(root.get(), "wavelength_m", options.wavelength());
+    h5::write_attribute(root.get(), "detector_distance_m", options.detector_distance());
+    h5::write_attribute(root.get(), "detector_pixel_size_m", options.detector_pixel);
+  }
 }
 
 void add_cxi_metadata(SmallDatasets& small, const Options& options, const sim::Scan& scan,
@@ -475,13 +687,12 @@ void add_cxi_metadata(SmallDatasets& small, const Options& options, const sim::S
   small.add(kCxiTranslation, H5T_IEEE_F64LE, {frames, 3}, xyz);
   const std::string detector = "/entry_1/instrument_1/detector_1";
   small.add_scalar(detector + "/distance", H5T_IEEE_F64LE, options.detector_distance());
-  small.add_scalar(detector + "/x_pixel_size", H5T_IEEE_F64LE, kDetectorPixel);
-  small.add_scalar(detector + "/y_pixel_size", H5T_IEEE_F64LE, kDetectorPixel);
-  small.add(detector + "/mask", H5T_STD_U32LE, {n, n},
-            sim::pixel_mask(options.scan.frame_size, artefacts, sim::kCxiInvalid, sim::kCxiHot).values);
+  small.add_scalar(detector + "/x_pixel_size", H5T_IEEE_F64LE, options.detector_pixel);
+  small.add_scalar(detector + "/y_pixel_size", H5T_IEEE_F64LE, options.detector_pixel);
+  small.add(detector + "/mask", H5T_STD_U32LE, {n, n}, stored_mask(options, artefacts, sim::kCxiInvalid, sim::kCxiHot));
   const std::string source = "/entry_1/instrument_1/source_1";
-  small.add_scalar(source + "/energy", H5T_IEEE_F64LE, kPlanck * kLightSpeed / kWavelength);
-  small.add_scalar(source + "/wavelength", H5T_IEEE_F64LE, kWavelength);
+  small.add_scalar(source + "/energy", H5T_IEEE_F64LE, options.photon_energy());
+  small.add_scalar(source + "/wavelength", H5T_IEEE_F64LE, options.wavelength());
 }
 
 void add_nexus_metadata(hid_t file, SmallDatasets& small, const Options& options, const OutputFiles& files,
@@ -504,31 +715,74 @@ void add_nexus_metadata(hid_t file, SmallDatasets& small, const Options& options
   create_nexus_group(file, "/entry/instrument", "NXinstrument");
   create_nexus_group(file, "/entry/instrument/beam", "NXbeam");
   h5::write_attribute(
-      small.add_scalar("/entry/instrument/beam/incident_wavelength", H5T_IEEE_F64LE, kWavelengthAngstrom), "units",
-      std::string("angstrom"));
+      small.add_scalar("/entry/instrument/beam/incident_wavelength", H5T_IEEE_F64LE, options.wavelength_angstrom()),
+      "units", std::string("angstrom"));
   const std::string detector = "/entry/instrument/detector";
   create_nexus_group(file, detector, "NXdetector");
-  // The simulator puts zero frequency at pixel (⌊N/2⌋, ⌊N/2⌋): the direct beam's true centre.
-  const double centre = std::floor(options.scan.frame_size / 2.0);
+  // The simulator puts zero frequency at pixel (⌊N/2⌋, ⌊N/2⌋): the direct beam's true centre;
+  // fft-shifted frames have it at (0, 0).
+  const double centre = options.fftshift ? 0.0 : std::floor(options.scan.frame_size / 2.0);
   h5::write_attribute(small.add_scalar(detector + "/beam_center_x", H5T_IEEE_F64LE, centre), "units",
                       std::string("pixel"));
   h5::write_attribute(small.add_scalar(detector + "/beam_center_y", H5T_IEEE_F64LE, centre), "units",
                       std::string("pixel"));
   small.add_scalar(detector + "/bit_depth_image", H5T_STD_U32LE, static_cast<std::uint32_t>(options.bit_depth()));
-  h5::write_attribute(small.add_scalar(detector + "/x_pixel_size", H5T_IEEE_F64LE, kDetectorPixel), "units",
+  h5::write_attribute(small.add_scalar(detector + "/x_pixel_size", H5T_IEEE_F64LE, options.detector_pixel), "units",
                       std::string("m"));
-  h5::write_attribute(small.add_scalar(detector + "/y_pixel_size", H5T_IEEE_F64LE, kDetectorPixel), "units",
+  h5::write_attribute(small.add_scalar(detector + "/y_pixel_size", H5T_IEEE_F64LE, options.detector_pixel), "units",
                       std::string("m"));
   h5::write_attribute(small.add_scalar(detector + "/detector_distance", H5T_IEEE_F64LE, options.detector_distance()),
                       "units", std::string("m"));
   create_nexus_group(file, detector + "/detectorSpecific", "NXcollection");
   small.add(detector + "/detectorSpecific/pixel_mask", H5T_STD_U32LE, {n, n},
-            sim::pixel_mask(options.scan.frame_size, artefacts, sim::kDectrisGap, sim::kDectrisNoisy).values);
+            stored_mask(options, artefacts, sim::kDectrisGap, sim::kDectrisNoisy));
   small.add_scalar(detector + "/detectorSpecific/nimages", H5T_STD_U64LE, static_cast<std::uint64_t>(scan.frames()));
   small.add_scalar(detector + "/detectorSpecific/x_pixels_in_detector", H5T_STD_U32LE,
                    static_cast<std::uint32_t>(options.scan.frame_size));
   small.add_scalar(detector + "/detectorSpecific/y_pixels_in_detector", H5T_STD_U32LE,
                    static_cast<std::uint32_t>(options.scan.frame_size));
+}
+
+// The plain layout's positions in --positions-unit (default m): /positions_x and /positions_y, or
+// one /positions [K, 2] (x, y) or (y, x), or [K, 3] (x, y, 0).
+void add_plain_positions(SmallDatasets& small, const Options& options, const sim::Scan& scan) {
+  const auto frames = static_cast<hsize_t>(scan.frames());
+  const std::string unit = options.positions_unit.empty() ? "m" : options.positions_unit;
+  const std::vector<double> xs = positions_in(unit, scan, options, true);
+  const std::vector<double> ys = positions_in(unit, scan, options, false);
+  if (options.positions_layout == "separate") {
+    small.add("/positions_x", H5T_IEEE_F64LE, {frames}, xs);
+    small.add("/positions_y", H5T_IEEE_F64LE, {frames}, ys);
+    return;
+  }
+  const hsize_t columns = options.positions_layout == "xyz" ? 3 : 2;
+  std::vector<double> table;
+  table.reserve(columns * xs.size());
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    if (options.positions_layout == "yx") {
+      table.insert(table.end(), {ys[k], xs[k]});
+    } else {
+      table.insert(table.end(), {xs[k], ys[k]});
+      if (columns == 3) table.push_back(0.0);
+    }
+  }
+  small.add("/positions", H5T_IEEE_F64LE, {frames, columns}, table);
+}
+
+// The per-frame incident photons where each layout keeps a monitor: plain /monitor; NeXus an
+// NXmonitor group in the NXentry (/entry/monitor/data, as the NXentry base class places
+// monitors); CXI the NXmonitor of NXcxi_ptycho in instrument_1, named monitor as ptypy's
+// Diamond loader reads it (/entry_1/instrument_1/monitor/data).
+void add_monitor(hid_t file, SmallDatasets& small, const Options& options, hsize_t frames) {
+  const std::vector<double> values = monitor_values(options, static_cast<std::int64_t>(frames));
+  if (options.layout == "nexus" || options.layout == "cxi") {
+    const std::string group = options.layout == "nexus" ? "/entry/monitor" : "/entry_1/instrument_1/monitor";
+    create_nexus_group(file, group, "NXmonitor");
+    const hid_t data = small.add(group + "/data", H5T_IEEE_F64LE, {frames}, values);
+    if (options.layout == "nexus") h5::write_attribute(data, "units", std::string("counts"));
+  } else {
+    small.add("/monitor", H5T_IEEE_F64LE, {frames}, values);
+  }
 }
 
 // Everything but the frames in the main file: attributes, the truth dataset (written after the
@@ -541,17 +795,17 @@ void write_metadata(hid_t file, const Options& options, const OutputFiles& files
   const auto frames = static_cast<hsize_t>(scan.frames());
   const auto n = static_cast<hsize_t>(options.scan.frame_size);
   if (options.layout == "plain") {
-    small.add("/positions_x", H5T_IEEE_F64LE, {frames}, positions_in_metres(scan, options, true));
-    small.add("/positions_y", H5T_IEEE_F64LE, {frames}, positions_in_metres(scan, options, false));
+    add_plain_positions(small, options, scan);
     if (options.has_artefacts()) {
       small.add("/pixel_mask", H5T_STD_U32LE, {n, n},
-                sim::pixel_mask(options.scan.frame_size, artefacts, sim::kDectrisGap, sim::kDectrisNoisy).values);
+                stored_mask(options, artefacts, sim::kDectrisGap, sim::kDectrisNoisy));
     }
   } else if (options.layout == "cxi") {
     add_cxi_metadata(small, options, scan, artefacts);
   } else if (options.layout == "nexus") {
     add_nexus_metadata(file, small, options, files, scan, artefacts);
   }
+  if (options.writes_monitor()) add_monitor(file, small, options, frames);
   small.write(rank, comm);
 }
 
@@ -562,8 +816,11 @@ h5::Handle create_frames_dataset(hid_t file, const std::string& path, const Opti
                                  hsize_t frames, hsize_t chunk_frames) {
   const auto n = static_cast<hsize_t>(options.scan.frame_size);
   h5::Handle create = h5::checked(H5Pcreate(H5P_DATASET_CREATE), "cannot create a creation list");
-  const hsize_t chunk[3] = {chunk_frames, n, n};
-  h5::check(H5Pset_chunk(create.get(), 3, chunk), "cannot set the chunk shape");
+  // --stack-shape 1KNM: a leading axis of length 1, [1, K, N, N], chunks [1, chunk, N, N].
+  const bool leading = options.stack_shape == "1KNM";
+  const std::vector<hsize_t> chunk =
+      leading ? std::vector<hsize_t>{1, chunk_frames, n, n} : std::vector<hsize_t>{chunk_frames, n, n};
+  h5::check(H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()), "cannot set the chunk shape");
   // Every element gets written: skip writing fill values first.
   h5::check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "cannot set the fill time");
   if (options.compression == "gzip") {
@@ -579,7 +836,26 @@ h5::Handle create_frames_dataset(hid_t file, const std::string& path, const Opti
     h5::check(H5Pset_filter(create.get(), kBitshuffleFilter, H5Z_FLAG_MANDATORY, 2, values),
               "cannot add the bitshuffle filter");
   }
-  return h5::create_dataset(file, path, file_type, {frames, n, n}, create.get());
+  return h5::create_dataset(file, path, file_type,
+                            leading ? std::vector<hsize_t>{1, frames, n, n} : std::vector<hsize_t>{frames, n, n},
+                            create.get());
+}
+
+// Frames [first, first + count) of a [K, N, N] or [1, K, N, N] stack.
+h5::Handle select_stack_frames(hid_t dataset, hsize_t first, hsize_t count) {
+  h5::Handle space = h5::checked(H5Dget_space(dataset), "cannot get a dataset's space");
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank != 4) return h5::select_frames(dataset, first, count);
+  std::vector<hsize_t> dims(4);
+  h5::check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), "cannot read dims");
+  if (count == 0) {
+    h5::check(H5Sselect_none(space.get()), "cannot select nothing");
+    return space;
+  }
+  const hsize_t start[4] = {0, first, 0, 0};
+  const hsize_t extent[4] = {1, count, dims[2], dims[3]};
+  h5::check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr), "cannot select frames");
+  return space;
 }
 
 // This rank's frames: whole chunks shared as the pipeline shares frames, so no chunk has two writers.
@@ -617,14 +893,19 @@ class Simulator {
     render_object_for(position);
     const int top = position.y - object_top_;
     const int left = position.x - object_left_;
-    sim::Grid<std::uint64_t> counts =
-        sim::noisy_pattern(far_field_.expected_pattern(object_, top, left), static_cast<std::uint64_t>(options_.seed),
-                           static_cast<std::uint64_t>(k));
+    const auto seed = static_cast<std::uint64_t>(options_.seed);
+    sim::Grid<double> expected = far_field_.expected_pattern(object_, top, left);
+    // The photons of this frame: the incident flux scales the expected counts.
+    const double flux = sim::relative_flux(options_.flux, seed, k);
+    if (flux != 1.0) {
+      for (double& value : expected.values) value *= flux;
+    }
+    sim::Grid<std::uint64_t> counts = sim::noisy_pattern(expected, seed, static_cast<std::uint64_t>(k));
     informative = sim::is_informative(far_field_.probe(), object_, top, left);
     if (!artefacts_.empty()) {
       sim::apply_artefacts(counts, artefacts_, options_.saturation(), sim::hot_pixel_counts(options_.saturation()));
     }
-    return counts;
+    return options_.fftshift ? sim::ifftshift(counts) : counts;
   }
 
  private:
@@ -633,7 +914,8 @@ class Simulator {
     sim::ObjectModel model = options.object == "particles"
                                  ? sim::make_particles(geometry, options.particles, options.coverage,
                                                        static_cast<std::uint64_t>(options.seed))
-                                 : sim::make_shepp_logan(geometry);
+                             : options.object == "full-field" ? sim::make_full_field(geometry)
+                                                              : sim::make_shepp_logan(geometry);
     if (scan.shift_x == 0 && scan.shift_y == 0) return model;
     return sim::translated(model, scan.shift_x, scan.shift_y);
   }
@@ -718,9 +1000,10 @@ Tally write_frames(Simulator& simulator, const Options& options, hid_t data, con
       if (count == 0 && !collective) return;
       const auto n = static_cast<hsize_t>(options.scan.frame_size);
       h5::Handle file_space =
-          h5::select_frames(data, static_cast<hsize_t>(first_frame_of_rank + offset), static_cast<hsize_t>(count));
+          select_stack_frames(data, static_cast<hsize_t>(first_frame_of_rank + offset), static_cast<hsize_t>(count));
       const auto rows = static_cast<hsize_t>(std::max<std::int64_t>(count, 1));
-      h5::Handle memory = h5::memory_space({rows, n, n});
+      h5::Handle memory = h5::memory_space(options.stack_shape == "1KNM" ? std::vector<hsize_t>{1, rows, n, n}
+                                                                         : std::vector<hsize_t>{rows, n, n});
       if (count == 0) h5::check(H5Sselect_none(memory.get()), "cannot select nothing");
       h5::check(H5Dwrite(data, counts.memory_type(), memory.get(), file_space.get(), transfer.get(), counts.data()),
                 "cannot write frames to '" + file_name + "'");
@@ -842,28 +1125,32 @@ void write_truth_object(hid_t file, const Options& options, const Simulator& sim
   });
 }
 
-// Micrometres to 12 significant digits: 0.03, not 0.030000000000000002 (and far finer than a pixel).
-std::string micrometres(double metres) {
+// A CSV number to 12 significant digits: 0.03 µm, not 0.030000000000000002 (and far finer than a pixel).
+std::string csv_number(double value) {
   std::ostringstream text;
   text.precision(12);
-  text << metres * 1e6;
+  text << value;
   return text.str();
 }
 
-// Positions kept apart from the frames, as beamlines do: the nexus CSV (micrometres) or the
-// ptychoshelves para file (/ppX, /ppY in metres).
+// Positions kept apart from the frames, as beamlines do: the nexus CSV (micrometres, or
+// --positions-unit; the header names the unit: frame,x_um,y_um) or the ptychoshelves para file
+// (/ppX, /ppY in metres).
 void write_positions_file(const Options& options, const OutputFiles& files, const sim::Scan& scan, int rank,
                           CreatedFiles& created, MPI_Comm comm) {
   const std::vector<double> xs = positions_in_metres(scan, options, true);
   const std::vector<double> ys = positions_in_metres(scan, options, false);
   if (options.layout == "nexus") {
     created.push_back(files.positions);
+    const std::string unit = options.positions_unit.empty() ? "um" : options.positions_unit;
+    const std::vector<double> csv_xs = positions_in(unit, scan, options, true);
+    const std::vector<double> csv_ys = positions_in(unit, scan, options, false);
     ptyroi::mpi::run_phase(comm, [&] {
       if (rank != 0) return;
       std::ofstream csv(files.positions);
-      csv << "frame,x_um,y_um\n";
-      for (std::size_t k = 0; k < xs.size(); ++k) {
-        csv << k << ',' << micrometres(xs[k]) << ',' << micrometres(ys[k]) << '\n';
+      csv << "frame,x_" << unit << ",y_" << unit << '\n';
+      for (std::size_t k = 0; k < csv_xs.size(); ++k) {
+        csv << k << ',' << csv_number(csv_xs[k]) << ',' << csv_number(csv_ys[k]) << '\n';
       }
       csv.close();
       if (!csv) throw ptyroi::IoError("cannot write the positions to '" + files.positions + "'");
@@ -928,11 +1215,12 @@ int run(int argc, char** argv, MPI_Comm comm) {
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   const double start = MPI_Wtime();
-  const std::optional<Options> options = parse_options(argc, argv, rank == 0);
+  std::optional<Options> options = parse_options(argc, argv, rank == 0);
   if (!options) return 0;
   check_compression_available(*options);
 
   const sim::Scan scan = sim::make_scan(options->scan, options->pattern(), static_cast<std::uint64_t>(options->seed));
+  resolve_flux_step(*options, scan.frames());
   const Tally tally = write_scan(*options, scan, comm);
   Tally total;
   MPI_Reduce(&tally.informative, &total.informative, 1, MPI_INT64_T, MPI_SUM, 0, comm);

@@ -7,9 +7,14 @@
 //    positions and truth in each.
 //  - Each layout has the structure its real-world writers give it (NXmx master with relative
 //    external links, CXI soft links, fold_slice's /dp and para file).
+//  - What real scans add (issue 14): fft-shifted frames are the centred ones permuted; a flux
+//    step shows in the monitor and in the counts; [1, K, N, N] stacks, [K, 2|3] positions in
+//    other units, int32 and float32 pixels, a full-field sample, a 6:1 fly scan, and the
+//    instrument's energy, distance and pixel sizes where each layout keeps them.
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -61,6 +66,17 @@ std::string string_attribute(hid_t file, const std::string& object, const std::s
   return value.substr(0, value.find('\0'));
 }
 
+bool has_attribute(hid_t file, const std::string& object, const std::string& name) {
+  return H5Aexists_by_name(file, object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+// The file's HDF5 type equals `type`.
+bool has_type(hid_t file, const std::string& dataset_path, hid_t type) {
+  h5::Handle dataset = h5::open_dataset(file, dataset_path, "test file");
+  h5::Handle stored = h5::checked(H5Dget_type(dataset.get()), "cannot read a type");
+  return H5Tequal(stored.get(), type) > 0;
+}
+
 std::string string_dataset(hid_t file, const std::string& dataset_path) {
   h5::Handle dataset = h5::open_dataset(file, dataset_path, "test file");
   h5::Handle type = h5::checked(H5Dget_type(dataset.get()), "cannot read a type");
@@ -84,22 +100,37 @@ std::vector<std::string> nexus_blocks(hid_t file) {
 
 // A scan as one layout stores it, in common units: frames as doubles, positions in metres.
 struct Stored {
-  std::vector<double> frames;  // [K, N, N]
+  std::vector<double> frames;  // [K, N, N] (or [1, K, N, N])
   std::size_t count = 0;
   int frame_size = 0;
   std::vector<double> x;  // metres
   std::vector<double> y;
   std::vector<double> informative;
-  std::vector<double> mask;  // [N, N], empty when the layout has none
+  std::vector<double> mask;     // [N, N], empty when the layout has none
+  std::vector<double> monitor;  // [K] incident photons, empty when the file has none
   std::uint64_t seed = 0;
   double pixel_size = 0.0;  // root attribute pixel_size_m
+  double photons = 0.0;     // root attribute photons
+  bool fftshift = false;    // root attribute fftshift
 };
 
-std::vector<std::vector<double>> read_csv(const std::string& file) {
+// Metres per stored position unit (px: the object pixel).
+double metres_per(const std::string& unit, double pixel_size) {
+  if (unit == "um") return 1e-6;
+  if (unit == "nm") return 1e-9;
+  if (unit == "px") return pixel_size;
+  EXPECT_EQ(unit, "m");
+  return 1.0;
+}
+
+// The NeXus CSV's rows; `unit` is the one its header names (frame,x_UNIT,y_UNIT).
+std::vector<std::vector<double>> read_csv(const std::string& file, std::string* unit = nullptr) {
   std::ifstream in(file);
   std::string line;
   std::getline(in, line);
-  EXPECT_EQ(line, "frame,x_um,y_um") << file;
+  const std::string named = line.substr(std::string("frame,x_").size(), line.find(',', 6) - 8);
+  EXPECT_EQ(line, "frame,x_" + named + ",y_" + named) << file;
+  if (unit != nullptr) *unit = named;
   std::vector<std::vector<double>> rows;
   while (std::getline(in, line)) {
     std::vector<double> row;
@@ -115,27 +146,32 @@ Stored read_stored(const std::string& name, const std::string& layout) {
   Stored stored;
   h5::Handle file = h5::open_file_read_serial(path(name));
   const hid_t f = file.get();
+  stored.pixel_size = attribute(f, "/", "pixel_size_m");
   if (layout == "nexus") {
     for (const std::string& block : nexus_blocks(f)) {
       const std::vector<double> values = read_doubles(f, block);
       stored.frames.insert(stored.frames.end(), values.begin(), values.end());
-      stored.frame_size = static_cast<int>(dims(f, block)[1]);
+      stored.frame_size = static_cast<int>(dims(f, block).back());
     }
     const std::string prefix = name.substr(0, name.size() - std::string("_master.h5").size());
-    for (const std::vector<double>& row : read_csv(path(prefix + "_positions.csv"))) {
-      stored.x.push_back(row.at(1) * 1e-6);
-      stored.y.push_back(row.at(2) * 1e-6);
+    std::string unit;
+    for (const std::vector<double>& row : read_csv(path(prefix + "_positions.csv"), &unit)) {
+      stored.x.push_back(row.at(1) * metres_per(unit, stored.pixel_size));
+      stored.y.push_back(row.at(2) * metres_per(unit, stored.pixel_size));
     }
     stored.mask = read_doubles(f, "/entry/instrument/detector/detectorSpecific/pixel_mask");
+    if (h5::is_dataset(f, "/entry/monitor/data")) stored.monitor = read_doubles(f, "/entry/monitor/data");
   } else if (layout == "cxi") {
     stored.frames = read_doubles(f, "/entry_1/data_1/data");
-    stored.frame_size = static_cast<int>(dims(f, "/entry_1/data_1/data")[1]);
+    stored.frame_size = static_cast<int>(dims(f, "/entry_1/data_1/data").back());
     const std::vector<double> xyz = read_doubles(f, "/entry_1/sample_1/geometry_1/translation");
     for (std::size_t k = 0; k < xyz.size(); k += 3) {
       stored.x.push_back(xyz[k]);
       stored.y.push_back(xyz[k + 1]);
     }
     stored.mask = read_doubles(f, "/entry_1/instrument_1/detector_1/mask");
+    const std::string monitor = "/entry_1/instrument_1/monitor/data";
+    if (h5::is_dataset(f, monitor)) stored.monitor = read_doubles(f, monitor);
   } else if (layout == "ptychoshelves") {
     stored.frames = read_doubles(f, "/dp");
     stored.frame_size = static_cast<int>(dims(f, "/dp")[1]);
@@ -145,15 +181,31 @@ Stored read_stored(const std::string& name, const std::string& layout) {
     stored.y = read_doubles(para_file.get(), "/ppY");
   } else {
     stored.frames = read_doubles(f, "/data");
-    stored.frame_size = static_cast<int>(dims(f, "/data")[1]);
-    stored.x = read_doubles(f, "/positions_x");
-    stored.y = read_doubles(f, "/positions_y");
+    stored.frame_size = static_cast<int>(dims(f, "/data").back());
+    // Positions in the unit and columns the simulator recorded in its root attributes.
+    const double scale = metres_per(
+        has_attribute(f, "/", "positions_unit") ? string_attribute(f, "/", "positions_unit") : std::string("m"),
+        stored.pixel_size);
+    if (h5::is_dataset(f, "/positions")) {
+      const std::string columns = string_attribute(f, "/", "positions_layout");
+      const std::vector<double> table = read_doubles(f, "/positions");
+      const std::size_t width = dims(f, "/positions").at(1);
+      for (std::size_t k = 0; k < table.size(); k += width) {
+        stored.x.push_back(table[k + (columns == "yx" ? 1 : 0)] * scale);
+        stored.y.push_back(table[k + (columns == "yx" ? 0 : 1)] * scale);
+      }
+    } else {
+      for (double x : read_doubles(f, "/positions_x")) stored.x.push_back(x * scale);
+      for (double y : read_doubles(f, "/positions_y")) stored.y.push_back(y * scale);
+    }
     if (h5::is_dataset(f, "/pixel_mask")) stored.mask = read_doubles(f, "/pixel_mask");
+    if (h5::is_dataset(f, "/monitor")) stored.monitor = read_doubles(f, "/monitor");
   }
   stored.count = stored.frames.size() / (static_cast<std::size_t>(stored.frame_size) * stored.frame_size);
   stored.informative = read_doubles(f, "/truth/informative");
   stored.seed = static_cast<std::uint64_t>(attribute(f, "/", "seed"));
-  stored.pixel_size = attribute(f, "/", "pixel_size_m");
+  stored.photons = attribute(f, "/", "photons");
+  stored.fftshift = has_attribute(f, "/", "fftshift");
   return stored;
 }
 
@@ -168,9 +220,12 @@ sim::ComplexGrid read_complex(hid_t file, const std::string& dataset_path) {
 }
 
 // Every frame again from the stored ground truth: window at position / pixel_size_m, the
-// simulator's far field of (probe, object window), its noise stream for (seed, frame), clipped
-// to `largest`; the mask's pixels read `flag` (gap) or the hot value.
-void expect_truth_reproduces_frames(const std::string& name, const std::string& layout, std::uint64_t largest) {
+// simulator's far field of (probe, object window) times the monitor's incident photons over
+// --photons, its noise stream for (seed, frame), clipped to `largest`, fft-shifted when the file
+// says so; the mask's pixels read `flag` (gap) or the hot value. `background`: some frames see
+// no sample.
+void expect_truth_reproduces_frames(const std::string& name, const std::string& layout, std::uint64_t largest,
+                                    bool background = true) {
   SCOPED_TRACE(name);
   const Stored stored = read_stored(name, layout);
   h5::Handle file = h5::open_file_read_serial(path(name));
@@ -199,8 +254,12 @@ void expect_truth_reproduces_frames(const std::string& name, const std::string& 
     ASSERT_GE(y, 0);
     ASSERT_LE(x + n, object.cols);
     ASSERT_LE(y + n, object.rows);
-    const sim::Grid<std::uint64_t> counts =
-        sim::noisy_pattern(far_field.expected_pattern(object, y, x), stored.seed, k);
+    sim::Grid<double> expected = far_field.expected_pattern(object, y, x);
+    if (!stored.monitor.empty()) {
+      for (double& value : expected.values) value *= stored.monitor.at(k) / stored.photons;
+    }
+    sim::Grid<std::uint64_t> counts = sim::noisy_pattern(expected, stored.seed, k);
+    if (stored.fftshift) counts = sim::ifftshift(counts);
     const bool seen = sim::is_informative(far_field.probe(), object, y, x);
     EXPECT_EQ(stored.informative[k], seen ? 1.0 : 0.0) << "frame " << k;
     informative += seen ? 1 : 0;
@@ -214,9 +273,21 @@ void expect_truth_reproduces_frames(const std::string& name, const std::string& 
     }
     EXPECT_EQ(wrong, 0u) << "frame " << k << " differs from its ground truth in " << wrong << " pixels";
   }
-  // A scan with background and sample, not a degenerate one.
+  // A scan with background and sample, not a degenerate one (a full-field sample: all sample).
   EXPECT_GT(informative, 0u);
-  EXPECT_LT(informative, stored.count);
+  if (background) {
+    EXPECT_LT(informative, stored.count);
+  } else {
+    EXPECT_EQ(informative, stored.count);
+  }
+}
+
+// Σ counts of frame k.
+double frame_total(const Stored& stored, std::size_t k) {
+  const std::size_t pixels = static_cast<std::size_t>(stored.frame_size) * stored.frame_size;
+  double sum = 0.0;
+  for (std::size_t p = 0; p < pixels; ++p) sum += stored.frames[k * pixels + p];
+  return sum;
 }
 
 }  // namespace
@@ -236,6 +307,12 @@ TEST_F(SimulatedLayouts, GroundTruthReproducesEveryFrameExactly) {
   expect_truth_reproduces_frames("fly.h5", "plain", kUint32);
   expect_truth_reproduces_frames("spiral_master.h5", "nexus", kUint32);
   expect_truth_reproduces_frames("shepp16.h5", "plain", 0xffffULL);
+  // What real scans add: fft-shifted frames and mask, a flux step with noise (the frames scale
+  // with the monitor), a 6:1 fly scan, a sample filling the field.
+  expect_truth_reproduces_frames("fftshift.h5", "plain", kUint32);
+  expect_truth_reproduces_frames("flux.h5", "plain", kUint32);
+  expect_truth_reproduces_frames("fly_rows.h5", "plain", kUint32);
+  expect_truth_reproduces_frames("full_field.h5", "plain", kUint32, false);
 }
 
 TEST_F(SimulatedLayouts, OneScanHasTheSamePixelsInEveryLayout) {
@@ -382,4 +459,256 @@ TEST_F(SimulatedLayouts, IrregularScansRecordTheirPositions) {
   EXPECT_GE(spiral.count, 50u);  // about 1.05 · 6 · 9
   EXPECT_LE(spiral.count, 62u);
   EXPECT_EQ(spiral.informative.size(), spiral.count);
+}
+
+// ---- what real scans add (issue 14) -----------------------------------------------------------
+
+TEST_F(SimulatedLayouts, FftShiftedFramesAreTheCentredFramesPermuted) {
+  // fftshift.h5 is plain.h5 with --fftshift: frame k's pixel (i, j) is the centred frame's
+  // ((i + 16) mod 32, (j + 16) mod 32), numpy.fft.ifftshift; the mask moves with the pixels.
+  const Stored shifted = read_stored("fftshift.h5", "plain");
+  const Stored centred = read_stored("plain.h5", "plain");
+  ASSERT_EQ(shifted.count, 54u);
+  ASSERT_EQ(shifted.frames.size(), centred.frames.size());
+  const int n = 32;
+  const auto from = [n](int i, int j) { return static_cast<std::size_t>(((i + n / 2) % n) * n + (j + n / 2) % n); };
+  for (std::size_t k = 0; k < shifted.count; ++k) {
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j < n; ++j) {
+        ASSERT_EQ(shifted.frames[k * n * n + i * n + j], centred.frames[k * n * n + from(i, j)])
+            << "frame " << k << " pixel (" << i << ", " << j << ")";
+      }
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) EXPECT_EQ(shifted.mask[i * n + j], centred.mask[from(i, j)]);
+  }
+  EXPECT_EQ(shifted.informative, centred.informative);
+  EXPECT_EQ(shifted.x, centred.x);
+  EXPECT_EQ(shifted.y, centred.y);
+  // The direct beam is in the corners now: the mean pattern's corner 3 × 3 blocks (wrapping)
+  // hold far more than its centre block, the centred pattern the other way round.
+  const auto block = [n](const Stored& stored, int row, int col) {
+    double sum = 0.0;
+    for (std::size_t k = 0; k < stored.count; ++k) {
+      for (int i = -1; i <= 1; ++i) {
+        for (int j = -1; j <= 1; ++j) {
+          sum += stored.frames[k * n * n + ((row + i + n) % n) * n + (col + j + n) % n];
+        }
+      }
+    }
+    return sum;
+  };
+  EXPECT_GT(block(shifted, 0, 0), 100.0 * block(shifted, n / 2, n / 2));
+  EXPECT_GT(block(centred, n / 2, n / 2), 100.0 * block(centred, 0, 0));
+  // NeXus: the beam centre of fft-shifted frames is (0, 0).
+  h5::Handle master = h5::open_file_read_serial(path("flux_master.h5"));
+  EXPECT_EQ(read_doubles(master.get(), "/entry/instrument/detector/beam_center_x"), std::vector<double>{0.0});
+  EXPECT_EQ(read_doubles(master.get(), "/entry/instrument/detector/beam_center_y"), std::vector<double>{0.0});
+}
+
+TEST_F(SimulatedLayouts, FluxStepShowsInTheMonitorAndInTheCounts) {
+  // flux_master.h5: --flux-step 0.15 (from frame ⌊0.5·54⌋ = 27), no jitter: the NXmonitor's data
+  // is 1e5 incident photons, then 1.15e5.
+  h5::Handle master = h5::open_file_read_serial(path("flux_master.h5"));
+  EXPECT_EQ(string_attribute(master.get(), "/entry/monitor", "NX_class"), "NXmonitor");
+  EXPECT_EQ(string_attribute(master.get(), "/entry/monitor/data", "units"), "counts");
+  EXPECT_TRUE(has_type(master.get(), "/entry/monitor/data", H5T_IEEE_F64LE));
+  const std::vector<double> nexus = read_doubles(master.get(), "/entry/monitor/data");
+  ASSERT_EQ(nexus.size(), 54u);
+  for (std::size_t k = 0; k < nexus.size(); ++k) EXPECT_NEAR(nexus[k], k < 27 ? 1e5 : 1.15e5, 1e-9) << k;
+  // flux_cxi.h5: --flux-step 0.15@20, in CXI's instrument (NXcxi_ptycho's NXmonitor).
+  h5::Handle cxi = h5::open_file_read_serial(path("flux_cxi.h5"));
+  EXPECT_EQ(string_attribute(cxi.get(), "/entry_1/instrument_1/monitor", "NX_class"), "NXmonitor");
+  const std::vector<double> cxi_monitor = read_doubles(cxi.get(), "/entry_1/instrument_1/monitor/data");
+  ASSERT_EQ(cxi_monitor.size(), 54u);
+  for (std::size_t k = 0; k < cxi_monitor.size(); ++k) EXPECT_NEAR(cxi_monitor[k], k < 20 ? 1e5 : 1.15e5, 1e-9) << k;
+  // --monitor without drift: constant.
+  const Stored constant = read_stored("positions_xyz.h5", "plain");
+  EXPECT_EQ(constant.monitor, std::vector<double>(54, 1e5));
+  EXPECT_TRUE(read_stored("plain.h5", "plain").monitor.empty());
+  // flux.h5: the step and 2% jitter per frame.
+  const Stored flux = read_stored("flux.h5", "plain");
+  ASSERT_EQ(flux.monitor.size(), 54u);
+  double before = 0.0;
+  double after = 0.0;
+  double squares = 0.0;
+  for (std::size_t k = 0; k < 54; ++k) {
+    const double relative = flux.monitor[k] / (k < 27 ? 1e5 : 1.15e5);
+    (k < 27 ? before : after) += relative / 27.0;
+    squares += (relative - 1.0) * (relative - 1.0) / 54.0;
+  }
+  EXPECT_NEAR(before, 1.0, 5.0 * 0.02 / std::sqrt(27.0));
+  EXPECT_NEAR(after, 1.0, 5.0 * 0.02 / std::sqrt(27.0));
+  EXPECT_GT(std::sqrt(squares), 0.012);
+  EXPECT_LT(std::sqrt(squares), 0.03);
+  // The photons follow the monitor: a frame that sees no sample (|O| = 1) counts Poisson(monitor)
+  // photons in all, within 5 standard deviations, in the files without detector gaps.
+  for (const auto& [name, layout] :
+       std::vector<std::pair<std::string, std::string>>{{"flux.h5", "plain"}, {"flux_cxi.h5", "cxi"}}) {
+    const Stored stored = read_stored(name, layout);
+    ASSERT_EQ(stored.monitor.size(), 54u);
+    const std::size_t step = name == "flux.h5" ? 27 : 20;
+    int empty_before = 0;
+    int empty_after = 0;
+    for (std::size_t k = 0; k < 54; ++k) {
+      if (stored.informative[k] != 0.0) continue;
+      const double total = frame_total(stored, k);
+      EXPECT_NEAR(total, stored.monitor[k], 5.0 * std::sqrt(stored.monitor[k])) << name << " frame " << k;
+      // ... and not the unstepped flux after the step.
+      if (k >= step) EXPECT_GT(total, 1e5 + 10.0 * std::sqrt(1e5)) << name << " frame " << k;
+      (k < step ? empty_before : empty_after) += 1;
+    }
+    EXPECT_GT(empty_before, 3) << name;
+    EXPECT_GT(empty_after, 3) << name;
+  }
+}
+
+TEST_F(SimulatedLayouts, LeadingSingletonStacksAndPixelTypes) {
+  const Stored clean = read_stored("plain_clean.h5", "plain");
+  // stack4.h5: [1, 54, 32, 32] int32 in chunks of [1, 4, 32, 32], gzip; the same counts.
+  h5::Handle stack = h5::open_file_read_serial(path("stack4.h5"));
+  EXPECT_EQ(dims(stack.get(), "/data"), (std::vector<hsize_t>{1, 54, 32, 32}));
+  EXPECT_TRUE(has_type(stack.get(), "/data", H5T_STD_I32LE));
+  {
+    h5::Handle dataset = h5::open_dataset(stack.get(), "/data", "stack4");
+    h5::Handle create = h5::checked(H5Dget_create_plist(dataset.get()), "plist");
+    hsize_t chunk[4] = {0, 0, 0, 0};
+    ASSERT_EQ(H5Pget_chunk(create.get(), 4, chunk), 4);
+    EXPECT_EQ(std::vector<hsize_t>(chunk, chunk + 4), (std::vector<hsize_t>{1, 4, 32, 32}));
+    EXPECT_EQ(H5Pget_nfilters(create.get()), 2);  // shuffle, deflate
+  }
+  EXPECT_EQ(read_stored("stack4.h5", "plain").frames, clean.frames);
+  // flux_cxi.h5: [1, 54, 32, 32] float32 with the detector, reached through data_1 as well; the
+  // counts are plain_clean's scaled by the flux (same noise stream), so only check the first 20.
+  h5::Handle cxi = h5::open_file_read_serial(path("flux_cxi.h5"));
+  EXPECT_EQ(dims(cxi.get(), "/entry_1/instrument_1/detector_1/data"), (std::vector<hsize_t>{1, 54, 32, 32}));
+  EXPECT_EQ(dims(cxi.get(), "/entry_1/data_1/data"), (std::vector<hsize_t>{1, 54, 32, 32}));
+  EXPECT_TRUE(has_type(cxi.get(), "/entry_1/instrument_1/detector_1/data", H5T_IEEE_F32LE));
+  const Stored flux_cxi = read_stored("flux_cxi.h5", "cxi");
+  ASSERT_EQ(flux_cxi.count, 54u);
+  const std::size_t before_step = 20 * 32 * 32;
+  EXPECT_TRUE(std::equal(clean.frames.begin(), clean.frames.begin() + before_step, flux_cxi.frames.begin()));
+  EXPECT_FALSE(
+      std::equal(clean.frames.begin() + before_step, clean.frames.end(), flux_cxi.frames.begin() + before_step));
+  // The default stack stays [K, N, N] uint32.
+  h5::Handle plain = h5::open_file_read_serial(path("plain_clean.h5"));
+  EXPECT_EQ(dims(plain.get(), "/data"), (std::vector<hsize_t>{54, 32, 32}));
+  EXPECT_TRUE(has_type(plain.get(), "/data", H5T_STD_U32LE));
+}
+
+TEST_F(SimulatedLayouts, PositionDatasetsInTheirColumnsAndUnits) {
+  // The raster of plain_clean.h5 (metres, 10 nm pixels: x = 5·column pixels, y = 5·row) as
+  // [K, 2] (y, x) pixels, [K, 2] (x, y) micrometres, [K, 3] (x, y, 0) nanometres, and a CSV in pixels.
+  const Stored clean = read_stored("plain_clean.h5", "plain");
+  ASSERT_EQ(clean.count, 54u);
+  for (std::size_t k = 0; k < 54; ++k) {
+    ASSERT_NEAR(clean.x[k], 5e-8 * static_cast<double>(k % 9), 1e-20);
+    ASSERT_NEAR(clean.y[k], 5e-8 * static_cast<double>(k / 9), 1e-20);
+  }
+  h5::Handle yx = h5::open_file_read_serial(path("stack4.h5"));
+  EXPECT_EQ(dims(yx.get(), "/positions"), (std::vector<hsize_t>{54, 2}));
+  EXPECT_FALSE(h5::is_dataset(yx.get(), "/positions_x"));
+  const std::vector<double> pixels = read_doubles(yx.get(), "/positions");
+  h5::Handle xy = h5::open_file_read_serial(path("positions_xy.h5"));
+  const std::vector<double> micrometres = read_doubles(xy.get(), "/positions");
+  EXPECT_EQ(dims(xy.get(), "/positions"), (std::vector<hsize_t>{54, 2}));
+  h5::Handle xyz = h5::open_file_read_serial(path("positions_xyz.h5"));
+  EXPECT_EQ(dims(xyz.get(), "/positions"), (std::vector<hsize_t>{54, 3}));
+  const std::vector<double> nanometres = read_doubles(xyz.get(), "/positions");
+  // --distance-m set positions_xyz's object pixel: λ·z / (N·p).
+  const double pixel_xyz = attribute(xyz.get(), "/", "pixel_size_m");
+  for (std::size_t k = 0; k < 54; ++k) {
+    const double column = static_cast<double>(k % 9);
+    const double row = static_cast<double>(k / 9);
+    EXPECT_EQ(pixels[2 * k], 5.0 * row) << k;
+    EXPECT_EQ(pixels[2 * k + 1], 5.0 * column) << k;
+    EXPECT_NEAR(micrometres[2 * k], 0.05 * column, 1e-12) << k;
+    EXPECT_NEAR(micrometres[2 * k + 1], 0.05 * row, 1e-12) << k;
+    EXPECT_NEAR(nanometres[3 * k], 5.0 * column * pixel_xyz * 1e9, 1e-9) << k;
+    EXPECT_NEAR(nanometres[3 * k + 1], 5.0 * row * pixel_xyz * 1e9, 1e-9) << k;
+    EXPECT_EQ(nanometres[3 * k + 2], 0.0);
+  }
+  // No units attribute: the unit is what the user must be told or must say.
+  h5::Handle dataset = h5::open_dataset(yx.get(), "/positions", "stack4");
+  EXPECT_EQ(H5Aexists(dataset.get(), "units"), 0);
+  std::string unit;
+  const std::vector<std::vector<double>> csv = read_csv(path("flux_positions.csv"), &unit);
+  EXPECT_EQ(unit, "px");
+  ASSERT_EQ(csv.size(), 54u);
+  for (std::size_t k = 0; k < 54; ++k) {
+    EXPECT_EQ(csv[k].at(1), 5.0 * static_cast<double>(k % 9));
+    EXPECT_EQ(csv[k].at(2), 5.0 * static_cast<double>(k / 9));
+  }
+}
+
+TEST_F(SimulatedLayouts, InstrumentMetadataIsConsistentWithTheObjectPixel) {
+  constexpr double kHcOverE = 1.239841984332e-6;  // h·c / e in eV·m (CODATA, exact SI constants)
+  const double wavelength = kHcOverE / 8.8e3;     // 8.8 keV
+  // CXI (SI units): energy in J, wavelength and distance in m, and λ·z / (N·p) the object pixel.
+  h5::Handle cxi = h5::open_file_read_serial(path("flux_cxi.h5"));
+  const double energy = read_doubles(cxi.get(), "/entry_1/instrument_1/source_1/energy").at(0);
+  EXPECT_NEAR(energy, 8.8e3 * 1.602176634e-19, 1e-12 * energy);
+  EXPECT_NEAR(read_doubles(cxi.get(), "/entry_1/instrument_1/source_1/wavelength").at(0), wavelength,
+              1e-12 * wavelength);
+  EXPECT_EQ(read_doubles(cxi.get(), "/entry_1/instrument_1/detector_1/x_pixel_size"), std::vector<double>{172e-6});
+  EXPECT_EQ(read_doubles(cxi.get(), "/entry_1/instrument_1/detector_1/y_pixel_size"), std::vector<double>{172e-6});
+  const double distance = read_doubles(cxi.get(), "/entry_1/instrument_1/detector_1/distance").at(0);
+  EXPECT_NEAR(wavelength * distance / (32 * 172e-6), 1e-8, 1e-20);
+  EXPECT_EQ(attribute(cxi.get(), "/", "pixel_size_m"), 1e-8);
+  // Plain, given --distance-m 0.5 --energy-kev 8.8: root attributes, and the object pixel from them.
+  h5::Handle plain = h5::open_file_read_serial(path("positions_xyz.h5"));
+  EXPECT_NEAR(attribute(plain.get(), "/", "energy_kev"), 8.8, 1e-12);
+  EXPECT_NEAR(attribute(plain.get(), "/", "wavelength_m"), wavelength, 1e-12 * wavelength);
+  EXPECT_EQ(attribute(plain.get(), "/", "detector_distance_m"), 0.5);
+  EXPECT_EQ(attribute(plain.get(), "/", "detector_pixel_size_m"), 75e-6);
+  EXPECT_NEAR(attribute(plain.get(), "/", "pixel_size_m"), wavelength * 0.5 / (32 * 75e-6), 1e-12 * 1e-9);
+  // A default plain file is what it always was: no instrument attributes.
+  h5::Handle clean = h5::open_file_read_serial(path("plain_clean.h5"));
+  EXPECT_FALSE(has_attribute(clean.get(), "/", "energy_kev"));
+  // NXmx keeps the default 1.24 Å, 75 µm pixels and the distance of a 10 nm object pixel.
+  h5::Handle master = h5::open_file_read_serial(path("flux_master.h5"));
+  EXPECT_EQ(read_doubles(master.get(), "/entry/instrument/beam/incident_wavelength"), std::vector<double>{1.24});
+  EXPECT_EQ(string_attribute(master.get(), "/entry/instrument/detector/detector_distance", "units"), "m");
+  EXPECT_NEAR(
+      read_doubles(master.get(), "/entry/instrument/detector/detector_distance").at(0) * 1.24e-10 / (32 * 75e-6), 1e-8,
+      1e-20);
+}
+
+TEST_F(SimulatedLayouts, FullFieldSampleHasNoBackground) {
+  // Every frame sees the sample (checked with the truth above), and the transmitted counts vary
+  // by little more than Poisson noise (√1e5 ≈ 0.3%): no two populations. The particles of the
+  // same scan spread T by far more.
+  const Stored full = read_stored("full_field.h5", "plain");
+  const Stored particles = read_stored("plain_clean.h5", "plain");
+  const auto spread = [](const Stored& stored) {
+    std::vector<double> totals;
+    for (std::size_t k = 0; k < stored.count; ++k) totals.push_back(frame_total(stored, k));
+    const auto [low, high] = std::minmax_element(totals.begin(), totals.end());
+    return (*high - *low) / *high;
+  };
+  EXPECT_EQ(std::count(full.informative.begin(), full.informative.end(), 1.0), 54);
+  EXPECT_LT(spread(full), 0.02);
+  EXPECT_GT(spread(particles), 0.1);
+}
+
+TEST_F(SimulatedLayouts, AnisotropicFlyScanRowsAreTwoPixelsApart) {
+  // --scan fly --step 12 --row-step 2: 6 rows at y = 0, 2, …, 10 pixels (no y jitter below a
+  // row step of 4), about 12 pixels between points along a row.
+  h5::Handle file = h5::open_file_read_serial(path("fly_rows.h5"));
+  EXPECT_EQ(attribute(file.get(), "/", "row_step_pixels"), 2.0);
+  const Stored fly = read_stored("fly_rows.h5", "plain");
+  std::set<long> rows;
+  double along = 0.0;
+  int pairs = 0;
+  for (std::size_t k = 0; k < fly.count; ++k) {
+    const long y = std::lround(fly.y[k] / fly.pixel_size);
+    rows.insert(y);
+    if (k > 0 && y == std::lround(fly.y[k - 1] / fly.pixel_size)) {
+      along += (fly.x[k] - fly.x[k - 1]) / fly.pixel_size;
+      ++pairs;
+    }
+  }
+  EXPECT_EQ(rows, (std::set<long>{0, 2, 4, 6, 8, 10}));
+  EXPECT_NEAR(along / pairs, 12.0, 1.5);
 }

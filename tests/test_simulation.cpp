@@ -597,3 +597,312 @@ TEST(Simulation, ArtefactsOverwriteTheCountsWithTheFlagAndTheHotValue) {
     }
   }
 }
+
+// ---- what real scans add ----------------------------------------------------------------------
+
+TEST(Simulation, IfftshiftIsNumpysForEvenAndOddSizes) {
+  // numpy.fft.ifftshift(np.arange(20).reshape(4, 5)), written out: rows 2, 3, 0, 1 and columns
+  // 2, 3, 4, 0, 1 of the input.
+  sim::Grid<std::uint64_t> frame(4, 5);
+  for (std::size_t i = 0; i < frame.values.size(); ++i) frame.values[i] = i;
+  const std::vector<std::uint64_t> expected{12, 13, 14, 10, 11, 17, 18, 19, 15, 16, 2, 3, 4, 0, 1, 7, 8, 9, 5, 6};
+  EXPECT_EQ(sim::ifftshift(frame).values, expected);
+  // A permutation: every value once.
+  std::vector<std::uint64_t> sorted = sim::ifftshift(frame).values;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, frame.values);
+}
+
+TEST(Simulation, IfftshiftMovesZeroFrequencyToTheCorner) {
+  // The empty object's pattern is the probe's aperture, a disc of radius 0.61·N/8 ≈ 5 pixels
+  // around zero frequency, (⌊N/2⌋, ⌊N/2⌋) centred; ifftshift of it is FFTW's own layout, zero
+  // frequency at (0, 0), for even and odd N: bright in the corners, dark in the middle.
+  for (int n : {64, 65}) {
+    sim::FarField far_field(sim::make_probe(n, 8.0, 1e6));
+    const sim::Grid<double> centred = far_field.expected_pattern(empty_object(n, n), 0, 0);
+    const sim::Grid<double> corner = sim::ifftshift(centred);
+    const double peak = *std::max_element(corner.values.begin(), corner.values.end());
+    EXPECT_EQ(corner(0, 0), centred(n / 2, n / 2));
+    EXPECT_NEAR(corner(0, 0), peak, 1e-9 * peak) << "n = " << n;
+    EXPECT_NEAR(corner(n - 1, n - 1), peak, 1e-9 * peak) << "n = " << n;  // frequency (−1, −1)
+    EXPECT_LT(corner(n / 2, n / 2), 1e-12 * peak) << "n = " << n;
+    EXPECT_LT(centred(0, 0), 1e-12 * peak) << "n = " << n;
+    // The power spectrum of a real, symmetric probe is symmetric about zero frequency: in the
+    // corner layout, I(u, v) = I(−u mod N, −v mod N).
+    for (int u = 0; u < n; ++u) {
+      for (int v = 0; v < n; ++v) {
+        ASSERT_NEAR(corner(u, v), corner((n - u) % n, (n - v) % n), 1e-9 * corner(0, 0)) << u << ", " << v;
+      }
+    }
+    EXPECT_NEAR(total(corner), 1e6, 1e-3);
+  }
+}
+
+TEST(Simulation, FluxStepsFromItsFrameOnByExactlyTheFraction) {
+  sim::FluxDrift drift;
+  EXPECT_TRUE(drift.constant());
+  EXPECT_EQ(sim::relative_flux(drift, 3, 0), 1.0);
+  drift.step = 0.15;
+  drift.step_frame = 27;
+  EXPECT_FALSE(drift.constant());
+  for (std::int64_t k = 0; k < 54; ++k) EXPECT_EQ(sim::relative_flux(drift, 3, k), k < 27 ? 1.0 : 1.15) << k;
+  drift.step = -0.5;  // a beam loss
+  EXPECT_EQ(sim::relative_flux(drift, 3, 40), 0.5);
+}
+
+TEST(Simulation, FluxNoiseIsReproducibleWithTheRequestedSpread) {
+  sim::FluxDrift drift;
+  drift.noise = 0.05;
+  const int frames = 20000;
+  double sum = 0.0;
+  double squares = 0.0;
+  for (int k = 0; k < frames; ++k) {
+    const double flux = sim::relative_flux(drift, 11, k);
+    sum += flux;
+    squares += flux * flux;
+  }
+  const double mean = sum / frames;
+  const double spread = std::sqrt(squares / frames - mean * mean);
+  // Five standard errors of the mean (σ/√n) and of the standard deviation (σ/√(2n)).
+  EXPECT_NEAR(mean, 1.0, 5.0 * 0.05 / std::sqrt(frames));
+  EXPECT_NEAR(spread, 0.05, 5.0 * 0.05 / std::sqrt(2.0 * frames));
+  // A function of (seed, frame) only: asked again, in another order, the same; another seed differs.
+  EXPECT_EQ(sim::relative_flux(drift, 11, 7), sim::relative_flux(drift, 11, 7));
+  EXPECT_NE(sim::relative_flux(drift, 11, 7), sim::relative_flux(drift, 12, 7));
+  EXPECT_NE(sim::relative_flux(drift, 11, 7), sim::relative_flux(drift, 11, 8));
+  // Noise and step multiply.
+  sim::FluxDrift both = drift;
+  both.step = 0.15;
+  both.step_frame = 5;
+  EXPECT_DOUBLE_EQ(sim::relative_flux(both, 11, 9), 1.15 * sim::relative_flux(drift, 11, 9));
+  EXPECT_EQ(sim::relative_flux(both, 11, 4), sim::relative_flux(drift, 11, 4));
+}
+
+TEST(Simulation, FluxScaledPatternCarriesThatManyPhotons) {
+  // The expected counts scale with the incident flux: an empty object's frame after a 15% step
+  // holds 1.15 × photons, and its Poisson draw stays within 5 standard deviations of that.
+  const double photons = 1e6;
+  sim::FarField far_field(sim::make_probe(64, 8.0, photons));
+  sim::FluxDrift drift;
+  drift.step = 0.15;
+  drift.step_frame = 10;
+  sim::Grid<double> expected = far_field.expected_pattern(empty_object(64, 64), 0, 0);
+  const double flux = sim::relative_flux(drift, 1, 12);
+  for (double& value : expected.values) value *= flux;
+  EXPECT_NEAR(total(expected), 1.15e6, 1e-6 * 1.15e6);
+  std::uint64_t counts = 0;
+  for (std::uint64_t value : sim::noisy_pattern(expected, 1, 12).values) counts += value;
+  EXPECT_NEAR(static_cast<double>(counts), 1.15e6, 5.0 * std::sqrt(1.15e6));
+  EXPECT_GT(static_cast<double>(counts), photons + 50.0 * std::sqrt(photons));  // not the unstepped flux
+}
+
+TEST(Simulation, RowStepSpacesTheRowsAlone) {
+  sim::ScanGeometry scan;
+  scan.rows = 5;
+  scan.cols = 4;
+  scan.step = 12;
+  scan.row_step = 2;
+  scan.frame_size = 64;
+  EXPECT_EQ(scan.row_spacing(), 2);
+  EXPECT_EQ(scan.object_rows(), 4 * 2 + 64);
+  EXPECT_EQ(scan.object_cols(), 3 * 12 + 64);
+  const std::vector<sim::ScanPosition> positions = sim::raster_positions(scan);
+  ASSERT_EQ(positions.size(), 20u);
+  for (int k = 0; k < 20; ++k) {
+    EXPECT_EQ(positions[k].x, 12 * (k % 4));
+    EXPECT_EQ(positions[k].y, 2 * (k / 4));
+  }
+  const sim::Area area = sim::scanned_area(scan);
+  EXPECT_DOUBLE_EQ(area.y1 - area.y0, 4 * 2 + 2 * scan.probe_radius);
+  EXPECT_DOUBLE_EQ(area.x1 - area.x0, 3 * 12 + 2 * scan.probe_radius);
+  // Without it, the rows are `step` apart as always.
+  scan.row_step = 0;
+  EXPECT_EQ(scan.row_spacing(), 12);
+  EXPECT_EQ(sim::raster_positions(scan)[4].y, 12);
+  // A spiral has no rows.
+  scan.row_step = 2;
+  EXPECT_THROW(sim::make_scan(scan, sim::ScanPattern::spiral, 1), ptyroi::UsageError);
+}
+
+TEST(Simulation, AnisotropicFlyScanHasCloseRowsAndSparseLines) {
+  // 6:1, as the APS fly scans: rows 2 pixels apart, 12 pixels between points along a row. The
+  // y jitter is ⌊2/4⌋ = 0 (rows stay rows), the x jitter ⌊12/4⌋ = 3.
+  sim::ScanGeometry scan;
+  scan.rows = 30;
+  scan.cols = 20;
+  scan.step = 12;
+  scan.row_step = 2;
+  scan.frame_size = 64;
+  scan.probe_radius = 8.0;
+  const std::vector<sim::ScanPosition> positions = sim::fly_positions(scan, 4);
+  bool jitter_x = false;
+  for (const sim::ScanPosition& position : positions) {
+    EXPECT_EQ(position.y, 2 * position.row);
+    int count = 0;
+    for (const sim::ScanPosition& other : positions) count += other.row == position.row ? 1 : 0;
+    const double nominal = (position.column + 0.5) * 20.0 * 12.0 / count - 6.0;
+    EXPECT_LE(std::abs(position.x - nominal), 3.5);
+    jitter_x = jitter_x || std::abs(position.x - std::lround(nominal)) > 0;
+  }
+  EXPECT_TRUE(jitter_x);
+  // Nearest neighbours are the next row (2 px); along a row points are about 12 px apart.
+  double along = 0.0;
+  int pairs = 0;
+  for (std::size_t k = 1; k < positions.size(); ++k) {
+    if (positions[k].row != positions[k - 1].row) continue;
+    along += positions[k].x - positions[k - 1].x;
+    ++pairs;
+  }
+  EXPECT_NEAR(along / pairs, 12.0, 1.0);
+  // Default row spacing: the jitter along y is step/4 as before (same draws as without --row-step).
+  sim::ScanGeometry isotropic = scan;
+  isotropic.row_step = 0;
+  sim::ScanGeometry explicit_step = scan;
+  explicit_step.row_step = 12;
+  const std::vector<sim::ScanPosition> a = sim::fly_positions(isotropic, 4);
+  const std::vector<sim::ScanPosition> b = sim::fly_positions(explicit_step, 4);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].x, b[k].x);
+    EXPECT_EQ(a[k].y, b[k].y);
+  }
+}
+
+TEST(Simulation, AnisotropicScanTruthIsTheProbeTouchingTheParticle) {
+  // Ground truth on a 6:1 fly scan, against geometry: the probe support (|P|² ≥ 1% of its peak)
+  // reaches `reach` pixels from the probe centre (measured on the probe here); a frame sees a
+  // disc of radius R iff the centres are closer than R + reach. Frames within 2 pixels of that
+  // boundary are skipped (pixelation).
+  sim::ScanGeometry geometry;
+  geometry.rows = 60;
+  geometry.cols = 16;
+  geometry.step = 12;
+  geometry.row_step = 2;
+  geometry.frame_size = 64;
+  geometry.probe_radius = 8.0;
+  const sim::Scan scan = sim::make_scan(geometry, sim::ScanPattern::fly, 2);
+  const sim::ComplexGrid probe = sim::make_probe(64, 8.0, 1.0);
+  double peak = 0.0;
+  for (const sim::Complex& value : probe.values) peak = std::max(peak, std::norm(value));
+  double reach = 0.0;
+  for (int i = 0; i < 64; ++i) {
+    for (int j = 0; j < 64; ++j) {
+      if (std::norm(probe(i, j)) >= 0.01 * peak) reach = std::max(reach, std::hypot(i - 32.0, j - 32.0));
+    }
+  }
+  EXPECT_GT(reach, 8.0);   // beyond the first zero: the first bright ring (1.75% of the peak)
+  EXPECT_LT(reach, 16.0);  // not the second ring (0.42%)
+  const double radius = 10.0;
+  const double centre_x = 0.5 * scan.object_cols;
+  const double centre_y = 0.5 * scan.object_rows;
+  const sim::ComplexGrid object =
+      sim::render_object(one_particle(centre_x, centre_y, radius), 0, 0, scan.object_rows, scan.object_cols);
+  int seen = 0;
+  int checked = 0;
+  for (const sim::ScanPosition& position : scan.positions) {
+    const double distance = std::hypot(position.x + 32 - centre_x, position.y + 32 - centre_y);
+    if (std::abs(distance - (radius + reach)) < 2.0) continue;
+    const bool informative = sim::is_informative(probe, object, position.y, position.x);
+    EXPECT_EQ(informative, distance < radius + reach) << "frame at (" << position.x << ", " << position.y << ")";
+    seen += informative ? 1 : 0;
+    ++checked;
+  }
+  EXPECT_GT(seen, 20);
+  EXPECT_GT(checked - seen, 200);
+}
+
+namespace {
+
+// Σ|P|²|O|² under the probe at every raster position: the expected total counts T (Parseval).
+std::vector<double> transmitted(const sim::ScanGeometry& scan, const sim::ObjectModel& model) {
+  const sim::ComplexGrid probe = sim::make_probe(scan.frame_size, scan.probe_radius, 1.0);
+  const sim::ComplexGrid object = sim::render_object(model, 0, 0, scan.object_rows(), scan.object_cols());
+  std::vector<double> totals;
+  for (const sim::ScanPosition& position : sim::raster_positions(scan)) {
+    double sum = 0.0;
+    for (int i = 0; i < scan.frame_size; ++i) {
+      for (int j = 0; j < scan.frame_size; ++j) {
+        sum += std::norm(probe(i, j)) * std::norm(object(position.y + i, position.x + j));
+      }
+    }
+    totals.push_back(sum);
+  }
+  return totals;
+}
+
+// Sarle's bimodality coefficient (g² + 1) / (κ + 3(n − 1)² / ((n − 2)(n − 3))), g the skewness
+// and κ the excess kurtosis: 1/3 for a normal, 5/9 for a uniform, towards 1 for two separated modes.
+double bimodality(const std::vector<double>& values) {
+  const auto n = static_cast<double>(values.size());
+  double mean = 0.0;
+  for (double value : values) mean += value / n;
+  double m2 = 0.0;
+  double m3 = 0.0;
+  double m4 = 0.0;
+  for (double value : values) {
+    const double d = value - mean;
+    m2 += d * d / n;
+    m3 += d * d * d / n;
+    m4 += d * d * d * d / n;
+  }
+  const double skewness = m3 / std::pow(m2, 1.5);
+  const double kurtosis = m4 / (m2 * m2) - 3.0;
+  return (skewness * skewness + 1.0) / (kurtosis + 3.0 * (n - 1) * (n - 1) / ((n - 2) * (n - 3)));
+}
+
+double relative_spread(const std::vector<double>& values) {
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  double mean = 0.0;
+  for (double value : values) mean += value / static_cast<double>(values.size());
+  return (*high - *low) / mean;
+}
+
+}  // namespace
+
+TEST(Simulation, FullFieldObjectFillsTheFieldWithoutTwoPopulations) {
+  sim::ScanGeometry scan;
+  scan.rows = 24;
+  scan.cols = 32;
+  scan.frame_size = 64;
+  scan.probe_radius = 8.0;
+  scan.step = 6;
+  const sim::ObjectModel model = sim::make_full_field(scan);
+  ASSERT_EQ(model.stars.size(), 1u);
+  // Sectors at most half a probe radius wide at the scanned area's farthest corner.
+  const sim::Area area = sim::scanned_area(scan);
+  const double reach = 0.5 * std::hypot(area.x1 - area.x0, area.y1 - area.y0);
+  EXPECT_EQ(model.stars[0].sectors % 2, 0);
+  EXPECT_LE(2.0 * kPi * reach / model.stars[0].sectors, 0.5 * scan.probe_radius);
+  // No empty background: every pixel is membrane (|O| = e^−0.01) or membrane and spoke (e^−0.02),
+  // spokes on about half of them, and every position informative.
+  const sim::ComplexGrid object = sim::render_object(model, 0, 0, scan.object_rows(), scan.object_cols());
+  std::size_t spokes = 0;
+  for (const sim::Complex& value : object.values) {
+    ASSERT_GT(std::abs(value - 1.0), 1e-3);
+    const bool membrane = std::abs(std::abs(value) - std::exp(-0.01)) < 1e-12;
+    const bool spoke = std::abs(std::abs(value) - std::exp(-0.02)) < 1e-12;
+    ASSERT_TRUE(membrane || spoke) << std::abs(value);
+    spokes += spoke ? 1 : 0;
+  }
+  EXPECT_NEAR(static_cast<double>(spokes) / static_cast<double>(object.values.size()), 0.5, 0.02);
+  const sim::ComplexGrid probe = sim::make_probe(64, 8.0, 1.0);
+  for (const sim::ScanPosition& position : sim::raster_positions(scan)) {
+    ASSERT_TRUE(sim::is_informative(probe, object, position.y, position.x));
+  }
+  // The transmitted intensity: one population within a few per mille (T ∝ e^−0.02·(1 − 0.02·f),
+  // f the share of the probe on spokes, near ½ everywhere) ...
+  const std::vector<double> full_field = transmitted(scan, model);
+  EXPECT_LT(relative_spread(full_field), 0.005);
+  EXPECT_LT(bimodality(full_field), 5.0 / 9.0);
+  // ... where particles on empty background make two, 10% or more apart.
+  const std::vector<double> particles = transmitted(scan, sim::make_particles(scan, 12, 0.08, 1));
+  EXPECT_GT(relative_spread(particles), 0.1);
+  EXPECT_GT(bimodality(particles), 5.0 / 9.0);
+}
+
+TEST(Simulation, TranslatedFullFieldIsTheSameFieldMoved) {
+  const sim::ObjectModel model = sim::make_full_field(small_scan());
+  const sim::ComplexGrid original = sim::render_object(model, 10, 20, 40, 40);
+  const sim::ComplexGrid moved = sim::render_object(sim::translated(model, 7.0, -4.0), 6, 27, 40, 40);
+  for (std::size_t i = 0; i < original.values.size(); ++i) ASSERT_EQ(original.values[i], moved.values[i]) << i;
+}

@@ -81,7 +81,7 @@ std::vector<ScanPosition> raster_positions(const ScanGeometry& scan) {
   positions.reserve(static_cast<std::size_t>(scan.rows) * scan.cols);
   for (int row = 0; row < scan.rows; ++row) {
     for (int column = 0; column < scan.cols; ++column) {
-      positions.push_back({row, column, column * scan.step, row * scan.step});
+      positions.push_back({row, column, column * scan.step, row * scan.row_spacing()});
     }
   }
   return positions;
@@ -95,6 +95,7 @@ std::vector<ScanPosition> fly_positions(const ScanGeometry& scan, std::uint64_t 
   };
   const int spread = scan.cols / 10;
   const int jitter = scan.step / 4;
+  const int row_jitter = scan.row_spacing() / 4;
   const double width = static_cast<double>(scan.cols) * scan.step;
   std::vector<ScanPosition> positions;
   for (int row = 0; row < scan.rows; ++row) {
@@ -103,7 +104,7 @@ std::vector<ScanPosition> fly_positions(const ScanGeometry& scan, std::uint64_t 
       // Exact for count == cols: (i + ½)·step − step/2 = i·step.
       const double centre = (i + 0.5) * width / count - 0.5 * scan.step;
       const int x = static_cast<int>(std::lround(centre)) + draw(-jitter, jitter);
-      const int y = row * scan.step + draw(-jitter, jitter);
+      const int y = row * scan.row_spacing() + draw(-row_jitter, row_jitter);
       positions.push_back({row, i, x, y});
     }
   }
@@ -135,6 +136,9 @@ std::vector<ScanPosition> spiral_positions(const ScanGeometry& scan) {
 }
 
 Scan make_scan(const ScanGeometry& geometry, ScanPattern pattern, std::uint64_t seed) {
+  if (pattern == ScanPattern::spiral && geometry.row_spacing() != geometry.step) {
+    throw UsageError("a spiral scan has no rows: its row spacing must be its step");
+  }
   Scan scan;
   switch (pattern) {
     case ScanPattern::raster:
@@ -173,7 +177,7 @@ Area scanned_area(const ScanGeometry& scan) {
   const int centre = scan.frame_size / 2;  // the probe's pixel in its window
   return {centre - scan.probe_radius, centre - scan.probe_radius,
           centre + (scan.cols - 1) * scan.step + scan.probe_radius,
-          centre + (scan.rows - 1) * scan.step + scan.probe_radius};
+          centre + (scan.rows - 1) * scan.row_spacing() + scan.probe_radius};
 }
 
 ObjectModel make_particles(const ScanGeometry& scan, int count, double coverage, std::uint64_t seed) {
@@ -254,16 +258,49 @@ ObjectModel make_shepp_logan(const ScanGeometry& scan) {
   return model;
 }
 
+ObjectModel make_full_field(const ScanGeometry& scan) {
+  const Area area = scanned_area(scan);
+  Star star;
+  star.centre_x = 0.5 * (area.x0 + area.x1);
+  star.centre_y = 0.5 * (area.y0 + area.y1);
+  // Sector width at the farthest corner of the scanned area, 2π·reach / sectors, at most half
+  // the probe radius.
+  const double reach = std::hypot(area.x1 - star.centre_x, area.y1 - star.centre_y);
+  const double width = 0.5 * scan.probe_radius;
+  const auto half = static_cast<int>(std::ceil(kPi * reach / width));
+  star.sectors = 2 * std::max(2, half);
+  star.exponent = kFullFieldSpokes;
+  ObjectModel model;
+  model.background = kFullFieldMembrane;
+  model.stars.push_back(star);
+  return model;
+}
+
 ObjectModel translated(ObjectModel model, double dx, double dy) {
   for (Feature& feature : model.features) {
     feature.centre_x += dx;
     feature.centre_y += dy;
   }
+  for (Star& star : model.stars) {
+    star.centre_x += dx;
+    star.centre_y += dy;
+  }
   return model;
 }
 
 ComplexGrid render_object(const ObjectModel& model, int top, int left, int rows, int cols) {
-  ComplexGrid exponent(rows, cols);
+  ComplexGrid exponent(rows, cols, model.background);
+  for (const Star& star : model.stars) {
+    const double sectors_per_radian = star.sectors / (2.0 * kPi);
+    for (int y = top; y < top + rows; ++y) {
+      for (int x = left; x < left + cols; ++x) {
+        double angle = std::atan2(y - star.centre_y, x - star.centre_x);
+        if (angle < 0.0) angle += 2.0 * kPi;
+        const auto sector = static_cast<std::int64_t>(std::floor(angle * sectors_per_radian)) % star.sectors;
+        if (sector % 2 == 0) exponent(y - top, x - left) += star.exponent;
+      }
+    }
+  }
   for (const Feature& feature : model.features) {
     // Bounding box: the unit disc mapped back to pixels has half-extents equal to the row norms
     // of the inverse map.
@@ -288,7 +325,7 @@ ComplexGrid render_object(const ObjectModel& model, int top, int left, int rows,
       }
     }
   }
-  // Untouched pixels keep exp(0) = 1 exactly: empty background.
+  // Untouched pixels keep exp(background), exp(0) = 1 exactly by default: empty background.
   for (Complex& value : exponent.values) value = std::exp(value);
   return exponent;
 }
@@ -385,6 +422,21 @@ Grid<double> FarField::expected_pattern(const ComplexGrid& object, int top, int 
     }
   }
   return pattern;
+}
+
+double standard_normal(std::mt19937_64& engine) {
+  const double radius = std::sqrt(-2.0 * std::log(1.0 - uniform(engine)));  // 1 − u ∈ (0, 1]
+  return radius * std::cos(2.0 * kPi * uniform(engine));
+}
+
+double relative_flux(const FluxDrift& drift, std::uint64_t seed, std::int64_t frame) {
+  double flux = frame >= drift.step_frame ? 1.0 + drift.step : 1.0;
+  if (drift.noise != 0.0) {
+    // Apart from the frame's photon noise stream, mix(mix(seed) ^ mix(frame)).
+    std::mt19937_64 engine(mix(mix(mix(seed) ^ 0x666c7578206e6fULL) ^ mix(static_cast<std::uint64_t>(frame))));
+    flux *= std::max(0.0, 1.0 + drift.noise * standard_normal(engine));
+  }
+  return flux;
 }
 
 std::mt19937_64 frame_noise_engine(std::uint64_t seed, std::uint64_t frame) {

@@ -1,8 +1,8 @@
 #pragma once
 // The scan simulator's physics, free of MPI and HDF5: a complex object, a focused probe, raster,
-// fly and spiral scan positions, far-field diffraction patterns with Poisson noise, detector
-// artefacts (module gaps, hot pixels) and the ground truth of which positions see the sample.
-// Everything is reproducible from a seed, frame by frame.
+// fly and spiral scan positions, far-field diffraction patterns with Poisson noise, incident-flux
+// drift, detector artefacts (module gaps, hot pixels), fft-shifted storage and the ground truth of
+// which positions see the sample. Everything is reproducible from a seed, frame by frame.
 #include <complex>
 #include <cstdint>
 #include <memory>
@@ -18,18 +18,20 @@ template <class T>
 using Grid = numerics::Image<T>;
 using ComplexGrid = numerics::ComplexImage;
 
-// A rows × cols raster with `step` object pixels between neighbouring positions. At each position
-// the probe window is the frame_size × frame_size object patch whose top-left corner is
-// (row·step, column·step); the probe is centred in it. The object is just large enough to hold
-// every window.
+// A rows × cols raster with `step` object pixels between neighbouring positions along a row and
+// row_spacing() between rows. At each position the probe window is the frame_size × frame_size
+// object patch whose top-left corner is (row·row_spacing(), column·step); the probe is centred
+// in it. The object is just large enough to hold every window.
 struct ScanGeometry {
   int rows = 32;
   int cols = 48;
   int step = 13;
   int frame_size = 128;
   double probe_radius = 16.0;  // object pixels, first zero of the Airy spot
+  int row_step = 0;            // object pixels between rows; 0: the same as step
 
-  [[nodiscard]] int object_rows() const { return (rows - 1) * step + frame_size; }
+  [[nodiscard]] int row_spacing() const { return row_step > 0 ? row_step : step; }
+  [[nodiscard]] int object_rows() const { return (rows - 1) * row_spacing() + frame_size; }
   [[nodiscard]] int object_cols() const { return (cols - 1) * step + frame_size; }
 };
 
@@ -45,7 +47,7 @@ struct ScanPosition {
   int row = 0;
   int column = 0;
   int x = 0;  // left edge of the probe window, object pixels (raster: column·step)
-  int y = 0;  // top edge of the probe window, object pixels (raster: row·step)
+  int y = 0;  // top edge of the probe window, object pixels (raster: row·row_spacing())
 };
 
 // Row-major raster: frame k is at row k / cols, column k % cols.
@@ -55,16 +57,17 @@ std::vector<ScanPosition> raster_positions(const ScanGeometry& scan);
 // scan order. Windows sit at whole object pixels, so positions are integers.
 enum class ScanPattern { raster, fly, spiral };
 
-// A continuous fly scan: `rows` lines spaced `step`, each left to right over the raster's width
-// cols·step. Line r holds cols + d_r points, d_r drawn from the seed within ±⌊cols/10⌋; point i
-// is exposed over the i-th of those equal intervals and sits at its middle, shifted by −step/2
-// so that a line of exactly cols points is the raster row: x = round((i + ½)·cols·step / count −
-// step/2). Each point then moves by an integer jitter in [−⌊step/4⌋, ⌊step/4⌋] along x and y.
-// row = the line, column = i.
+// A continuous fly scan: `rows` lines spaced row_spacing(), each left to right over the raster's
+// width cols·step. Line r holds cols + d_r points, d_r drawn from the seed within ±⌊cols/10⌋;
+// point i is exposed over the i-th of those equal intervals and sits at its middle, shifted by
+// −step/2 so that a line of exactly cols points is the raster row: x = round((i + ½)·cols·step /
+// count − step/2). Each point then moves by an integer jitter in [−⌊step/4⌋, ⌊step/4⌋] along x
+// and [−⌊row_spacing()/4⌋, ⌊row_spacing()/4⌋] along y. row = the line, column = i.
 std::vector<ScanPosition> fly_positions(const ScanGeometry& scan, std::uint64_t seed);
 
-// A Fermat spiral centred on the raster: point n at radius step·0.55·√n and angle n·137.508°,
-// rounded to whole pixels, kept while it lies in the raster's cells
+// A Fermat spiral centred on the raster (which must have row_spacing() == step): point n at
+// radius step·0.55·√n and angle n·137.508°, rounded to whole pixels, kept while it lies in the
+// raster's cells
 // [−step/2, (cols − ½)·step) × [−step/2, (rows − ½)·step): about 1.05·rows·cols points, one per
 // π(0.55·step)² ≈ 0.95·step² of the same area. row = 0, column = the point's index in the scan.
 std::vector<ScanPosition> spiral_positions(const ScanGeometry& scan);
@@ -99,9 +102,22 @@ struct Feature {
   Complex exponent;  // −absorption + i·phase at full profile
 };
 
-// The object's transmission O = exp(Σ exponent·profile): exactly 1 away from all features.
+// A Siemens star: the pixels at angle θ = atan2(y − centre_y, x − centre_x) ∈ [0, 2π) around the
+// centre with ⌊θ·sectors / 2π⌋ even (every other sector, `sectors` even) add `exponent` to the
+// log-transmission, at every distance from the centre.
+struct Star {
+  double centre_x = 0.0;
+  double centre_y = 0.0;
+  int sectors = 2;
+  Complex exponent;
+};
+
+// The object's transmission O = exp(background + Σ exponent·profile + Σ stars): with the default
+// background 0, exactly 1 away from all features.
 struct ObjectModel {
   std::vector<Feature> features;
+  std::vector<Star> stars;
+  Complex background;  // added to the log-transmission of every pixel
 };
 
 // The illuminated rectangle [x0, x1) × [y0, y1): probe centres widened by the probe radius.
@@ -120,6 +136,18 @@ ObjectModel make_particles(const ScanGeometry& scan, int count, double coverage,
 // The (modified) Shepp–Logan phantom stretched over the scanned area; its density is used as
 // absorption and phase at once.
 ObjectModel make_shepp_logan(const ScanGeometry& scan);
+
+// A weak test pattern that fills the field of view, with no empty background (a sample such as
+// a lithographic test chart on a membrane, larger than the scan): a membrane of absorption
+// kFullFieldMembrane.real() and phase kFullFieldMembrane.imag() everywhere, and over it a Siemens
+// star centred on the scanned area whose spokes add absorption and phase kFullFieldSpokes. The
+// star has as many sectors (an even number) as make each one at most half the probe radius wide
+// at the farthest corner of the scanned area, so every probe averages several spokes and the
+// transmitted intensity varies by a few per mille only: one population, not two. Every frame is
+// informative.
+constexpr Complex kFullFieldMembrane{-0.01, 0.1};
+constexpr Complex kFullFieldSpokes{-0.01, 0.3};
+ObjectModel make_full_field(const ScanGeometry& scan);
 
 // The same features moved by (dx, dy) pixels: puts an object made in the raster's frame into a
 // Scan's (dx = shift_x, dy = shift_y).
@@ -160,6 +188,23 @@ class FarField {
   std::unique_ptr<Plan> plan_;
 };
 
+// ---- incident flux
+// -------------------------------------------------------------------------------
+
+// The incident flux relative to the nominal photons per frame: (1 + step) from frame step_frame
+// on (e.g. a top-up injection), times (1 + noise·g_k), g_k a standard normal draw of its own
+// stream for (seed, frame), clamped at 0.
+struct FluxDrift {
+  double step = 0.0;
+  std::int64_t step_frame = 0;
+  double noise = 0.0;
+  [[nodiscard]] bool constant() const { return step == 0.0 && noise == 0.0; }
+};
+double relative_flux(const FluxDrift& drift, std::uint64_t seed, std::int64_t frame);
+
+// One standard normal draw (Box–Muller from two uniforms), the same with every standard library.
+double standard_normal(std::mt19937_64& engine);
+
 // ---- noise and ground truth
 // ----------------------------------------------------------------------
 
@@ -176,6 +221,22 @@ Grid<std::uint64_t> noisy_pattern(const Grid<double>& expected, std::uint64_t se
 // Ground truth: true when the probe support (|P|² ≥ 1% of its maximum) placed at (top, left)
 // covers any object pixel with |O − 1| > 1e-3.
 bool is_informative(const ComplexGrid& probe, const ComplexGrid& object, int top, int left);
+
+// ---- storage
+// -------------------------------------------------------------------------------------
+
+// numpy.fft.ifftshift of a frame: out(i, j) = in((i + ⌊rows/2⌋) mod rows, (j + ⌊cols/2⌋) mod cols).
+// Moves a centred pattern's zero frequency from (⌊rows/2⌋, ⌊cols/2⌋) to the corner (0, 0), as
+// FFT-based codes (tike, APS fly scans) store their frames.
+template <class T>
+Grid<T> ifftshift(const Grid<T>& frame) {
+  Grid<T> shifted(frame.rows, frame.cols);
+  for (int i = 0; i < frame.rows; ++i) {
+    const int from_row = (i + frame.rows / 2) % frame.rows;
+    for (int j = 0; j < frame.cols; ++j) shifted(i, j) = frame(from_row, (j + frame.cols / 2) % frame.cols);
+  }
+  return shifted;
+}
 
 // ---- detector artefacts
 // ---------------------------------------------------------------------------
