@@ -109,24 +109,50 @@ Recall recall_of(const std::string& scan, const std::string& roi) {
           informative / static_cast<double>(truth.size())};
 }
 
+// Irregular scans behave like a raster of the same object and point density: the raster's recall
+// and, within 5%, its share of frames kept per informative frame (all at border 2).
+Recall raster_reference() {
+  const std::string dir = data_dir();
+  const Recall r = recall_of(dir + "/raster.h5", dir + "/raster_roi.h5");
+  std::printf("raster of the same object, border 2: recall %.4f, kept %.4f, informative %.4f (ratio %.3f)\n",
+              r.recall, r.kept_fraction, r.informative_fraction, r.kept_fraction / r.informative_fraction);
+  return r;
+}
+
 TEST(Layouts, IrregularFlyScanFindsTheInformativePositionsAtBorderTwo) {
   const std::string dir = data_dir();
   const std::string roi = dir + "/fly_roi.h5";
   EXPECT_NE(string_attribute(roi, "/roi", "neighbourhood").find("irregular"), std::string::npos);
+  const Recall raster = raster_reference();
   const Recall r = recall_of(dir + "/fly.h5", roi);
   std::printf("fly scan, border 2: recall %.4f, kept %.4f of the frames, informative %.4f (ratio %.3f)\n", r.recall,
               r.kept_fraction, r.informative_fraction, r.kept_fraction / r.informative_fraction);
-  EXPECT_GE(r.recall, 0.99);
-  EXPECT_LE(r.kept_fraction, 1.2 * r.informative_fraction);
+  EXPECT_GE(r.recall, std::min(0.99, raster.recall));
+  EXPECT_LE(r.kept_fraction / r.informative_fraction,
+            1.05 * raster.kept_fraction / raster.informative_fraction);
 }
 
 TEST(Layouts, SpiralScanFindsTheInformativePositionsAtBorderTwo) {
   const std::string dir = data_dir();
+  const Recall raster = raster_reference();
   const Recall r = recall_of(dir + "/spiral.h5", dir + "/spiral_roi.h5");
-  std::printf("spiral scan, border 2: recall %.4f, kept %.4f, informative %.4f\n", r.recall, r.kept_fraction,
-              r.informative_fraction);
-  EXPECT_GE(r.recall, 0.99);
-  EXPECT_LT(r.kept_fraction, 1.0);
+  std::printf("spiral scan, border 2: recall %.4f, kept %.4f, informative %.4f (ratio %.3f)\n", r.recall,
+              r.kept_fraction, r.informative_fraction, r.kept_fraction / r.informative_fraction);
+  EXPECT_GE(r.recall, std::min(0.99, raster.recall));
+  EXPECT_LE(r.kept_fraction / r.informative_fraction,
+            1.05 * raster.kept_fraction / raster.informative_fraction);
+}
+
+// A fly scan whose rows are 6 times closer than its points along a row (2 and 12 object pixels):
+// with neighbours from the nearest-distance rule it kept 37% of the informative frames at border 2;
+// the target is recall >= 0.97 at border 3 within 1.6x the informative count.
+TEST(Layouts, AnisotropicFlyScanFindsTheInformativePositionsAtBorderThree) {
+  const std::string dir = data_dir();
+  const Recall r = recall_of(dir + "/fly61.h5", dir + "/fly61_roi.h5");
+  std::printf("6:1 fly scan, border 3: recall %.4f, kept %.4f, informative %.4f (ratio %.3f)\n", r.recall,
+              r.kept_fraction, r.informative_fraction, r.kept_fraction / r.informative_fraction);
+  EXPECT_GE(r.recall, 0.97);
+  EXPECT_LE(r.kept_fraction, 1.6 * r.informative_fraction);
 }
 
 TEST(Layouts, EveryShippedConfigRunsOnItsLayout) {

@@ -3,6 +3,7 @@
 #include <nanoflann.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -55,28 +56,63 @@ ScanNeighbourhood ScanNeighbourhood::raster(ScanGrid grid) {
   return neighbourhood;
 }
 
+namespace {
+
+// Convex hull of the points (Andrew's monotone chain), counter-clockwise, no repeated points.
+std::vector<std::array<double, 2>> convex_hull(const std::vector<double>& x, const std::vector<double>& y) {
+  std::vector<std::array<double, 2>> points(x.size());
+  for (std::size_t k = 0; k < x.size(); ++k) points[k] = {x[k], y[k]};
+  std::sort(points.begin(), points.end());
+  points.erase(std::unique(points.begin(), points.end()), points.end());
+  if (points.size() < 3) return points;
+  const auto cross = [](const std::array<double, 2>& o, const std::array<double, 2>& a,
+                        const std::array<double, 2>& b) {
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  };
+  std::vector<std::array<double, 2>> hull(2 * points.size());
+  std::size_t n = 0;
+  for (const auto& p : points) {  // lower hull
+    while (n >= 2 && cross(hull[n - 2], hull[n - 1], p) <= 0) --n;
+    hull[n++] = p;
+  }
+  for (std::size_t i = points.size() - 1, lower = n + 1; i-- > 0;) {  // upper hull
+    while (n >= lower && cross(hull[n - 2], hull[n - 1], points[i]) <= 0) --n;
+    hull[n++] = points[i];
+  }
+  hull.resize(n - 1);
+  return hull;
+}
+
+}  // namespace
+
+double density_step(const std::vector<double>& x, const std::vector<double>& y) {
+  const auto hull = convex_hull(x, y);
+  double area = 0.0, perimeter = 0.0;
+  for (std::size_t i = 0; i < hull.size() && hull.size() > 1; ++i) {
+    const auto& a = hull[i];
+    const auto& b = hull[(i + 1) % hull.size()];
+    area += a[0] * b[1] - a[1] * b[0];
+    perimeter += std::hypot(b[0] - a[0], b[1] - a[1]);
+  }
+  area = std::abs(area) / 2.0;
+  // K cells of s² cover the hull grown by s/2 all round, corners squared as a raster's cells are:
+  // K s² = A + P s/2 + s². Exact for a raster (A = (R−1)(C−1)s², P = 2(R+C−2)s, K = RC) and for
+  // evenly spaced positions on a line (A = 0, P = 2(K−1)s).
+  const double k = static_cast<double>(x.size()) - 1.0;
+  if (!(k > 0.0) || !(perimeter > 0.0)) return 0.0;
+  return (perimeter / 2.0 + std::sqrt(perimeter * perimeter / 4.0 + 4.0 * k * area)) / (2.0 * k);
+}
+
 ScanNeighbourhood ScanNeighbourhood::irregular(const std::vector<double>& x, const std::vector<double>& y) {
   ScanNeighbourhood neighbourhood;
   neighbourhood.frames_ = x.size();
-  neighbourhood.tree_ = std::make_unique<Tree>(x, y);
-  // d: the median over frames of the distance to the nearest other position.
-  std::vector<double> nearest;
-  nearest.reserve(x.size());
-  for (std::size_t k = 0; k < x.size(); ++k) {
-    std::uint32_t indexes[2];
-    double squared[2];
-    const double query[2] = {x[k], y[k]};
-    if (neighbourhood.tree_->index.knnSearch(query, 2, indexes, squared) == 2) nearest.push_back(std::sqrt(squared[1]));
-  }
-  if (!nearest.empty()) {
-    auto middle = nearest.begin() + static_cast<std::ptrdiff_t>(nearest.size() / 2);
-    std::nth_element(nearest.begin(), middle, nearest.end());
-    neighbourhood.step_ = *middle;
-  }
+  neighbourhood.step_ = density_step(x, y);
   if (!(neighbourhood.step_ > 0.0)) {
-    throw InputError("the scan positions do not spread out (the median distance between neighbouring positions is " +
-                     std::to_string(neighbourhood.step_) + "), so scan neighbours cannot be defined");
+    throw InputError("the " + std::to_string(x.size()) +
+                     " scan positions do not spread out (they cover no area and no length), so scan neighbours "
+                     "cannot be defined");
   }
+  neighbourhood.tree_ = std::make_unique<Tree>(x, y);
   const auto [x_min, x_max] = std::minmax_element(x.begin(), x.end());
   const auto [y_min, y_max] = std::minmax_element(y.begin(), y.end());
   neighbourhood.extent_ = std::max(*x_max - *x_min, *y_max - *y_min);
@@ -88,7 +124,8 @@ std::string ScanNeighbourhood::description() const {
   if (is_raster()) {
     text << "raster " << grid_.shape.rows << "x" << grid_.shape.cols << " (" << grid_.origin << "), 3x3 neighbours";
   } else {
-    text << "irregular, neighbours within 1.5 x the median step " << step_ << " m";
+    text << "irregular, each position with its " << kSmoothingNeighbours << " nearest; scan step " << step_
+         << " m (a square raster of the same density)";
   }
   return text.str();
 }
@@ -117,7 +154,7 @@ std::vector<double> ScanNeighbourhood::smooth(const std::vector<double>& by_fram
     return smoothed;
   }
   for (std::uint64_t i = 0; i < range.count(); ++i) {
-    const std::vector<std::uint32_t> neighbours = within(range.begin + i, 1.5 * step_);
+    const std::vector<std::uint32_t> neighbours = nearest(range.begin + i);
     double sum = 0.0;
     for (const std::uint32_t j : neighbours) sum += by_frame[j];
     smoothed[i] = sum / static_cast<double>(neighbours.size());
@@ -138,26 +175,54 @@ std::vector<std::uint8_t> ScanNeighbourhood::grow_or_shrink(const std::vector<st
       result[k] = by_cell[static_cast<std::size_t>(grid_.cell_of_frame[k])];
     return result;
   }
+  // Grow: a position joins when an RoI position lies within the radius; shrink: it stays when no
+  // position outside the RoI does. Either is one nearest-point query per position against the
+  // positions of the other kind (a k-d tree of them), whatever the border: O(K log K).
   const bool grow = border_steps > 0;
-  const double radius = (std::abs(border_steps) + 0.5) * step_;
-  std::vector<std::uint8_t> result(by_frame.size());
+  const double radius = border_radius(border_steps);
+  std::vector<double> other_x, other_y;
   for (std::size_t k = 0; k < by_frame.size(); ++k) {
-    // Only frames whose answer can change need the search.
-    if (grow == (by_frame[k] != 0)) {
-      result[k] = by_frame[k];
-      continue;
+    if ((by_frame[k] != 0) == grow) {
+      other_x.push_back(tree_->x[k]);
+      other_y.push_back(tree_->y[k]);
     }
-    const std::vector<std::uint32_t> neighbours = within(k, radius);
-    const auto in_roi = [&](std::uint32_t j) { return by_frame[j] != 0; };
-    result[k] = grow ? std::any_of(neighbours.begin(), neighbours.end(), in_roi)
-                     : std::all_of(neighbours.begin(), neighbours.end(), in_roi);
+  }
+  std::vector<std::uint8_t> result(by_frame);
+  if (other_x.empty()) return result;  // nothing to grow from, or nothing outside to shrink from
+  const Tree others(std::move(other_x), std::move(other_y));
+  for (std::size_t k = 0; k < by_frame.size(); ++k) {
+    if ((by_frame[k] != 0) == grow) continue;  // only frames whose answer can change
+    std::uint32_t index = 0;
+    double squared = 0.0;
+    const double query[2] = {tree_->x[k], tree_->y[k]};
+    others.index.knnSearch(query, 1, &index, &squared);
+    const bool near = squared < radius * radius;
+    result[k] = static_cast<std::uint8_t>(grow ? near : !near);
   }
   return result;
 }
 
+double ScanNeighbourhood::border_radius(int border_steps) const {
+  return (std::abs(border_steps) + 0.5) * step_;
+}
+
+std::vector<std::uint32_t> ScanNeighbourhood::nearest(std::uint64_t frame) const {
+  const std::size_t wanted = std::min<std::size_t>(kSmoothingNeighbours + 1, tree_->x.size());
+  std::vector<std::uint32_t> indexes(wanted);
+  std::vector<double> squared(wanted);
+  const double query[2] = {tree_->x[frame], tree_->y[frame]};
+  indexes.resize(tree_->index.knnSearch(query, wanted, indexes.data(), squared.data()));
+  // The frame itself is among them (distance 0) unless other positions coincide with it.
+  if (std::find(indexes.begin(), indexes.end(), static_cast<std::uint32_t>(frame)) == indexes.end()) {
+    indexes.back() = static_cast<std::uint32_t>(frame);
+  }
+  std::sort(indexes.begin(), indexes.end());  // sums in ascending frame order
+  return indexes;
+}
+
 bool ScanNeighbourhood::border_fits(int border_steps) const {
   if (is_raster()) return std::abs(border_steps) < std::max(grid_.shape.rows, grid_.shape.cols);
-  return border_steps == 0 || (std::abs(border_steps) + 0.5) * step_ < extent_;
+  return border_steps == 0 || border_radius(border_steps) < extent_;
 }
 
 void ScanNeighbourhood::check_border(int border_steps) const {

@@ -2,11 +2,12 @@
 // Which frames are neighbours on the scan, for the two places the method looks around a frame:
 // the smoothing of the T and c maps and the border grow/shrink of the RoI.
 //   raster:    the 3×3 cells around a frame's cell; the border is n 3×3 dilations/erosions.
-//   irregular: (fly and spiral scans) every position within 1.5 × d of the frame, d being the
-//              median nearest-neighbour distance of the scan; on a raster of step s that is the
-//              same 3×3 neighbourhood (diagonals at 1.41 s). The border of n steps is a grow or
-//              shrink by a radius of (|n| + ½) × d, which catches jittered neighbours a radius of
-//              exactly n·d would miss half of.
+//   irregular: (fly and spiral scans) the frame and its 8 nearest positions — on a raster the 3×3
+//              neighbourhood (4 at s, 4 at 1.41 s), and never fewer, however anisotropic the scan
+//              (rows much closer than the points along a row). The scan step s is the spacing of a
+//              square raster with the scan's point density (density_step: exactly the step of a
+//              raster), and the border of n steps is a grow or shrink by a radius of (|n| + ½)·s,
+//              a physical distance that catches jittered neighbours a radius of n·s would miss.
 // Every rank builds the same neighbourhood from all positions (they are small). Sums run over
 // neighbours in ascending frame order, so results do not depend on which rank asks.
 #include <cstdint>
@@ -19,8 +20,15 @@
 
 namespace ptyroi {
 
+// The spacing s of a square raster with the positions' density: K cells of s² cover their convex
+// hull grown by s/2 all round (K s² = A + P s/2 + s², A and P the hull's area and perimeter);
+// exactly the step of a raster, and the spacing along a line scan. 0 when the positions coincide.
+double density_step(const std::vector<double>& x, const std::vector<double>& y);
+
 class ScanNeighbourhood {
  public:
+  static constexpr std::size_t kSmoothingNeighbours = 8;  // irregular scans: smoothing over 1 + 8 frames
+
   static ScanNeighbourhood raster(ScanGrid grid);
   // Throws InputError when fewer than 2 distinct positions leave no scan step to measure.
   static ScanNeighbourhood irregular(const std::vector<double>& x, const std::vector<double>& y);
@@ -31,7 +39,9 @@ class ScanNeighbourhood {
 
   bool is_raster() const { return tree_ == nullptr; }
   const ScanGrid& grid() const { return grid_; }
-  double step() const { return step_; }  // irregular: d, metres
+  double step() const { return step_; }  // irregular: s (density_step), metres
+  // Irregular scans: how far a border of that many steps grows or shrinks the RoI, metres.
+  double border_radius(int border_steps) const;
   std::uint64_t frames() const { return frames_; }
   std::string description() const;
 
@@ -47,6 +57,8 @@ class ScanNeighbourhood {
 
   // The frames within `radius` (metres) of frame k, ascending, k included. Irregular scans only.
   std::vector<std::uint32_t> within(std::uint64_t frame, double radius) const;
+  // Frame k and its 8 nearest positions, ascending: its smoothing neighbourhood. Irregular only.
+  std::vector<std::uint32_t> nearest(std::uint64_t frame) const;
 
  private:
   ScanNeighbourhood() = default;
