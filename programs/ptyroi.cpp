@@ -29,6 +29,10 @@ namespace {
 ptyroi::ScanRun run_one_scan(const ptyroi::Options& options, MPI_Comm comm) {
   ptyroi::ScanRun run = ptyroi::run_scan(options, comm);
   ptyroi::finish_scan_outputs(run, comm);
+  // Said even with --quiet: it changes what the output means.
+  if (run.result.whole_scan && ptyroi::mpi::rank(comm) == 0) {
+    std::fprintf(stderr, "ptyroi: notice: %s\n", ptyroi::no_background_notice(run.result).c_str());
+  }
   ptyroi::mpi::run_phase(comm, [&] {
     if (ptyroi::mpi::rank(comm) == 0 && !options.quiet) std::cout << ptyroi::summary_text(run) << std::flush;
   });

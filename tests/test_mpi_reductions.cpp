@@ -2,14 +2,17 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "ptyroi/core/com_statistics.hpp"
+#include "ptyroi/core/error.hpp"
 #include "ptyroi/core/exact_sum.hpp"
 #include "ptyroi/core/kmeans.hpp"
 #include "ptyroi/core/mpi.hpp"
+#include "ptyroi/core/order_statistics.hpp"
 #include "ptyroi/core/partition.hpp"
 
 namespace ptyroi {
@@ -128,6 +131,28 @@ TEST(MPI_KMeans, RanksWithoutValuesTakePart) {
   EXPECT_NEAR(result.centroids[0], 0.1, 1e-15);
   EXPECT_NEAR(result.centroids[1], 9.9, 1e-15);
   EXPECT_EQ(result.sizes[0], 3);
+}
+
+// Exact order statistics over ranks equal the serial ones, bitwise, duplicates and signs included.
+TEST(MPI_OrderStatistics, KthSmallestAndRobustSpreadEqualSerial) {
+  std::vector<double> values = bimodal_values(1003);
+  for (std::size_t i = 0; i < values.size(); i += 7) values[i] = -values[i];
+  values[3] = values[4];  // a duplicate
+  values[10] = 0.0;
+  values[11] = -0.0;
+  const std::vector<double> mine = my_share(values, MPI_COMM_WORLD);
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::int64_t k : {0, 1, 500, 501, 1002}) {
+    EXPECT_EQ(kth_smallest(mine, k, MPI_COMM_WORLD), sorted[static_cast<std::size_t>(k)]) << "k = " << k;
+  }
+  const double median = sorted[(sorted.size() - 1) / 2];
+  EXPECT_EQ(lower_median(mine, MPI_COMM_WORLD), median);
+  std::vector<double> deviations;
+  for (const double v : values) deviations.push_back(std::abs(v - median));
+  std::sort(deviations.begin(), deviations.end());
+  EXPECT_EQ(robust_spread(mine, MPI_COMM_WORLD), 1.4826 * deviations[(deviations.size() - 1) / 2]);
+  EXPECT_THROW(kth_smallest(mine, 1003, MPI_COMM_WORLD), InputError);
 }
 
 }  // namespace

@@ -78,6 +78,7 @@ class RoiResult:
     absorption: Dict[str, Any]
     scattering: Dict[str, Any]
     frames: int
+    whole_scan: bool
     roi_frames: int
     frames_without_signal: int
     non_finite_pixels: int
@@ -101,7 +102,8 @@ class RoiResult:
 
 def find_roi(frames, x: Optional[Sequence[float]] = None, y: Optional[Sequence[float]] = None, *,
              grid: Optional[Tuple[int, int]] = None, border: int = 0, clusters: int = 2, iterations: int = 10,
-             log: bool = True, scan: str = "auto", mask=None, max_valid: Optional[float] = None,
+             log: bool = True, scan: str = "auto", contrast_test: bool = True, contrast_threshold: float = 2.0,
+             mask=None, max_valid: Optional[float] = None,
              fftshift: bool = False, crop: int = 0, beam_center: Optional[Tuple[float, float]] = None,
              block_frames: int = 0, first_frame: int = 0, total_frames: Optional[int] = None,
              comm=None) -> RoiResult:
@@ -110,7 +112,9 @@ def find_roi(frames, x: Optional[Sequence[float]] = None, y: Optional[Sequence[f
     x, y: the scan positions (metres, one per frame; x along the fast detector axis), or grid:
     (rows, cols) of a row-major raster (frame k at row k // cols). border: grow (> 0) or shrink (< 0)
     the RoI by that many scan steps. clusters, iterations, log: the k-means (the paper: 2, 10, on the
-    log of the smoothed maps). scan: "auto" (a raster when the positions form one), "grid" or
+    log of the smoothed maps). contrast_test: a map selects frames only when its clusters stand out
+    of its noise by contrast_threshold (False: the paper's behaviour); whole_scan in the result says
+    that neither map had contrast, so every frame is the RoI. scan: "auto" (a raster when the positions form one), "grid" or
     "irregular". mask: [N, M], non-zero = bad pixel; max_valid: pixels above it are left out;
     fftshift: frames stored with zero frequency at the corner; crop: analyse only the crop x crop
     pixels around beam_center (x, y) pixels (default the frame centre). comm: an mpi4py communicator
@@ -131,7 +135,8 @@ def find_roi(frames, x: Optional[Sequence[float]] = None, y: Optional[Sequence[f
     grid_shape = None if grid is None else (int(grid[0]), int(grid[1]))
     centre = None if beam_center is None else (float(beam_center[0]), float(beam_center[1]))
     result = _ptyroi.find_roi(array, xs, ys, grid_shape, int(border), int(clusters), int(iterations), bool(log),
-                              str(scan), good, None if max_valid is None else float(max_valid), bool(fftshift),
+                              str(scan), good, None if max_valid is None else float(max_valid),
+                              bool(contrast_test), float(contrast_threshold), bool(fftshift),
                               int(crop), centre, int(block_frames), int(first_frame),
                               None if total_frames is None else int(total_frames), _comm_handle(comm))
     return RoiResult(**result)

@@ -82,6 +82,14 @@ py::dict clusters_of(const ptyroi::MapClusters& map) {
   d["centroids"] = to_numpy(std::vector<double>(k.centroids.data(), k.centroids.data() + k.centroids.size()));
   d["sizes"] = to_numpy(std::vector<std::int64_t>(k.sizes.data(), k.sizes.data() + k.sizes.size()));
   d["selected_cluster"] = map.selected_cluster;
+  py::dict contrast;
+  contrast["tested"] = map.contrast.tested;
+  contrast["score"] = map.contrast.score;
+  contrast["gap"] = map.contrast.gap;
+  contrast["noise"] = map.contrast.noise;
+  contrast["threshold"] = map.contrast.threshold;
+  contrast["has_contrast"] = map.contrast.has_contrast;
+  d["contrast"] = contrast;
   d["roi_frames"] = map.roi_frames;
   d["log_floor"] = map.log_floor;
   return d;
@@ -110,6 +118,7 @@ py::dict result_dict(const ptyroi::RoiResult& r, MPI_Comm comm) {
   d["absorption"] = clusters_of(r.absorption);
   d["scattering"] = clusters_of(r.scattering);
   d["frames"] = r.frames;
+  d["whole_scan"] = r.whole_scan;
   d["roi_frames"] = r.roi_frames;
   d["frames_without_signal"] = r.frames_without_com;
   d["non_finite_pixels"] = r.non_finite_pixels;
@@ -131,11 +140,13 @@ py::dict result_dict(const ptyroi::RoiResult& r, MPI_Comm comm) {
 }
 
 py::dict find_roi(const py::array& frames, const std::optional<std::vector<double>>& x,
-                  const std::optional<std::vector<double>>& y, const std::optional<std::pair<std::int64_t, std::int64_t>>& grid,
-                  int border, int clusters, int iterations, bool log, const std::string& scan,
+                  const std::optional<std::vector<double>>& y,
+                  const std::optional<std::pair<std::int64_t, std::int64_t>>& grid, int border, int clusters,
+                  int iterations, bool log, const std::string& scan,
                   const std::optional<std::vector<std::uint8_t>>& good_pixels, std::optional<double> max_valid,
-                  bool fftshift, std::uint64_t crop, std::optional<std::pair<double, double>> beam_center,
-                  std::uint64_t block_frames, std::uint64_t first_frame, std::optional<std::uint64_t> total_frames,
+                  bool contrast_test, double contrast_threshold, bool fftshift, std::uint64_t crop,
+                  std::optional<std::pair<double, double>> beam_center, std::uint64_t block_frames,
+                  std::uint64_t first_frame, std::optional<std::uint64_t> total_frames,
                   std::optional<int> comm_handle) {
   const MPI_Comm comm = communicator(comm_handle);
   if (frames.ndim() != 3) throw ptyroi::UsageError("frames must be a [K, N, M] array");
@@ -159,6 +170,8 @@ py::dict find_roi(const py::array& frames, const std::optional<std::vector<doubl
   parameters.clusters = clusters;
   parameters.iterations = iterations;
   parameters.log_features = log;
+  parameters.contrast_test = contrast_test;
+  parameters.contrast_threshold = contrast_threshold;
   if (scan == "auto") {
     parameters.scan = ptyroi::ScanKind::automatic;
   } else if (scan == "grid") {
@@ -181,8 +194,8 @@ py::dict find_roi(const py::array& frames, const std::optional<std::vector<doubl
     throw ptyroi::UsageError("mask has " + std::to_string(good_pixels->size()) + " pixels; the frames have " +
                              std::to_string(N * M));
   }
-  const ptyroi::PixelSelection pixels = ptyroi::pixel_selection(
-      settings, ptyroi::InputDescription{}, type, N, M, good_pixels.value_or(std::vector<std::uint8_t>{}));
+  const ptyroi::PixelSelection pixels = ptyroi::pixel_selection(settings, ptyroi::InputDescription{}, type, N, M,
+                                                                good_pixels.value_or(std::vector<std::uint8_t>{}));
   ptyroi::RoiResult result;
   {
     py::gil_scoped_release release;
@@ -234,8 +247,8 @@ py::dict read_record(const std::string& path) {
   for (const auto& [name, values] : record.features) d[py::str(name)] = to_numpy(values);
   d["input_file"] = record.input_file;
   d["fftshift"] = record.fftshift;
-  d["frame_window"] = py::make_tuple(record.frame_window[0], record.frame_window[1], record.frame_window[2],
-                                     record.frame_window[3]);
+  d["frame_window"] =
+      py::make_tuple(record.frame_window[0], record.frame_window[1], record.frame_window[2], record.frame_window[3]);
   return d;
 }
 
@@ -257,8 +270,9 @@ PYBIND11_MODULE(_ptyroi, m) {
   py::register_exception<ptyroi::UsageError>(m, "UsageError", error.ptr());
   m.def("find_roi", &find_roi, py::arg("frames"), py::arg("x"), py::arg("y"), py::arg("grid"), py::arg("border"),
         py::arg("clusters"), py::arg("iterations"), py::arg("log"), py::arg("scan"), py::arg("good_pixels"),
-        py::arg("max_valid"), py::arg("fftshift"), py::arg("crop"), py::arg("beam_center"), py::arg("block_frames"),
-        py::arg("first_frame"), py::arg("total_frames"), py::arg("comm"));
+        py::arg("max_valid"), py::arg("contrast_test"), py::arg("contrast_threshold"), py::arg("fftshift"),
+        py::arg("crop"), py::arg("beam_center"), py::arg("block_frames"), py::arg("first_frame"),
+        py::arg("total_frames"), py::arg("comm"));
   m.def("run", &run, py::arg("arguments"), py::arg("verbose"), py::arg("comm"));
   m.def("read_frames", &read_frames, py::arg("path"), py::arg("layout"), py::arg("dataset"));
   m.def("read_record", &read_record, py::arg("path"));

@@ -21,6 +21,7 @@ struct Switches {
   bool no_log = false;
   bool no_patterns = false;
   bool no_file_mask = false;
+  bool no_contrast_test = false;
 };
 
 // "--format" help, from the registry: one line per format.
@@ -80,7 +81,11 @@ po::options_description describe(Options& o, Switches& switches) {
       ("border,b", po::value(&o.border_steps)->value_name("N"), "grow (N>0) or shrink (N<0) the RoI by N scan steps")
       ("clusters,k", po::value(&o.clusters)->value_name("K"), "k-means clusters per map (default 2)")
       ("iterations", po::value(&o.iterations)->value_name("N"), "k-means iterations (default 10)")
-      ("no-log", po::bool_switch(&switches.no_log), "cluster the smoothed maps themselves, not their logarithm");
+      ("no-log", po::bool_switch(&switches.no_log), "cluster the smoothed maps themselves, not their logarithm")
+      ("no-contrast-test", po::bool_switch(&switches.no_contrast_test),
+       "the paper's behaviour: take each map's k-means clusters even when they do not stand out of the map's noise")
+      ("contrast-threshold", po::value(&o.contrast_threshold)->value_name("S"),
+       "a map selects frames only when its cluster gap is S times its noise (default 2)");
   po::options_description execution("Execution and output");
   execution.add_options()
       ("block-frames", po::value(&o.block_frames)->value_name("B"), "frames read per block on each rank (default: as many as fit in 4 MiB)")
@@ -154,6 +159,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     throw UsageError("--block-frames 0 is out of range; expected 1..1048576");
   }
   o.use_log = !switches.no_log;
+  o.contrast_test = !switches.no_contrast_test;
   o.write_patterns = !switches.no_patterns;
   o.use_file_mask = !switches.no_file_mask;
   o.has_max_valid = values.count("max-valid") > 0;
@@ -226,6 +232,8 @@ RoiParameters roi_parameters(const Options& o) {
   p.clusters = o.clusters;
   p.iterations = o.iterations;
   p.log_features = o.use_log;
+  p.contrast_test = o.contrast_test;
+  p.contrast_threshold = o.contrast_threshold;
   p.scan = o.scan == "grid" ? ScanKind::grid : o.scan == "irregular" ? ScanKind::irregular : ScanKind::automatic;
   if (!o.grid.empty()) p.grid = parse_grid_shape(o.grid);
   p.block_frames = o.block_frames;

@@ -1,6 +1,7 @@
 #include "ptyroi/app/summary.hpp"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -31,16 +32,52 @@ double read_rate_gb_s(const ScanRun& run) {
              : 0.0;
 }
 
+// A number, or null when it is not finite (JSON has no infinity).
+nlohmann::ordered_json finite_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json contrast_json(const ContrastTest& c) {
+  if (!c.tested) return {{"tested", false}};
+  return {{"tested", true},
+          {"score", finite_or_null(c.score)},  // null: infinite (a noise-free map with a gap)
+          {"gap", c.gap},
+          {"noise", c.noise},
+          {"threshold", c.threshold},
+          {"has_contrast", c.has_contrast}};
+}
+
 nlohmann::ordered_json clusters_json(const MapClusters& map) {
   const auto& k = map.clusters;
   return {{"centroids", std::vector<double>(k.centroids.data(), k.centroids.data() + k.centroids.size())},
           {"cluster_sizes", std::vector<std::int64_t>(k.sizes.data(), k.sizes.data() + k.sizes.size())},
           {"selected_cluster", map.selected_cluster},
+          {"contrast", contrast_json(map.contrast)},
           {"roi_frames", map.roi_frames},
           {"log_floor", map.log_floor}};
 }
 
+std::string contrast_text(const ContrastTest& c) {
+  if (!c.tested) return "";
+  std::ostringstream out;
+  out << std::setprecision(3);
+  if (c.has_contrast) {
+    out << "; contrast " << c.score << " >= " << c.threshold;
+  } else {
+    out << "; NO contrast (" << c.score << " < " << c.threshold << "): selects nothing";
+  }
+  return out.str();
+}
+
 }  // namespace
+
+std::string no_background_notice(const RoiResult& r) {
+  std::ostringstream out;
+  out << std::setprecision(3) << "no background found: neither map has contrast (absorption "
+      << r.absorption.contrast.score << ", scattering " << r.scattering.contrast.score << " < "
+      << r.absorption.contrast.threshold << "), so every frame is the RoI; --no-contrast-test splits the maps anyway";
+  return out.str();
+}
 
 std::string summary_json(const ScanRun& run) {
   const Options& o = run.options;
@@ -76,6 +113,8 @@ std::string summary_json(const ScanRun& run) {
       {"frames", r.frames},
       {"roi_frames", r.roi_frames},
       {"roi_fraction", fraction(r.roi_frames, r.frames)},
+      {"whole_scan", r.whole_scan},
+      {"notice", r.whole_scan ? nlohmann::ordered_json(no_background_notice(r)) : nlohmann::ordered_json(nullptr)},
       {"frames_without_signal", r.frames_without_com},
       {"non_finite_pixels", r.non_finite_pixels},
       {"masked_pixels_per_frame", masked_pixels(run)},
@@ -122,10 +161,11 @@ std::string summary_text(const ScanRun& run) {
       out << (c == 0 ? " " : ", ") << "cluster " << c << ": " << map.clusters.sizes[c] << " frames at "
           << std::setprecision(3) << map.clusters.centroids[c];
     }
-    out << "  -> selected " << map.selected_cluster << "\n";
+    out << "  -> selected " << map.selected_cluster << contrast_text(map.contrast) << "\n";
   };
   cluster_line(o.use_log ? "absorption (log T)  " : "absorption (T)      ", r.absorption);
   cluster_line(o.use_log ? "scattering (log |c|)" : "scattering (|c|)    ", r.scattering);
+  if (r.whole_scan) out << "  " << no_background_notice(r) << "\n";
   if (r.frames_without_com > 0) {
     out << "  " << r.frames_without_com << " frames have no signal (T <= 0): no centre of mass, |c| taken as 0\n";
   }

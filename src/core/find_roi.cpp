@@ -7,6 +7,7 @@
 
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/core/mpi.hpp"
+#include "ptyroi/core/order_statistics.hpp"
 
 namespace ptyroi {
 
@@ -65,36 +66,59 @@ std::vector<FrameFeatures> frame_features(const FrameSource& source, FrameRange 
   return features;
 }
 
-// Smooths one map at this rank's frames and clusters it (log unless disabled).
+// The map's value at each of this rank's frames before smoothing: log (unless disabled), with
+// values <= 0 clamped to the smallest positive value of all ranks.
+std::vector<double> feature_values(const std::vector<double>& local_values, bool log_features, MPI_Comm comm,
+                                   double& floor) {
+  double local_floor = std::numeric_limits<double>::infinity();
+  for (const double v : local_values) {
+    if (v > 0.0) local_floor = std::min(local_floor, v);
+  }
+  floor = mpi::all_min(comm, local_floor);
+  std::vector<double> feature = local_values;
+  if (log_features) {
+    // A map with no positive value at all (no contrast) clusters as a constant.
+    const bool any_positive = std::isfinite(floor);
+    for (double& v : feature) v = any_positive ? std::log(std::max(v, floor)) : 0.0;
+  }
+  return feature;
+}
+
+// Smooths one map at this rank's frames, clusters it (log unless disabled), selects `cluster` and,
+// unless disabled, tests its contrast.
 MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeighbourhood& neighbourhood,
-                        FrameRange local, const RoiParameters& parameters, MPI_Comm comm, RoiTimings& timings) {
+                        FrameRange local, const RoiParameters& parameters, int cluster, MPI_Comm comm,
+                        RoiTimings& timings) {
   MapClusters result;
   std::vector<double> feature;
   {
     StepClock clock(timings.maps_s);
     result.local_map = neighbourhood.smooth(mpi::all_gather(comm, local_values), local);
-    double local_floor = std::numeric_limits<double>::infinity();
-    for (const double smoothed : result.local_map) {
-      if (smoothed > 0.0) local_floor = std::min(local_floor, smoothed);
-    }
-    result.log_floor = mpi::all_min(comm, local_floor);
-    feature = result.local_map;
-    if (parameters.log_features) {
-      // A map with no positive value at all (no contrast) clusters as a constant.
-      const bool any_positive = std::isfinite(result.log_floor);
-      for (double& v : feature) v = any_positive ? std::log(std::max(v, result.log_floor)) : 0.0;
+    feature = feature_values(result.local_map, parameters.log_features, comm, result.log_floor);
+  }
+  {
+    StepClock clock(timings.kmeans_s);
+    result.clusters = kmeans_1d(feature, parameters.clusters, parameters.iterations, comm);
+  }
+  StepClock clock(timings.selection_s);
+  result.selected_cluster = cluster;
+  result.local_roi.resize(result.clusters.labels.size());
+  for (std::size_t i = 0; i < result.local_roi.size(); ++i) result.local_roi[i] = result.clusters.labels[i] == cluster;
+  result.roi_frames = result.clusters.sizes[cluster];
+  if (parameters.contrast_test) {
+    // The noise of one frame's (log) value about its neighbours', against the gap the clusters make.
+    double raw_floor = 0.0;
+    const std::vector<double> raw = feature_values(local_values, parameters.log_features, comm, raw_floor);
+    const std::vector<double> residuals = neighbourhood.residuals(mpi::all_gather(comm, raw), local);
+    const double noise = single_value_noise(robust_spread(residuals, comm), 8.0);
+    result.contrast =
+        judge_contrast(centroid_gap(result.clusters.centroids, cluster), noise, parameters.contrast_threshold);
+    if (!result.contrast.has_contrast) {
+      std::fill(result.local_roi.begin(), result.local_roi.end(), std::uint8_t{0});
+      result.roi_frames = 0;
     }
   }
-  StepClock clock(timings.kmeans_s);
-  result.clusters = kmeans_1d(feature, parameters.clusters, parameters.iterations, comm);
   return result;
-}
-
-void select_cluster(MapClusters& map, int cluster) {
-  map.selected_cluster = cluster;
-  map.local_roi.resize(map.clusters.labels.size());
-  for (std::size_t i = 0; i < map.local_roi.size(); ++i) map.local_roi[i] = map.clusters.labels[i] == cluster;
-  map.roi_frames = map.clusters.sizes[cluster];
 }
 
 // The scan's neighbourhood: the given raster, the raster the positions form, or (irregular, or
@@ -228,17 +252,20 @@ RoiResult find_roi(const FrameSource& source, const ScanPositions& positions, co
   std::vector<double> local_totals(result.local_features.size());
   for (std::size_t i = 0; i < local_totals.size(); ++i) local_totals[i] = result.local_features[i].total_intensity;
   const ScanNeighbourhood& neighbourhood = *result.neighbourhood;
-  result.absorption = cluster_map(local_totals, neighbourhood, result.local, parameters, comm, t);
-  result.scattering = cluster_map(result.local_com_magnitude, neighbourhood, result.local, parameters, comm, t);
+  // Absorption: the lowest cluster of T; scattering: the highest of c.
+  result.absorption = cluster_map(local_totals, neighbourhood, result.local, parameters, 0, comm, t);
+  result.scattering = cluster_map(result.local_com_magnitude, neighbourhood, result.local, parameters,
+                                  parameters.clusters - 1, comm, t);
 
   // --- selection: low-T cluster ∪ high-c cluster, grown or shrunk by the border -------------------
   {
     StepClock clock(t.selection_s);
-    select_cluster(result.absorption, 0);
-    select_cluster(result.scattering, parameters.clusters - 1);
+    // Neither map has two populations: no background to leave out, the whole scan is the RoI.
+    result.whole_scan = !result.absorption.contrast.has_contrast && !result.scattering.contrast.has_contrast;
     result.local_roi_before_border.resize(result.local.count());
     for (std::size_t i = 0; i < result.local_roi_before_border.size(); ++i) {
-      result.local_roi_before_border[i] = result.absorption.local_roi[i] | result.scattering.local_roi[i];
+      result.local_roi_before_border[i] =
+          result.whole_scan ? 1 : result.absorption.local_roi[i] | result.scattering.local_roi[i];
     }
     result.local_mask = roi_at_border(result, parameters.border_steps, comm);
     std::int64_t local_roi = 0;

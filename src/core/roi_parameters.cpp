@@ -1,5 +1,6 @@
 #include "ptyroi/core/roi_parameters.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "ptyroi/core/error.hpp"
@@ -34,6 +35,9 @@ void RoiParameters::validate() const {
   if (grid && (grid->rows <= 0 || grid->cols <= 0)) {
     throw UsageError("grid " + std::to_string(grid->rows) + "x" + std::to_string(grid->cols) +
                      " is not a raster; expected positive rows and columns");
+  }
+  if (!(contrast_threshold >= 0.0) || !std::isfinite(contrast_threshold)) {
+    throw UsageError("contrast threshold " + std::to_string(contrast_threshold) + " is out of range; expected >= 0");
   }
   if (grid && scan == ScanKind::irregular) throw UsageError("a grid and an irregular scan contradict each other");
 }

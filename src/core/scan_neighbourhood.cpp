@@ -162,6 +162,42 @@ std::vector<double> ScanNeighbourhood::smooth(const std::vector<double>& by_fram
   return smoothed;
 }
 
+std::vector<double> ScanNeighbourhood::residuals(const std::vector<double>& by_frame, FrameRange range) const {
+  std::vector<double> result(range.count());
+  if (is_raster()) {
+    std::vector<double> map(by_frame.size());
+    for (std::size_t k = 0; k < by_frame.size(); ++k)
+      map[static_cast<std::size_t>(grid_.cell_of_frame[k])] = by_frame[k];
+    for (std::uint64_t i = 0; i < range.count(); ++i) {
+      const std::int64_t cell = grid_.cell_of_frame[range.begin + i];
+      const std::int64_t row = cell / grid_.shape.cols, col = cell % grid_.shape.cols;
+      double sum = 0.0;
+      int count = 0;
+      for (std::int64_t r = std::max<std::int64_t>(row - 1, 0); r <= std::min(row + 1, grid_.shape.rows - 1); ++r) {
+        for (std::int64_t c = std::max<std::int64_t>(col - 1, 0); c <= std::min(col + 1, grid_.shape.cols - 1); ++c) {
+          if (r == row && c == col) continue;
+          sum += map[static_cast<std::size_t>(r * grid_.shape.cols + c)];
+          ++count;
+        }
+      }
+      result[i] = count > 0 ? map[static_cast<std::size_t>(cell)] - sum / count : 0.0;
+    }
+    return result;
+  }
+  for (std::uint64_t i = 0; i < range.count(); ++i) {
+    const std::uint64_t k = range.begin + i;
+    double sum = 0.0;
+    std::size_t count = 0;
+    for (const std::uint32_t j : nearest(k)) {
+      if (j == k) continue;
+      sum += by_frame[j];
+      ++count;
+    }
+    result[i] = count > 0 ? by_frame[k] - sum / static_cast<double>(count) : 0.0;
+  }
+  return result;
+}
+
 std::vector<std::uint8_t> ScanNeighbourhood::grow_or_shrink(const std::vector<std::uint8_t>& by_frame,
                                                             int border_steps) const {
   if (border_steps == 0) return by_frame;
@@ -202,9 +238,7 @@ std::vector<std::uint8_t> ScanNeighbourhood::grow_or_shrink(const std::vector<st
   return result;
 }
 
-double ScanNeighbourhood::border_radius(int border_steps) const {
-  return (std::abs(border_steps) + 0.5) * step_;
-}
+double ScanNeighbourhood::border_radius(int border_steps) const { return (std::abs(border_steps) + 0.5) * step_; }
 
 std::vector<std::uint32_t> ScanNeighbourhood::nearest(std::uint64_t frame) const {
   const std::size_t wanted = std::min<std::size_t>(kSmoothingNeighbours + 1, tree_->x.size());

@@ -70,6 +70,18 @@ void write_attributes(hid_t roi, const RoiResult& result, const ScanPositions& p
   h5::write_attribute(roi, "scattering_centroids", centroids(result.scattering.clusters));
   h5::write_attribute(roi, "scattering_cluster_sizes", sizes(result.scattering.clusters));
   h5::write_attribute(roi, "scattering_log_floor", result.scattering.log_floor);
+  for (const auto& [name, map] : {std::pair<const char*, const MapClusters*>{"absorption", &result.absorption},
+                                  std::pair<const char*, const MapClusters*>{"scattering", &result.scattering}}) {
+    const ContrastTest& c = map->contrast;
+    const std::string prefix = std::string(name) + "_contrast_";
+    h5::write_attribute(roi, prefix + "tested", std::int64_t{c.tested});
+    h5::write_attribute(roi, prefix + "score", c.score);  // +inf: a noise-free map with a gap
+    h5::write_attribute(roi, prefix + "noise", c.noise);
+    h5::write_attribute(roi, prefix + "gap", c.gap);
+    h5::write_attribute(roi, prefix + "threshold", c.threshold);
+    h5::write_attribute(roi, prefix + "has_contrast", std::int64_t{c.has_contrast});
+  }
+  h5::write_attribute(roi, "whole_scan", std::int64_t{result.whole_scan});
   const RoiTimings& t = result.timings;
   for (const auto& [name, seconds] : std::vector<std::pair<std::string, double>>{{"features_s", t.features_s},
                                                                                  {"statistics_s", t.statistics_s},

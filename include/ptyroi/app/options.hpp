@@ -41,6 +41,8 @@ struct Options {
   int clusters = 2;
   int iterations = 10;
   bool use_log = true;
+  bool contrast_test = true;  // --no-contrast-test: the paper's behaviour
+  double contrast_threshold = 2.0;
   // execution
   std::uint64_t block_frames = 0;  // 0: automatic, the frames that fit in 4 MiB
   // output

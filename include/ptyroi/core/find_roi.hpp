@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ptyroi/core/com_statistics.hpp"
+#include "ptyroi/core/contrast.hpp"
 #include "ptyroi/core/frame_moments.hpp"
 #include "ptyroi/core/frame_source.hpp"
 #include "ptyroi/core/kmeans.hpp"
@@ -31,7 +32,8 @@ struct MapClusters {
   double log_floor = 0.0;               // smallest positive value of the map (non-positive values clamp to it)
   KMeansResult clusters;                // centroids and sizes (global), labels of this rank's frames
   int selected_cluster = 0;             // absorption: the lowest; scattering: the highest
-  std::vector<std::uint8_t> local_roi;  // this rank's frames in the selected cluster
+  ContrastTest contrast;                // whether the map has two populations (else it selects nothing)
+  std::vector<std::uint8_t> local_roi;  // this rank's frames the map selects (its cluster, if it has contrast)
   std::int64_t roi_frames = 0;          // over all ranks
 };
 
@@ -59,6 +61,8 @@ struct RoiResult {
   MapClusters absorption;  // clusters of log T; the lowest is selected
   MapClusters scattering;  // clusters of log c; the highest is selected
 
+  // Neither map has contrast: no background was found, and every frame is the RoI.
+  bool whole_scan = false;
   std::vector<std::uint8_t> local_roi_before_border;  // this rank's frames: low-T ∪ high-c
   std::vector<std::uint8_t> local_mask;               // this rank's frames after the border: 1 = RoI
   std::vector<std::uint64_t> local_selected;          // this rank's RoI frames, ascending

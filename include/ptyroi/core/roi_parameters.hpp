@@ -24,6 +24,10 @@ struct RoiParameters {
   // The raster, row-major (frame k at row k / cols); when set it replaces the positions' grid.
   std::optional<GridShape> grid;
   std::uint64_t block_frames = 0;  // frames per read block; 0: the source's preference, else 4 MiB
+  // Beyond the paper: a map selects frames only when its clusters stand out of its noise
+  // (contrast.hpp); false: the paper's behaviour, k-means' clusters whatever the map.
+  bool contrast_test = true;
+  double contrast_threshold = 2.0;  // gap / noise needed
 
   // Throws UsageError naming the parameter that is out of range.
   void validate() const;

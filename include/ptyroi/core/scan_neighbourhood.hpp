@@ -47,6 +47,9 @@ class ScanNeighbourhood {
 
   // The mean of by_frame (all frames) over the neighbourhood of each frame in `range`.
   std::vector<double> smooth(const std::vector<double>& by_frame, FrameRange range) const;
+  // Each value of by_frame (all frames) minus the mean of its neighbours (itself excluded), for the
+  // frames in `range`: what a frame's value holds that its surroundings do not (the contrast test).
+  std::vector<double> residuals(const std::vector<double>& by_frame, FrameRange range) const;
   // Grows (border_steps > 0) or shrinks (< 0) a per-frame 0/1 mask; frames outside the scan are
   // ignored, so a RoI touching the scan's edge is not eroded from there.
   std::vector<std::uint8_t> grow_or_shrink(const std::vector<std::uint8_t>& by_frame, int border_steps) const;
