@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -182,6 +184,26 @@ TEST(Layouts, FullFieldSampleKeepsEveryFrame) {
   std::printf("the same, the paper's method (--no-contrast-test): kept %.4f\n", paper_kept);
   EXPECT_LT(paper_kept, 0.9);
   EXPECT_EQ(int_attribute(dir + "/fullfield_paper_roi.h5", "/roi", "absorption_contrast_tested"), 0);
+}
+
+// The incident flux rises by 30% halfway through the scan (a top-up): without the monitor the
+// absorption map splits the scan by flux; divided by the file's monitor (/monitor, read by default)
+// the RoI is that of the object, as on the raster of the same object without drift.
+TEST(Layouts, FluxStepIsNormalisedByTheMonitor) {
+  const std::string dir = data_dir();
+  const Recall raster = raster_reference();
+  const Recall with = recall_of(dir + "/fluxsl.h5", dir + "/fluxsl_roi.h5");
+  const Recall without = recall_of(dir + "/fluxsl.h5", dir + "/fluxsl_no_monitor_roi.h5");
+  std::printf("flux step 30%%, border 2, with the monitor: recall %.4f, ratio %.3f; without: recall %.4f, ratio %.3f\n",
+              with.recall, with.kept_fraction / with.informative_fraction, without.recall,
+              without.kept_fraction / without.informative_fraction);
+  EXPECT_GE(with.recall, 0.99);
+  EXPECT_LE(with.kept_fraction, 1.3 * with.informative_fraction);
+  EXPECT_LE(with.kept_fraction, 1.02 * raster.kept_fraction);
+  EXPECT_GT(without.kept_fraction, 1.05 * with.kept_fraction);  // the split by flux, without the monitor
+  std::ifstream summary(dir + "/fluxsl.json");
+  const std::string text((std::istreambuf_iterator<char>(summary)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"incident_flux\": \"/monitor (the input's monitor)\""), std::string::npos) << text;
 }
 
 TEST(Layouts, EveryShippedConfigRunsOnItsLayout) {

@@ -22,6 +22,7 @@ struct Switches {
   bool no_patterns = false;
   bool no_file_mask = false;
   bool no_contrast_test = false;
+  bool no_monitor = false;
 };
 
 // "--format" help, from the registry: one line per format.
@@ -66,6 +67,10 @@ po::options_description describe(Options& o, Switches& switches) {
        "auto (default: a grid when the positions form one, else irregular) | grid | irregular")
       ("mask", po::value(&o.mask)->value_name("[FILE:]PATH"),
        "bad-pixel mask [N,M], non-zero = bad, combined with the file's own; bad pixels are left out of every sum")
+      ("monitor", po::value(&o.monitor)->value_name("[FILE:]PATH"),
+       "per-frame incident flux [K] (e.g. an ion chamber) that T is divided by before the maps; default: the "
+       "input's own monitor (NeXus NXmonitor data, CXI instrument_1 monitor, plain /monitor), if any")
+      ("no-monitor", po::bool_switch(&switches.no_monitor), "ignore the input's own monitor")
       ("no-file-mask", po::bool_switch(&switches.no_file_mask),
        "ignore the input's own mask (NeXus pixel_mask, CXI mask, plain /pixel_mask)")
       ("max-valid", po::value(&o.max_valid)->value_name("VALUE"),
@@ -162,6 +167,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   o.contrast_test = !switches.no_contrast_test;
   o.write_patterns = !switches.no_patterns;
   o.use_file_mask = !switches.no_file_mask;
+  o.use_file_monitor = !switches.no_monitor;
   o.has_max_valid = values.count("max-valid") > 0;
   result.show_help = values.count("help") > 0;
   result.show_version = values.count("version") > 0;
@@ -208,6 +214,9 @@ void validate(const Options& o) {
   }
   if (!o.positions_file.empty() && (!o.positions_x.empty() || !o.positions_y.empty())) {
     throw UsageError("--positions and --positions-x/--positions-y are alternatives; give one");
+  }
+  if (!o.monitor.empty() && !o.use_file_monitor) {
+    throw UsageError("--monitor and --no-monitor contradict each other");
   }
   if (!o.positions_columns.empty() && o.positions_file.empty()) {
     throw UsageError("--positions-columns needs --positions (a CSV/text file)");

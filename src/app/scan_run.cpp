@@ -9,6 +9,7 @@
 #include "ptyroi/app/progress.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/io/file_paths.hpp"
+#include "ptyroi/io/incident_flux.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
 #include "ptyroi/io/positions.hpp"
@@ -92,15 +93,19 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
     const PixelSettings pixels = pixel_settings(options);
     mpi::run_phase(comm, [&] {
       if (me != 0) return;
-      run.positions = read_scan_positions(positions_spec(options), options.input_file, stack->description(),
-                                          stack->frames(), options.grid.empty());
+      run.scan.positions = read_scan_positions(positions_spec(options), options.input_file, stack->description(),
+                                               stack->frames(), options.grid.empty());
+      run.scan.incident_flux = run_incident_flux(options.monitor, options.use_file_monitor, options.input_file,
+                                                 stack->description(), stack->frames(), run.scan.incident_flux_source);
       good_pixels = combined_good_pixels(pixels, options.input_file, stack->description(), stack->rows(), stack->cols(),
                                          run.mask_sources);
     });
     mpi::broadcast(comm, 0, good_pixels);
-    mpi::broadcast(comm, 0, run.positions.x);
-    mpi::broadcast(comm, 0, run.positions.y);
-    run.positions.source = mpi::broadcast(comm, 0, run.positions.source);
+    mpi::broadcast(comm, 0, run.scan.positions.x);
+    mpi::broadcast(comm, 0, run.scan.positions.y);
+    mpi::broadcast(comm, 0, run.scan.incident_flux);
+    run.scan.positions.source = mpi::broadcast(comm, 0, run.scan.positions.source);
+    run.scan.incident_flux_source = mpi::broadcast(comm, 0, run.scan.incident_flux_source);
     run.mask_sources = mpi::broadcast(comm, 0, run.mask_sources);
     // Identical on every rank (same options, same metadata); a bad --crop fails on all at once.
     mpi::run_phase(comm, [&] {
@@ -119,9 +124,9 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
                      static_cast<double>(stack->frames() * stack->frame_bytes()));
     hooks.on_progress = [&progress](double fraction) { progress->update(fraction); };
   }
-  run.result = find_roi(*stack, run.positions, run.selection, roi_parameters(options), comm, hooks);
+  run.result = find_roi(*stack, run.scan, run.selection, roi_parameters(options), comm, hooks);
   if (progress) progress->finish();
-  if (run.positions.empty()) run.positions = grid_positions(run.result.neighbourhood->grid());
+  if (run.scan.positions.empty()) run.scan.positions = grid_positions(run.result.neighbourhood->grid());
 
   // --- write (uncommitted) -----------------------------------------------------------------------------
   if (!output.path.empty()) {
@@ -133,8 +138,8 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
     info.input_layout = input_layout_name(run.layout);
     info.masks = run.mask_sources;
     info.timings = {{"open_s", max_over_ranks(run.timings, comm).open_s}};
-    run.outputs = write_roi(output, run.result, run.positions, run.selection, *stack, stack->file_type(), info, inputs,
-                            comm, [comm](const char* phase) { inject_fault(phase, comm); });
+    run.outputs = write_roi(output, run.result, run.scan.positions, run.selection, *stack, stack->file_type(), info,
+                            inputs, comm, [comm](const char* phase) { inject_fault(phase, comm); });
   }
   run.timings.total_s = MPI_Wtime() - start;
   run.timings = max_over_ranks(run.timings, comm);
@@ -145,8 +150,8 @@ PreviewInput gather_preview_input(const ScanRun& run, MPI_Comm comm) {
   const RoiResult& result = run.result;
   PreviewInput preview;
   preview.title = file_name_of(run.input_file);
-  preview.x = run.positions.x;
-  preview.y = run.positions.y;
+  preview.x = run.scan.positions.x;
+  preview.y = run.scan.positions.y;
   if (result.neighbourhood->is_raster()) {
     preview.grid = result.neighbourhood->grid().shape;
     preview.cell_of_frame = result.neighbourhood->grid().cell_of_frame;

@@ -92,7 +92,7 @@ std::string summary_json(const ScanRun& run) {
         {"dataset", run.dataset},
         {"frame_shape", {r.rows, r.cols}},
         {"pixel_type", pixel_type_name(run.pixel_type)},
-        {"positions", run.positions.source}}},
+        {"positions", run.scan.positions.source}}},
       {"input_layout", input_layout_name(run.layout)},
       {"data_files", run.data_files},
       {"frame_shape", {r.rows, r.cols}},
@@ -102,7 +102,9 @@ std::string summary_json(const ScanRun& run) {
         {"origin", r.neighbourhood->grid().origin}}},
       {"neighbourhood", r.neighbourhood->description()},
       {"scan_step_m", r.neighbourhood->step()},
-      {"positions_source", run.positions.source},
+      {"positions_source", run.scan.positions.source},
+      {"incident_flux", run.scan.incident_flux.empty() ? nlohmann::ordered_json(nullptr)
+                                                       : nlohmann::ordered_json(run.scan.incident_flux_source)},
       {"parameters",
        {{"border_steps", o.border_steps},
         {"clusters", o.clusters},
@@ -166,6 +168,7 @@ std::string summary_text(const ScanRun& run) {
   cluster_line(o.use_log ? "absorption (log T)  " : "absorption (T)      ", r.absorption);
   cluster_line(o.use_log ? "scattering (log |c|)" : "scattering (|c|)    ", r.scattering);
   if (r.whole_scan) out << "  " << no_background_notice(r) << "\n";
+  if (r.flux_normalised) out << "  absorption map of T / incident flux from " << run.scan.incident_flux_source << "\n";
   if (r.frames_without_com > 0) {
     out << "  " << r.frames_without_com << " frames have no signal (T <= 0): no centre of mass, |c| taken as 0\n";
   }

@@ -151,6 +151,21 @@ void check_positions(const ScanPositions& positions, std::uint64_t frames, const
   }
 }
 
+void check_incident_flux(const ScanInput& scan, std::uint64_t frames) {
+  if (scan.incident_flux.empty()) return;
+  const std::string source = scan.incident_flux_source.empty() ? "" : " (" + scan.incident_flux_source + ")";
+  if (scan.incident_flux.size() != frames) {
+    throw InputError("the incident flux" + source + " holds " + std::to_string(scan.incident_flux.size()) +
+                     " values but the scan has " + std::to_string(frames) + " frames");
+  }
+  for (std::size_t k = 0; k < frames; ++k) {
+    if (!(scan.incident_flux[k] > 0.0) || !std::isfinite(scan.incident_flux[k])) {
+      throw InputError("the incident flux" + source + " of frame " + std::to_string(k) + " is " +
+                       std::to_string(scan.incident_flux[k]) + "; expected a positive number");
+    }
+  }
+}
+
 // The method separates frames by contrast; a scan without any (one frame, or every frame with the
 // same total and the same centre of mass) has no RoI to find.
 void check_contrast(const RoiResult& result, const FrameSource& source, MPI_Comm comm) {
@@ -178,7 +193,7 @@ RoiTimings max_over_ranks(const RoiTimings& local, MPI_Comm comm) {
 
 }  // namespace
 
-RoiResult find_roi(const FrameSource& source, const ScanPositions& positions, const PixelSelection& pixels,
+RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const PixelSelection& pixels,
                    const RoiParameters& parameters, MPI_Comm comm, const RoiHooks& hooks) {
   RoiResult result;
   result.parameters = parameters;
@@ -204,8 +219,10 @@ RoiResult find_roi(const FrameSource& source, const ScanPositions& positions, co
       throw UsageError("the pixel window lies outside the " + std::to_string(source.rows()) + "x" +
                        std::to_string(source.cols()) + " frames of " + source.name());
     }
-    check_positions(positions, result.frames, parameters);
-    auto neighbourhood = std::make_shared<ScanNeighbourhood>(make_neighbourhood(parameters, positions, result.frames));
+    check_positions(scan.positions, result.frames, parameters);
+    check_incident_flux(scan, result.frames);
+    auto neighbourhood =
+        std::make_shared<ScanNeighbourhood>(make_neighbourhood(parameters, scan.positions, result.frames));
     neighbourhood->check_border(parameters.border_steps);
     result.neighbourhood = std::move(neighbourhood);
   });
@@ -249,8 +266,13 @@ RoiResult find_roi(const FrameSource& source, const ScanPositions& positions, co
 
   // --- maps and k-means: absorption (T) and scattering (c) ------------------------------------------
   mpi::run_phase(comm, [&] { notify(hooks, "kmeans"); });
+  // Absorption contrast is the transmitted fraction: T, or T / incident flux when it was measured.
   std::vector<double> local_totals(result.local_features.size());
-  for (std::size_t i = 0; i < local_totals.size(); ++i) local_totals[i] = result.local_features[i].total_intensity;
+  result.flux_normalised = !scan.incident_flux.empty();
+  for (std::size_t i = 0; i < local_totals.size(); ++i) {
+    local_totals[i] = result.local_features[i].total_intensity;
+    if (result.flux_normalised) local_totals[i] /= scan.incident_flux[result.local.begin + i];
+  }
   const ScanNeighbourhood& neighbourhood = *result.neighbourhood;
   // Absorption: the lowest cluster of T; scattering: the highest of c.
   result.absorption = cluster_map(local_totals, neighbourhood, result.local, parameters, 0, comm, t);

@@ -107,6 +107,29 @@ InputLayout detect(hid_t file) {
   return InputLayout::plain;
 }
 
+herr_t collect_child(hid_t, const char* name, const H5L_info_t*, void* names) {
+  static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+  return 0;
+}
+
+// The `data` of the first NXmonitor group directly under `parent` (in name order); empty: none.
+std::string nxmonitor_data(hid_t file, const std::string& parent) {
+  if (!h5::object_exists(file, parent)) return {};
+  h5::Handle group = h5::checked(H5Oopen(file, parent.c_str(), H5P_DEFAULT), "cannot open " + parent);
+  if (H5Iget_type(group.get()) != H5I_GROUP) return {};
+  std::vector<std::string> names;
+  hsize_t index = 0;
+  h5::check(H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_INC, &index, collect_child, &names),
+            "cannot list " + parent);
+  for (const auto& name : names) {
+    const std::string path = parent + "/" + name;
+    if (!h5::object_exists(file, path) || !h5::is_dataset(file, path + "/data")) continue;
+    h5::Handle child = h5::checked(H5Oopen(file, path.c_str(), H5P_DEFAULT), "cannot open " + path);
+    if (h5::read_string_attribute(child.get(), "NX_class").value_or("") == "NXmonitor") return path + "/data";
+  }
+  return {};
+}
+
 std::string joined(const std::vector<std::string>& paths) {
   std::string text;
   for (const auto& path : paths) text += (text.empty() ? "" : ", ") + path;
@@ -141,6 +164,12 @@ InputDescription describe_input(hid_t file, const std::string& file_path, InputL
       input.beam_center_x = read_scalar(file, std::string(kNexusDetector) + "/beam_center_x", nan);
       input.beam_center_y = read_scalar(file, std::string(kNexusDetector) + "/beam_center_y", nan);
       input.has_beam_center = std::isfinite(input.beam_center_x) && std::isfinite(input.beam_center_y);
+      if (input.has_beam_center && input.beam_center_x == 0.0 && input.beam_center_y == 0.0) {
+        // Detector writers leave (0, 0) when nobody set it: a beam on the corner pixel is not a centre.
+        input.has_beam_center = false;
+        input.beam_center_note = "(0, 0) in the file looks unset";
+      }
+      input.monitor_path = nxmonitor_data(file, "/entry");
       break;
     }
     case InputLayout::cxi: {
@@ -148,11 +177,16 @@ InputDescription describe_input(hid_t file, const std::string& file_path, InputL
       if (stack.empty() && dataset.empty()) throw missing(joined(kCxiStacks));
       if (!stack.empty()) input.stack_paths = {stack};
       if (h5::is_dataset(file, kCxiMask)) input.mask_path = kCxiMask;
+      input.monitor_path = nxmonitor_data(file, "/entry_1/instrument_1");
+      if (input.monitor_path.empty() && h5::is_dataset(file, "/entry_1/instrument_1/monitor/data")) {
+        input.monitor_path = "/entry_1/instrument_1/monitor/data";
+      }
       break;
     }
     case InputLayout::ptychoshelves: {
       if (!h5::is_dataset(file, "/dp") && dataset.empty()) throw missing("/dp");
       input.stack_paths = {"/dp"};
+      if (h5::is_dataset(file, "/monitor")) input.monitor_path = "/monitor";
       const std::string para = ptychoshelves_para_file(file_path);
       if (!para.empty() && access(para.c_str(), F_OK) == 0) {
         input.positions_file = para;
@@ -168,6 +202,7 @@ InputDescription describe_input(hid_t file, const std::string& file_path, InputL
       if (stack.empty() && dataset.empty()) throw missing(joined(defaults));
       if (!stack.empty()) input.stack_paths = {stack};
       if (h5::is_dataset(file, "/pixel_mask")) input.mask_path = "/pixel_mask";
+      if (h5::is_dataset(file, "/monitor")) input.monitor_path = "/monitor";
       break;
     }
   }

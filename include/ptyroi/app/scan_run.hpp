@@ -27,7 +27,7 @@ struct ScanRun {
   InputLayout layout = InputLayout::plain;
   std::size_t data_files = 1;  // datasets the stack is made of (NeXus: one per data file)
   PixelType pixel_type = PixelType::f64;
-  ScanPositions positions;   // all frames, every rank
+  ScanInput scan;            // positions and incident flux, all frames, every rank
   PixelSelection selection;  // mask, --max-valid/flag, --fftshift, --crop window
   std::string mask_sources;  // which masks were combined; empty: none
   RoiResult result;

@@ -52,6 +52,7 @@ struct RoiResult {
   std::shared_ptr<const ScanNeighbourhood> neighbourhood;
 
   std::vector<FrameFeatures> local_features;  // T and CoM of this rank's frames
+  bool flux_normalised = false;               // the absorption map is of T / incident flux
   std::vector<double> local_com_magnitude;    // c = |standardised CoM|
   ComStandardisation com;
   std::int64_t frames_without_com = 0;  // T <= 0: no centre of mass, c = 0
@@ -80,11 +81,12 @@ struct RoiHooks {
   std::function<void(double fraction)> on_progress;
 };
 
-// Finds the RoI of the frames of `source`. `positions`: one per frame (all K, identical on every
-// rank), or none when parameters.grid places the frames. `pixels`: which pixels count (mask,
+// Finds the RoI of the frames of `source`. `scan`: the positions, one per frame (all K, identical
+// on every rank), or none when parameters.grid places the frames; and the incident flux per frame,
+// if measured (the absorption map is then T divided by it). `pixels`: which pixels count (mask,
 // max_valid, fftshift, window). Throws, identically on every rank: UsageError for parameters that
 // do not fit the scan (e.g. a border beyond it), InputError for data without signal or contrast.
-RoiResult find_roi(const FrameSource& source, const ScanPositions& positions, const PixelSelection& pixels,
+RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const PixelSelection& pixels,
                    const RoiParameters& parameters, MPI_Comm comm, const RoiHooks& hooks = {});
 
 // The RoI of this rank's frames at another border (the same clusters): collective over comm.

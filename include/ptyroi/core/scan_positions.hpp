@@ -2,6 +2,7 @@
 // The scan positions of the frames: (x_k, y_k) with x along the fast detector axis. ptyroi works in
 // metres; positions read from files are converted on reading (io/positions.hpp).
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ptyroi {
@@ -13,6 +14,18 @@ struct ScanPositions {
 
   bool empty() const { return x.empty(); }
   std::size_t size() const { return x.size(); }
+};
+
+// What is known about the scan besides its frames: where each frame was taken and, when measured,
+// the incident flux of each frame (a monitor, e.g. an ion chamber), which the absorption contrast
+// is normalised by.
+struct ScanInput {
+  ScanPositions positions;            // one per frame (all K), or none when a raster is given
+  std::vector<double> incident_flux;  // one per frame (all K), > 0; empty: constant flux
+  std::string incident_flux_source;   // where it came from, for the record
+
+  ScanInput() = default;
+  ScanInput(ScanPositions positions_) : positions(std::move(positions_)) {}  // NOLINT: implicit on purpose
 };
 
 }  // namespace ptyroi

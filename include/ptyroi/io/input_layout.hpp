@@ -27,6 +27,8 @@ struct InputDescription {
   double beam_center_x = 0.0, beam_center_y = 0.0;  // pixels, from the file's metadata
   std::string positions_file;                       // where the default positions live (the sibling _para file)
   std::string positions_x, positions_y;             // their default dataset paths; empty: the reader's defaults
+  std::string monitor_path;      // per-frame incident flux [K] (an NXmonitor's data, plain /monitor); empty: none
+  std::string beam_center_note;  // why the file's beam centre is not used (e.g. "(0, 0) looks unset"); empty: fine
 };
 
 // The sibling positions file of fold_slice prepared data: "<prefix>_dp.hdf5" → "<prefix>_para.hdf5";
