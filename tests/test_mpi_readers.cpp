@@ -57,7 +57,9 @@ TEST(RealData, ArinaNexusMasterReadsThroughItsExternalLinkWithBitshuffleDecoded)
   EXPECT_EQ(stack.pixel_type(), PixelType::u32);
   EXPECT_EQ(stack.description().mask_path, "/entry/instrument/detector/detectorSpecific/pixel_mask");
   EXPECT_EQ(stack.description().bit_depth, 32);
-  EXPECT_TRUE(stack.description().has_beam_center);
+  // The recording leaves beam_center_x/y at (0, 0): unset, so --crop does not centre on the corner pixel.
+  EXPECT_FALSE(stack.description().has_beam_center);
+  EXPECT_NE(stack.description().beam_center_note.find("(0, 0)"), std::string::npos);
   // The recording is all zeros: decoded, every value must be 0 (a failed decode would throw).
   const FrameRange mine = partition_frames(stack.frames(), mpi::size(MPI_COMM_WORLD), mpi::rank(MPI_COMM_WORLD));
   const auto values = stack_read(stack, mine);
