@@ -279,7 +279,8 @@ Scan read_scan(const Options& options) {
       full_y = record.positions_y;
       roi_frames = record.indexes.size();
       roi_input = record.input_file;
-      if (options.fftshift == "auto") stored_at_corner = record.fftshift;
+      // ptyroi writes the analysed (centred) frames; a tike-layout file says "corner".
+      if (options.fftshift == "auto") stored_at_corner = record.patterns_at_corner;
     }
     scan.pixel_size = pixel_size_of(options, file.get(), roi_input, pixel_source, pixel_frame_size);
     scan.pixel_size_source = pixel_source;

@@ -87,7 +87,7 @@ expect_error format_unknown 2 "--format 'tiff'" --input "$in/good.h5" --format t
 expect_error crop_too_large 2 "does not fit in the 16x16 frames" --input "$in/good.h5" --crop 20 "${g[@]}" $(outputs crop_too_large)
 expect_error crop_off_centre 2 "does not fit" --input "$in/good.h5" --crop 8 --beam-center 2,2 "${g[@]}" $(outputs crop_off_centre)
 expect_error beam_center_malformed 2 "--beam-center 'middle'" --input "$in/good.h5" --crop 8 --beam-center middle "${g[@]}" $(outputs beam_center_malformed)
-expect_error crop_with_fftshift 2 "cannot be combined" --input "$in/good.h5" --crop 8 --fftshift "${g[@]}" $(outputs crop_with_fftshift)
+expect_error fftshift_value 2 "--fftshift 'maybe' is not one of auto, yes, no" --input "$in/good.h5" --fftshift maybe "${g[@]}" $(outputs fftshift_value)
 expect_error positions_csv_missing 1 "positions file '$work/none.csv' cannot be read" --input "$in/good.h5" --positions "$work/none.csv" $(outputs positions_csv_missing)
 expect_error positions_csv_count 1 "holds 5 positions but the stack has 12 frames" --input "$in/good.h5" --positions "$work/short.csv" $(outputs positions_csv_count)
 expect_error positions_csv_ragged 1 "line 3" --input "$in/good.h5" --positions "$work/ragged.csv" $(outputs positions_csv_ragged)

@@ -39,7 +39,8 @@ mask=/entry/instrument/detector/detectorSpecific/pixel_mask
 expect "$work/master.txt" "^  mask +$mask: $(bad_pixels "$master" $mask) bad of 4096 pixels" "master mask"
 expect "$work/master.txt" '^  flag value +2\^32-1' "master flag value"
 # Named as the series mode names them: _master dropped.
-expect "$work/master.txt" "--output $data/eiger_roi.h5 " "master suggested output"
+expect "$work/master.txt" "--output ./eiger_roi.h5 " "master suggested output (in the working directory)"
+expect "$work/master.txt" '^  zero frequency at the centre \(' "master zero frequency"
 
 # 2. A simulated CXI raster: the suggested command runs as printed and writes what it names.
 cp "$data/cxi_scan.cxi" "$work/"
@@ -48,6 +49,7 @@ expect "$work/raster.txt" '^  scan +raster 12x14 \(inferred\)' "raster scan"
 suggested=$(sed -n 's/^  suggested *mpiexec -n 2 ptyroi //p' "$work/raster.txt")
 [ -n "$suggested" ] || fail "no suggested command: $(cat "$work/raster.txt")"
 eval "set -- $suggested"
+cd "$work" || fail "cannot enter $work"
 timeout 300 mpiexec -q --oversubscribe -n 2 "$ptyroi" "$@" --quiet >"$work/run.json" 2>"$work/run.err" ||
   fail "the suggested command failed: $(cat "$work/run.err")"
 h5ls "$work/cxi_scan_roi.h5/roi/mask" >/dev/null || fail "the suggested command wrote no $work/cxi_scan_roi.h5"

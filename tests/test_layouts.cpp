@@ -206,6 +206,24 @@ TEST(Layouts, FluxStepIsNormalisedByTheMonitor) {
   EXPECT_NE(text.find("\"incident_flux\": \"/monitor (the input's monitor)\""), std::string::npos) << text;
 }
 
+// The test scan stored with zero frequency at the corner (numpy.fft.ifftshift of each frame): the
+// default run (--fftshift auto) detects it, and finds the same RoI and writes the same centred
+// patterns as the run on the centred scan — also cropped around the beam.
+TEST(Layouts, FftShiftedStackIsDetectedAndGivesTheCentredResult) {
+  const std::string dir = data_dir();
+  const std::string shifted = dir + "/shifted_roi.h5", centred = dir + "/e2e_n2.h5";
+  EXPECT_EQ(int_attribute(shifted, "/roi", "fftshift"), 1);
+  EXPECT_EQ(string_attribute(shifted, "/roi", "zero_frequency").rfind("detected at the corner", 0), 0u)
+      << string_attribute(shifted, "/roi", "zero_frequency");
+  EXPECT_EQ(string_attribute(centred, "/roi", "zero_frequency").rfind("detected at the centre", 0), 0u);
+  EXPECT_EQ(read<std::uint8_t>(shifted, "/roi/mask"), read<std::uint8_t>(centred, "/roi/mask"));
+  EXPECT_EQ(read<std::int64_t>(shifted, "/entry_1/data_1/data"), read<std::int64_t>(centred, "/entry_1/data_1/data"));
+  EXPECT_EQ(read<std::uint8_t>(dir + "/shifted_crop_roi.h5", "/roi/mask"),
+            read<std::uint8_t>(dir + "/centred_crop_roi.h5", "/roi/mask"));
+  EXPECT_EQ(read<std::int64_t>(dir + "/shifted_crop_roi.h5", "/entry_1/data_1/data"),
+            read<std::int64_t>(dir + "/centred_crop_roi.h5", "/entry_1/data_1/data"));
+}
+
 TEST(Layouts, EveryShippedConfigRunsOnItsLayout) {
   const std::string dir = data_dir();
   const std::vector<std::pair<std::string, std::string>> runs{{"config_demo.h5", "plain"},

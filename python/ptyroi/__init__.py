@@ -90,6 +90,8 @@ class RoiResult:
     border: int
     ranks: int
     timings: Dict[str, float] = field(default_factory=dict)
+    fftshift: bool = False
+    zero_frequency: str = ""
 
     @property
     def indexes(self) -> np.ndarray:
@@ -104,7 +106,7 @@ def find_roi(frames, x: Optional[Sequence[float]] = None, y: Optional[Sequence[f
              grid: Optional[Tuple[int, int]] = None, border: int = 0, clusters: int = 2, iterations: int = 10,
              log: bool = True, scan: str = "auto", contrast_test: bool = True, contrast_threshold: float = 2.0,
              mask=None, max_valid: Optional[float] = None,
-             fftshift: bool = False, crop: int = 0, beam_center: Optional[Tuple[float, float]] = None,
+             fftshift="auto", crop: int = 0, beam_center: Optional[Tuple[float, float]] = None,
              block_frames: int = 0, first_frame: int = 0, total_frames: Optional[int] = None,
              comm=None) -> RoiResult:
     """Finds the region of interest of the frames [K, N, M] (any integer or float dtype).
@@ -116,8 +118,10 @@ def find_roi(frames, x: Optional[Sequence[float]] = None, y: Optional[Sequence[f
     of its noise by contrast_threshold (False: the paper's behaviour); whole_scan in the result says
     that neither map had contrast, so every frame is the RoI. scan: "auto" (a raster when the positions form one), "grid" or
     "irregular". mask: [N, M], non-zero = bad pixel; max_valid: pixels above it are left out;
-    fftshift: frames stored with zero frequency at the corner; crop: analyse only the crop x crop
-    pixels around beam_center (x, y) pixels (default the frame centre). comm: an mpi4py communicator
+    fftshift: True when the frames are stored with zero frequency at the corner, False when centred,
+    "auto" (default) to decide from a sample of frames (result.zero_frequency says what was found);
+    crop: analyse only the crop x crop pixels of the centred frames around beam_center (x, y) pixels
+    (default the frame centre). comm: an mpi4py communicator
     (default MPI_COMM_WORLD). Under MPI a rank may hold only part of the scan: frames are then
     frames [first_frame, first_frame + len(frames)) of total_frames, and must include the rank's
     share (``partition(total_frames, ranks, rank)``); x and y still hold every frame's position.
@@ -136,7 +140,8 @@ def find_roi(frames, x: Optional[Sequence[float]] = None, y: Optional[Sequence[f
     centre = None if beam_center is None else (float(beam_center[0]), float(beam_center[1]))
     result = _ptyroi.find_roi(array, xs, ys, grid_shape, int(border), int(clusters), int(iterations), bool(log),
                               str(scan), good, None if max_valid is None else float(max_valid),
-                              bool(contrast_test), float(contrast_threshold), bool(fftshift),
+                              bool(contrast_test), float(contrast_threshold),
+                              None if isinstance(fftshift, str) and fftshift == "auto" else bool(fftshift),
                               int(crop), centre, int(block_frames), int(first_frame),
                               None if total_frames is None else int(total_frames), _comm_handle(comm))
     return RoiResult(**result)

@@ -21,6 +21,7 @@
 #include "ptyroi/core/find_roi.hpp"
 #include "ptyroi/core/memory_frames.hpp"
 #include "ptyroi/core/partition.hpp"
+#include "ptyroi/core/zero_frequency.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
@@ -144,7 +145,7 @@ py::dict find_roi(const py::array& frames, const std::optional<std::vector<doubl
                   const std::optional<std::pair<std::int64_t, std::int64_t>>& grid, int border, int clusters,
                   int iterations, bool log, const std::string& scan,
                   const std::optional<std::vector<std::uint8_t>>& good_pixels, std::optional<double> max_valid,
-                  bool contrast_test, double contrast_threshold, bool fftshift, std::uint64_t crop,
+                  bool contrast_test, double contrast_threshold, std::optional<bool> fftshift, std::uint64_t crop,
                   std::optional<std::pair<double, double>> beam_center, std::uint64_t block_frames,
                   std::uint64_t first_frame, std::optional<std::uint64_t> total_frames,
                   std::optional<int> comm_handle) {
@@ -194,14 +195,25 @@ py::dict find_roi(const py::array& frames, const std::optional<std::vector<doubl
     throw ptyroi::UsageError("mask has " + std::to_string(good_pixels->size()) + " pixels; the frames have " +
                              std::to_string(N * M));
   }
-  const ptyroi::PixelSelection pixels = ptyroi::pixel_selection(settings, ptyroi::InputDescription{}, type, N, M,
-                                                                good_pixels.value_or(std::vector<std::uint8_t>{}));
+  std::vector<std::uint8_t> good = good_pixels.value_or(std::vector<std::uint8_t>{});
+  std::string zero_frequency = std::string("given: ") + (fftshift.value_or(false) ? "at the corner" : "at the centre");
+  if (!settings.fftshift) {
+    py::gil_scoped_release release;
+    const ptyroi::ZeroFrequencyEvidence evidence = ptyroi::detect_zero_frequency(source, good, comm);
+    settings.fftshift = evidence.at_corner_verdict;
+    zero_frequency = "detected " + evidence.text();
+  }
+  const ptyroi::PixelSelection pixels =
+      ptyroi::pixel_selection(settings, ptyroi::InputDescription{}, type, N, M, std::move(good));
   ptyroi::RoiResult result;
   {
     py::gil_scoped_release release;
     result = ptyroi::find_roi(source, positions, pixels, parameters, comm);
   }
-  return result_dict(result, comm);
+  py::dict d = result_dict(result, comm);
+  d["fftshift"] = pixels.fftshift;
+  d["zero_frequency"] = zero_frequency;
+  return d;
 }
 
 // The ptyroi program's run on a file: its command-line options (without "ptyroi"), its outputs,

@@ -138,3 +138,29 @@ def test_import_in_a_new_python_process():
         pytest.skip("ptyroi is not on this python3's path (tools/build.sh puts it there)")
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == ptyroi.__version__
+
+
+def test_zero_frequency_at_the_corner_is_detected_on_a_real_scan():
+    """The real APS spiral scan (512 x 512 frames, an annular beam, cross-shaped module gaps) and the
+    same frames stored as numpy.fft.ifftshift of themselves: the default fftshift="auto" detects
+    each and finds the same features and RoI."""
+    real = os.environ.get("PTYROI_REAL_DATA", "")
+    path = os.path.join(real, "aps-spiral", "test235.h5")
+    if not os.path.exists(path):
+        pytest.skip(f"the real files are not at {real or '(PTYROI_REAL_DATA unset)'}")
+    frames = ptyroi.read_frames(path)
+    # Any positions do: both runs get the same (a small zig-zag, so the scan covers an area).
+    x = np.arange(len(frames), dtype=float) * 1e-7
+    y = (np.arange(len(frames)) % 5) * 1e-7
+    centred = ptyroi.find_roi(frames, x, y, border=1)
+    shifted = ptyroi.find_roi(np.fft.ifftshift(frames, axes=(1, 2)), x, y, border=1)
+    assert centred.zero_frequency.startswith("detected at the centre"), centred.zero_frequency
+    assert shifted.zero_frequency.startswith("detected at the corner"), shifted.zero_frequency
+    assert shifted.fftshift and not centred.fftshift
+    np.testing.assert_array_equal(shifted.mask, centred.mask)
+    np.testing.assert_array_equal(shifted.total_intensity, centred.total_intensity)
+    np.testing.assert_array_equal(shifted.com_x, centred.com_x)
+    np.testing.assert_array_equal(shifted.com_y, centred.com_y)
+    # Told the wrong layout, the centres of mass are those of a different picture.
+    wrong = ptyroi.find_roi(np.fft.ifftshift(frames, axes=(1, 2)), x, y, border=1, fftshift=False)
+    assert not np.allclose(wrong.com_x, centred.com_x)

@@ -7,6 +7,7 @@
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/core/scan_grid.hpp"
 #include "ptyroi/core/scan_neighbourhood.hpp"
+#include "ptyroi/core/zero_frequency.hpp"
 #include "ptyroi/io/file_paths.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/input_layout.hpp"
@@ -141,6 +142,24 @@ std::string inspect_input(const Options& options) {
   }
   if (input.has_beam_center) {
     out << "  beam centre    (" << input.beam_center_x << ", " << input.beam_center_y << ") px (x = column)\n";
+  } else if (!input.beam_center_note.empty()) {
+    out << "  beam centre    " << input.beam_center_note << ": not used (--beam-center X,Y sets one for --crop)\n";
+  }
+  if (readable && frames > 0) {
+    try {
+      // Where the frames keep zero frequency, as the run will decide it (--fftshift auto).
+      const PatternStack stack = PatternStack::open(options.input_file, requested, options.dataset, 0, MPI_COMM_SELF);
+      std::string sources;
+      const auto good = combined_good_pixels(pixel_settings(options), options.input_file, input, rows, cols, sources);
+      const ZeroFrequencyEvidence evidence = detect_zero_frequency(stack, good, MPI_COMM_SELF);
+      out << "  zero frequency " << evidence.text()
+          << (evidence.at_corner_verdict ? ": the run centres the frames (fftshift)" : "") << "\n";
+    } catch (const Error& error) {
+      out << "  zero frequency PROBLEM: " << error.what() << "\n";
+    }
+  }
+  if (!input.monitor_path.empty()) {
+    out << "  monitor        " << input.monitor_path << ": the absorption map is divided by it (--no-monitor: not)\n";
   }
 
   std::string grid_option;
@@ -160,7 +179,8 @@ std::string inspect_input(const Options& options) {
           out << "  scan           raster " << grid->shape.rows << "x" << grid->shape.cols << " (inferred)\n";
         } else {
           const auto scan = ScanNeighbourhood::irregular(positions.x, positions.y);
-          out << "  scan           not on a grid: irregular, median step " << scan.step() << "\n";
+          out << "  scan           not on a grid: irregular, scan step " << scan.step()
+              << " (a square raster of the same density)\n";
         }
       }
     } catch (const Error& error) {
@@ -170,8 +190,9 @@ std::string inspect_input(const Options& options) {
     }
   }
 
-  // Named as the series mode names them: "scan_0042_master.h5" → "scan_0042_roi.h5".
-  const std::string output_base = scan_output_base(options.input_file, "");
+  // Named as the series mode names them ("scan_0042_master.h5" → "scan_0042_roi.h5"), in the working
+  // directory: beamline storage next to the input is often read-only.
+  const std::string output_base = scan_output_base(options.input_file, ".");
   out << "  suggested      mpiexec -n 2 ptyroi --input " << shell_quoted(options.input_file)
       << (requested == InputLayout::automatic ? "" : " --layout " + options.layout) << grid_option
       << (options.grid.empty() ? "" : " --grid " + options.grid) << " --border 2 --output "

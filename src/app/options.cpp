@@ -76,9 +76,12 @@ po::options_description describe(Options& o, Switches& switches) {
       ("max-valid", po::value(&o.max_valid)->value_name("VALUE"),
        "leave out pixels above VALUE in every frame (saturated or hot pixels); NeXus flag values 2^bit_depth-1 "
        "are always left out")
-      ("fftshift", po::bool_switch(&o.fftshift),
-       "the patterns are stored with zero frequency at the corner (as Tike writes them)")
-      ("crop", po::value(&o.crop)->value_name("N"), "use only the NxN pixels around the beam centre (and write them)")
+      ("fftshift", po::value(&o.fftshift)->value_name("auto|yes|no")->implicit_value("yes"),
+       "zero frequency at the corner of the stored frames (as tike and many fly scans store them)? auto (default): "
+       "decided from a sample of frames and reported; yes (also plain --fftshift); no. The analysis and the written "
+       "patterns use the centred frames")
+      ("crop", po::value(&o.crop)->value_name("N"),
+       "use only the NxN pixels around the beam centre of the centred frames (and write them)")
       ("beam-center", po::value(&o.beam_center)->value_name("X,Y"),
        "beam centre in pixels (x = column); default: the file's metadata, else the frame centre");
   po::options_description method("Method");
@@ -225,8 +228,8 @@ void validate(const Options& o) {
     throw UsageError("--positions-scale must be a positive number");
   }
   if (o.has_max_valid && !std::isfinite(o.max_valid)) throw UsageError("--max-valid must be a finite number");
-  if (o.crop > 0 && o.fftshift) {
-    throw UsageError("--crop and --fftshift cannot be combined: crop the centred stack or skip --crop");
+  if (o.fftshift != "auto" && o.fftshift != "yes" && o.fftshift != "no") {
+    throw UsageError("--fftshift '" + o.fftshift + "' is not one of auto, yes, no");
   }
   if (!o.beam_center.empty()) parse_beam_center(o.beam_center);
   if (o.border_steps < -10000 || o.border_steps > 10000) {
@@ -267,7 +270,7 @@ PixelSettings pixel_settings(const Options& o) {
   settings.use_file_mask = o.use_file_mask;
   settings.mask = o.mask;
   if (o.has_max_valid) settings.max_valid = o.max_valid;
-  settings.fftshift = o.fftshift;
+  settings.fftshift = o.fftshift == "auto" ? std::nullopt : std::optional<bool>(o.fftshift == "yes");
   settings.crop = o.crop;
   if (!o.beam_center.empty()) settings.beam_center = parse_beam_center(o.beam_center);
   return settings;

@@ -107,9 +107,18 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
     run.scan.positions.source = mpi::broadcast(comm, 0, run.scan.positions.source);
     run.scan.incident_flux_source = mpi::broadcast(comm, 0, run.scan.incident_flux_source);
     run.mask_sources = mpi::broadcast(comm, 0, run.mask_sources);
+    // Where the frames keep zero frequency: as given, or looked at (a sample of frames, collective).
+    PixelSettings decided = pixels;
+    if (!decided.fftshift) {
+      const ZeroFrequencyEvidence evidence = detect_zero_frequency(*stack, good_pixels, comm);
+      decided.fftshift = evidence.at_corner_verdict;
+      run.zero_frequency = "detected " + evidence.text();
+    } else {
+      run.zero_frequency = std::string("given: ") + (*decided.fftshift ? "at the corner" : "at the centre");
+    }
     // Identical on every rank (same options, same metadata); a bad --crop fails on all at once.
     mpi::run_phase(comm, [&] {
-      run.selection = pixel_selection(pixels, stack->description(), run.pixel_type, stack->rows(), stack->cols(),
+      run.selection = pixel_selection(decided, stack->description(), run.pixel_type, stack->rows(), stack->cols(),
                                       std::move(good_pixels));
     });
   }
@@ -137,6 +146,7 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
     info.input_dataset = run.dataset;
     info.input_layout = input_layout_name(run.layout);
     info.masks = run.mask_sources;
+    info.zero_frequency = run.zero_frequency;
     info.timings = {{"open_s", max_over_ranks(run.timings, comm).open_s}};
     run.outputs = write_roi(output, run.result, run.scan.positions, run.selection, *stack, stack->file_type(), info,
                             inputs, comm, [comm](const char* phase) { inject_fault(phase, comm); });

@@ -121,6 +121,8 @@ std::string summary_json(const ScanRun& run) {
       {"non_finite_pixels", r.non_finite_pixels},
       {"masked_pixels_per_frame", masked_pixels(run)},
       {"masks", run.mask_sources},
+      {"zero_frequency", run.zero_frequency},
+      {"fftshift", run.selection.fftshift},
       {"invalid_pixels", r.invalid_pixels},
       {"com", {{"mean_xy", {r.com.mean_x, r.com.mean_y}}, {"std_xy", {r.com.std_x, r.com.std_y}}}},
       {"absorption", clusters_json(r.absorption)},
@@ -172,6 +174,8 @@ std::string summary_text(const ScanRun& run) {
   if (r.frames_without_com > 0) {
     out << "  " << r.frames_without_com << " frames have no signal (T <= 0): no centre of mass, |c| taken as 0\n";
   }
+  out << "  zero frequency " << run.zero_frequency << (run.selection.fftshift ? ": frames centred by fftshift" : "")
+      << "\n";
   if (!run.selection.good_pixels.empty()) {
     out << "  mask           " << masked_pixels(run) << " bad pixels per frame left out (" << run.mask_sources << ")\n";
   }

@@ -1,5 +1,7 @@
 #include "ptyroi/core/frame_moments.hpp"
 
+#include "ptyroi/core/frame_window.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -29,61 +31,49 @@ struct RawMoments {
   MomentSum<Pixel> column_moment = 0;  // Σ_i weight_i·colsum_i
 };
 
-// Where the frame's pixels are and what they weigh: the window and the coordinate of each row and
-// column of it (its index, or its fftshifted index).
-struct FrameLayout {
-  std::size_t stride = 0;  // pixels per stored row
-  std::size_t row0 = 0, col0 = 0, rows = 0, cols = 0;
-  const std::int64_t* row_weight = nullptr;
-  const std::int64_t* col_weight = nullptr;
-};
-
-// The window reduced to its row and column sums (one pass, row-major), then to three moments.
-// Masked pixels (good == 0), pixels above `limit` and non-finite float pixels count as 0; the
-// latter two are counted.
+// The window reduced to its row and column sums (one pass over each analysed row, a run of
+// consecutive stored columns at a time), then to three moments weighted by the analysed
+// coordinates. Masked pixels (good == 0), pixels above `limit` and non-finite float pixels count as
+// 0; the latter two are counted.
 template <bool Masked, bool Limited, class Pixel>
-RawMoments<Pixel> raw_moments(const Pixel* frame, const FrameLayout& layout, const std::uint8_t* good,
+RawMoments<Pixel> raw_moments(const Pixel* frame, const FrameWindow& window, const std::uint8_t* good,
                               RowSum<Pixel> limit, std::vector<RowSum<Pixel>>& column_sums) {
   using Sum = RowSum<Pixel>;
   using Moment = MomentSum<Pixel>;
-  column_sums.assign(layout.cols, Sum{0});
+  column_sums.assign(window.analysed_cols, Sum{0});
   RawMoments<Pixel> moments;
-  for (std::size_t r = 0; r < layout.rows; ++r) {
-    const std::size_t offset = (layout.row0 + r) * layout.stride + layout.col0;
-    const Pixel* row = frame + offset;
+  for (std::size_t r = 0; r < window.rows.size(); ++r) {
     Sum row_sum = 0;
     std::int64_t invalid = 0;
-    for (std::size_t c = 0; c < layout.cols; ++c) {
-      auto value = static_cast<Sum>(row[c]);
-      if constexpr (std::is_floating_point_v<Pixel>) {
-        if (!std::isfinite(value)) {
-          ++moments.non_finite_pixels;
-          value = 0;
+    for (const FrameWindow::Run& run : window.runs) {
+      const std::size_t offset = window.rows[r] * window.stored_cols + run.stored_col;
+      const Pixel* row = frame + offset;
+      Sum* columns = column_sums.data() + run.analysed_col;
+      for (std::size_t c = 0; c < run.count; ++c) {
+        auto value = static_cast<Sum>(row[c]);
+        if constexpr (std::is_floating_point_v<Pixel>) {
+          if (!std::isfinite(value)) {
+            ++moments.non_finite_pixels;
+            value = 0;
+          }
         }
+        if constexpr (Masked) value = good[offset + c] ? value : Sum{0};
+        if constexpr (Limited) {
+          invalid += value > limit;
+          value = value > limit ? Sum{0} : value;
+        }
+        row_sum += value;
+        columns[c] += value;
       }
-      if constexpr (Masked) value = good[offset + c] ? value : Sum{0};
-      if constexpr (Limited) {
-        invalid += value > limit;
-        value = value > limit ? Sum{0} : value;
-      }
-      row_sum += value;
-      column_sums[c] += value;
     }
     moments.invalid_pixels += invalid;
     moments.total += static_cast<Moment>(row_sum);
-    moments.row_moment += static_cast<Moment>(layout.row_weight[r]) * static_cast<Moment>(row_sum);
+    moments.row_moment += static_cast<Moment>(r) * static_cast<Moment>(row_sum);
   }
-  for (std::size_t c = 0; c < layout.cols; ++c) {
-    moments.column_moment += static_cast<Moment>(layout.col_weight[c]) * static_cast<Moment>(column_sums[c]);
+  for (std::size_t c = 0; c < window.analysed_cols; ++c) {
+    moments.column_moment += static_cast<Moment>(c) * static_cast<Moment>(column_sums[c]);
   }
   return moments;
-}
-
-// Coordinates 0..n-1, or where fftshift puts each index.
-std::vector<std::int64_t> coordinates(std::size_t n, bool fftshift) {
-  std::vector<std::int64_t> weight(n);
-  for (std::size_t i = 0; i < n; ++i) weight[i] = static_cast<std::int64_t>(fftshift ? (i + n / 2) % n : i);
-  return weight;
 }
 
 // The largest value of the summing type that does not exceed max_valid; `none` when every value
@@ -131,7 +121,8 @@ struct FrameMomentsKernel::Scratch {
   std::vector<std::int64_t> integer_column_sums;  // pixels of up to 32 bits
   std::vector<int128> wide_column_sums;           // 64-bit pixels
   std::vector<double> float_column_sums;
-  std::vector<std::int64_t> row_weight, col_weight;  // coordinate of each window row / column
+  FrameWindow window;  // for frames of stored_rows × stored_cols
+  std::size_t stored_rows = 0, stored_cols = 0;
 };
 
 FrameMomentsKernel::FrameMomentsKernel(PixelSelection selection)
@@ -153,17 +144,12 @@ FrameFeatures FrameMomentsKernel::operator()(const Pixel* frame, std::size_t row
     }
   }
   ();
-  FrameLayout layout;
-  layout.stride = cols;
-  const bool windowed = selection_.window_rows > 0;
-  layout.row0 = windowed ? selection_.window_row : 0;
-  layout.col0 = windowed ? selection_.window_col : 0;
-  layout.rows = windowed ? selection_.window_rows : rows;
-  layout.cols = windowed ? selection_.window_cols : cols;
-  if (scratch.row_weight.size() != layout.rows) scratch.row_weight = coordinates(layout.rows, selection_.fftshift);
-  if (scratch.col_weight.size() != layout.cols) scratch.col_weight = coordinates(layout.cols, selection_.fftshift);
-  layout.row_weight = scratch.row_weight.data();
-  layout.col_weight = scratch.col_weight.data();
+  if (scratch.stored_rows != rows || scratch.stored_cols != cols) {
+    scratch.window = frame_window(selection_, rows, cols);
+    scratch.stored_rows = rows;
+    scratch.stored_cols = cols;
+  }
+  const FrameWindow& layout = scratch.window;
 
   RowSum<Pixel> limit{};
   const bool limited = pixel_limit<Pixel>(selection_, limit);

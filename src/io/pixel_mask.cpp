@@ -53,7 +53,7 @@ PixelSelection pixel_selection(const PixelSettings& options, const InputDescript
                                std::uint64_t rows, std::uint64_t cols, std::vector<std::uint8_t> good_pixels) {
   PixelSelection selection;
   selection.good_pixels = std::move(good_pixels);
-  selection.fftshift = options.fftshift;
+  selection.fftshift = options.fftshift.value_or(false);
   if (options.max_valid) {
     selection.has_max_valid = true;
     selection.max_valid = *options.max_valid;
@@ -76,6 +76,12 @@ PixelSelection pixel_selection(const PixelSettings& options, const InputDescript
       centre_x = input.beam_center_x;
       centre_y = input.beam_center_y;
       from = "the file's beam_center_x/y";
+      if (selection.fftshift) {
+        // The file's centre is in stored pixels; the window is taken of the centred frame.
+        centre_x = std::fmod(centre_x + static_cast<double>(cols / 2), static_cast<double>(cols));
+        centre_y = std::fmod(centre_y + static_cast<double>(rows / 2), static_cast<double>(rows));
+        from += " (moved with the fftshift)";
+      }
     }
     // N pixels centred on the beam: the window starts N/2 pixels before the pixel holding it.
     const auto n = static_cast<std::int64_t>(options.crop);

@@ -49,6 +49,8 @@ void write_attributes(hid_t roi, const RoiResult& result, const ScanPositions& p
   h5::write_attribute(roi, "masks", info.masks);
   h5::write_attribute(roi, "invalid_pixels", result.invalid_pixels);
   h5::write_attribute(roi, roi_schema::fftshift, std::int64_t{pixels.fftshift});
+  h5::write_attribute(roi, "zero_frequency", info.zero_frequency);
+  h5::write_attribute(roi, roi_schema::patterns_layout, std::string("centred"));
   h5::write_attribute(roi, roi_schema::frame_window,
                       std::vector<std::int64_t>{
                           static_cast<std::int64_t>(pixels.window_row), static_cast<std::int64_t>(pixels.window_col),
@@ -180,6 +182,9 @@ RoiRecord read_roi_record(hid_t file, const std::string& file_name) {
       h5::checked(H5Oopen(file, roi_schema::group, H5P_DEFAULT), "cannot open /roi in '" + file_name + "'");
   record.input_file = h5::read_string_attribute(group.get(), roi_schema::input_file).value_or("");
   record.fftshift = h5::read_number_attribute(group.get(), roi_schema::fftshift).value_or(0.0) != 0.0;
+  // Files before patterns_layout existed hold the frames as stored.
+  record.patterns_at_corner = h5::read_string_attribute(group.get(), roi_schema::patterns_layout)
+                                  .value_or(record.fftshift ? "corner" : "centred") == "corner";
   if (const auto window = h5::read_numbers_attribute(group.get(), roi_schema::frame_window);
       window && window->size() == 4) {
     for (std::size_t i = 0; i < 4; ++i) record.frame_window[i] = static_cast<std::int64_t>((*window)[i]);

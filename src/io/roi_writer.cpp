@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/frame_window.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/io/atomic_output.hpp"
 #include "ptyroi/io/file_paths.hpp"
@@ -71,21 +72,36 @@ void check_free_space(const std::string& path, std::uint64_t bytes_needed) {
   }
 }
 
-// Copies this rank's RoI frames (the window of each), in runs of consecutive frames, a block at a
-// time, to `offset` onwards of `data`.
+// Copies this rank's RoI frames (the analysed frame of each: centred, windowed), in runs of
+// consecutive frames, a block at a time, to `offset` onwards of `data`. A window that is one stored
+// rectangle is read as such; otherwise (a frame stored with zero frequency at the corner) whole
+// frames are read and the analysed frames taken out of them.
 void copy_patterns(const RoiResult& result, const PixelSelection& pixels, const FrameSource& source, hid_t data,
                    std::uint64_t offset, hid_t transfer, const std::string& file_name) {
   const auto& selected = result.local_selected;
+  const FrameWindow window = frame_window(pixels, source.rows(), source.cols());
+  const bool rectangle = window.is_rectangle();
   const std::uint64_t block = std::max<std::uint64_t>(result.block_frames, 1);
-  const std::size_t frame_bytes = result.rows * result.cols * pixel_type_size(source.pixel_type());
+  const std::size_t pixel = pixel_type_size(source.pixel_type());
+  const std::size_t analysed_bytes = result.rows * result.cols * pixel;
   const std::uint64_t buffered = std::min<std::uint64_t>(block, std::max<std::size_t>(selected.size(), 1));
-  std::vector<double> buffer((buffered * frame_bytes + sizeof(double) - 1) / sizeof(double));
+  std::vector<double> buffer((buffered * analysed_bytes + sizeof(double) - 1) / sizeof(double));
+  std::vector<double> stored(rectangle ? 0 : (buffered * source.frame_bytes() + sizeof(double) - 1) / sizeof(double));
   std::size_t i = 0;
   while (i < selected.size()) {
     std::size_t count = 1;
     while (i + count < selected.size() && count < block && selected[i + count] == selected[i] + count) ++count;
-    source.read_window(selected[i], count, pixels.window_row, pixels.window_col, result.rows, result.cols,
-                       buffer.data());
+    if (rectangle) {
+      source.read_window(selected[i], count, window.rows.front(), window.runs.front().stored_col, result.rows,
+                         result.cols, buffer.data());
+    } else {
+      source.read_frames(selected[i], count, stored.data());
+      for (std::size_t f = 0; f < count; ++f) {
+        extract_window(reinterpret_cast<const unsigned char*>(stored.data()) + f * source.frame_bytes(),
+                       source.pixel_type(), window,
+                       reinterpret_cast<unsigned char*>(buffer.data()) + f * analysed_bytes);
+      }
+    }
     h5::Handle file_space = h5::select_frames(data, offset + i, count);
     h5::Handle memory = h5::memory_space({count, result.rows, result.cols});
     h5::check(

@@ -27,17 +27,17 @@ struct Options {
   std::string positions_columns;  // "X,Y": header names or 0-based indices; empty: automatic
   double positions_scale = 1.0;   // multiplies every position into metres
   bool flip_x = false, flip_y = false, swap_xy = false;
-  std::string grid;              // "ROWSxCOLS"; empty: inferred from positions
-  std::string scan = "auto";     // auto | grid | irregular: how scan neighbours are defined
-  std::string mask;              // "[FILE:]PATH" of a [N, M] mask, non-zero = bad; empty: none
-  bool use_file_mask = true;     // combine the input's own mask (NeXus pixel_mask, CXI mask)
-  std::string monitor;           // "[FILE:]PATH" of the per-frame incident flux; empty: the input's own, if any
-  bool use_file_monitor = true;  // --no-monitor: ignore the input's monitor
-  bool has_max_valid = false;    // --max-valid given
-  double max_valid = 0.0;        // pixels above it are left out
-  bool fftshift = false;         // stack stored with zero frequency at the corner
-  std::uint64_t crop = 0;        // N: crop N×N around the beam centre; 0: whole frame
-  std::string beam_center;       // "X,Y" pixels; empty: the file's metadata, else the frame centre
+  std::string grid;               // "ROWSxCOLS"; empty: inferred from positions
+  std::string scan = "auto";      // auto | grid | irregular: how scan neighbours are defined
+  std::string mask;               // "[FILE:]PATH" of a [N, M] mask, non-zero = bad; empty: none
+  bool use_file_mask = true;      // combine the input's own mask (NeXus pixel_mask, CXI mask)
+  std::string monitor;            // "[FILE:]PATH" of the per-frame incident flux; empty: the input's own, if any
+  bool use_file_monitor = true;   // --no-monitor: ignore the input's monitor
+  bool has_max_valid = false;     // --max-valid given
+  double max_valid = 0.0;         // pixels above it are left out
+  std::string fftshift = "auto";  // auto | yes | no: stack stored with zero frequency at the corner
+  std::uint64_t crop = 0;         // N: crop N×N around the beam centre; 0: whole frame
+  std::string beam_center;        // "X,Y" pixels; empty: the file's metadata, else the frame centre
   // method
   int border_steps = 0;
   int clusters = 2;

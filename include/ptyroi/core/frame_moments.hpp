@@ -28,14 +28,14 @@ struct FrameFeatures {
   std::int64_t invalid_pixels = 0;
 };
 
-// Which pixels of a stored frame count, and where their coordinates start:
-// - window: the crop (--crop); rows == 0 means the whole frame. CoM is in window coordinates.
+// Which pixels of a stored frame count, and where their coordinates start (frame_window.hpp):
+// - fftshift: the frame is stored with zero frequency at the corner (tike, many fly scans); the
+//   method sees it centred: stored pixel (i, j) at ((i + rows/2) mod rows, (j + cols/2) mod cols).
+// - window: the crop (--crop) of the centred frame; rows == 0 means the whole frame. CoM is in
+//   window coordinates.
 // - good_pixels: stored-frame-sized (rows·cols of the frame as stored), 1 = use; empty: all.
 // - max_valid: pixels above it (saturated, hot, or the detector's flag value) count as 0 and are
 //   counted, like NaN/Inf pixels; unset: no limit.
-// - fftshift: the frame is stored with zero frequency at the corner (Tike); pixel (i, j) then
-//   sits at ((i + rows/2) mod rows, (j + cols/2) mod cols) of the centred frame, which is where
-//   the moments weigh it. Only for the whole frame (no window).
 struct PixelSelection {
   std::size_t window_row = 0, window_col = 0, window_rows = 0, window_cols = 0;
   std::vector<std::uint8_t> good_pixels;

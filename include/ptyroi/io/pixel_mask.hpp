@@ -26,8 +26,10 @@ struct PixelSettings {
   bool use_file_mask = true;        // the input's own mask (NeXus pixel_mask, CXI mask, plain /pixel_mask)
   std::string mask;                 // "[FILE:]PATH" of another [N, M] mask, non-zero = bad; empty: none
   std::optional<double> max_valid;  // pixels above it are left out
-  bool fftshift = false;            // frames stored with zero frequency at the corner
-  std::uint64_t crop = 0;           // N: the N×N pixels around the beam centre; 0: the whole frame
+  // Frames stored with zero frequency at the corner; unset: not decided yet (the program detects it
+  // with detect_zero_frequency before calling pixel_selection, which then takes unset as false).
+  std::optional<bool> fftshift = false;
+  std::uint64_t crop = 0;  // N: the N×N pixels around the beam centre; 0: the whole frame
   std::optional<std::pair<double, double>> beam_center;  // (x, y) pixels; unset: the file's, else the centre
 };
 

@@ -34,15 +34,18 @@ inline constexpr const char* features = "/roi/features";
 inline constexpr const char* input_file = "input_file";
 inline constexpr const char* fftshift = "fftshift";
 inline constexpr const char* frame_window = "frame_window";  // first row, first column, rows, cols
+// The written patterns: "centred" (the analysed frames) or "corner" (shifted back, for tike).
+inline constexpr const char* patterns_layout = "patterns_layout";
 }  // namespace roi_schema
 
 // What the record says about the input and the run besides the result itself.
 struct RoiRecordInfo {
-  std::string software;                                 // "ptyroi 0.2.0"
-  std::string input_file;                               // as given
-  std::string input_dataset;                            // the stack
-  std::string input_layout;                             // nexus, cxi, ...
-  std::string masks;                                    // which masks were combined; empty: none
+  std::string software;        // "ptyroi 0.2.0"
+  std::string input_file;      // as given
+  std::string input_dataset;   // the stack
+  std::string input_layout;    // nexus, cxi, ...
+  std::string masks;           // which masks were combined; empty: none
+  std::string zero_frequency;  // where the input keeps zero frequency, and how that was decided
   std::vector<std::pair<std::string, double>> timings;  // e.g. {"open_s", 0.01}: attributes time_open_s
 };
 
@@ -70,7 +73,8 @@ struct RoiRecord {
   std::vector<std::int64_t> indexes;
   std::vector<double> positions_x, positions_y;
   std::string input_file;
-  bool fftshift = false;
+  bool fftshift = false;                       // the input was stored with zero frequency at the corner
+  bool patterns_at_corner = false;             // the written patterns are (patterns_layout "corner")
   std::array<std::int64_t, 4> frame_window{};  // first row, first column, rows, cols
 };
 

@@ -1,6 +1,8 @@
 // What the built-in formats share (formats.hpp).
 #include "formats.hpp"
 
+#include "ptyroi/core/frame_window.hpp"
+
 namespace ptyroi::formats {
 
 std::vector<std::string> single_file(const std::string& output) { return {output}; }
@@ -57,12 +59,11 @@ std::vector<std::uint8_t> window_bad_pixels(const FormatContext& context) {
   std::vector<std::uint8_t> bad(rows * cols, 0);
   const auto& good = context.pixels.good_pixels;
   if (good.empty()) return bad;
-  for (std::uint64_t r = 0; r < rows; ++r) {
-    for (std::uint64_t c = 0; c < cols; ++c) {
-      const std::uint64_t stored = (context.pixels.window_row + r) * context.source_cols + context.pixels.window_col + c;
-      bad[r * cols + c] = good[stored] ? 0 : 1;
-    }
-  }
+  // The analysed frame's pixels, taken out of the stored-frame-sized mask as the patterns are.
+  const FrameWindow window = frame_window(context.pixels, context.source_rows, context.source_cols);
+  std::vector<std::uint8_t> analysed(rows * cols);
+  extract_window(good.data(), PixelType::u8, window, analysed.data());
+  for (std::size_t i = 0; i < bad.size(); ++i) bad[i] = analysed[i] ? 0 : 1;
   return bad;
 }
 
