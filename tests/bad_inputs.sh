@@ -93,6 +93,9 @@ expect_error positions_csv_count 1 "holds 5 positions but the stack has 12 frame
 expect_error positions_csv_ragged 1 "line 3" --input "$in/good.h5" --positions "$work/ragged.csv" $(outputs positions_csv_ragged)
 expect_error positions_csv_column 2 "'z' is neither a column name" --input "$in/good.h5" --positions "$work/short.csv" --positions-columns x,z $(outputs positions_csv_column)
 expect_error positions_scale_zero 2 "--positions-scale" --input "$in/good.h5" --positions-scale 0 "${g[@]}" $(outputs positions_scale_zero)
+expect_error positions_look_like_pixels 1 "--positions-unit" --input "$scan" --positions-scale 1e9 $(outputs positions_look_like_pixels)
+expect_error positions_unit_unknown 2 "--positions-unit 'inch'" --input "$in/good.h5" --positions-unit inch "${g[@]}" $(outputs positions_unit_unknown)
+expect_error positions_none_without_grid 2 "--positions none needs --grid" --input "$in/good.h5" --positions none $(outputs positions_none_without_grid)
 expect_error grid_and_irregular 2 "contradict" --input "$in/good.h5" --scan irregular "${g[@]}" $(outputs grid_and_irregular)
 expect_error input_list_missing 1 "--input-list '$work/none.txt' cannot be read" --input-list "$work/none.txt"
 expect_error input_list_with_output 2 "use --output-dir" --input-list "$work/short.csv" --output "$out/input_list_with_output.h5"

@@ -224,6 +224,24 @@ TEST(Layouts, FftShiftedStackIsDetectedAndGivesTheCentredResult) {
             read<std::int64_t>(dir + "/centred_crop_roi.h5", "/entry_1/data_1/data"));
 }
 
+// Positions as one [K, 2] dataset in (y, x) order and in object pixels (--positions /positions
+// --positions-columns 1,0 --positions-unit px --positions-pixel-size 1e-8): the same metres and the
+// same RoI as the scan with /positions_x, /positions_y in metres.
+TEST(Layouts, PositionsFromAYxDatasetInPixelsEqualTheMetricOnes) {
+  const std::string dir = data_dir();
+  const std::string a = dir + "/pos_reference_roi.h5", b = dir + "/pos_yx_px_roi.h5";
+  EXPECT_EQ(read<std::uint8_t>(a, "/roi/mask"), read<std::uint8_t>(b, "/roi/mask"));
+  const auto ax = read<double>(a, "/roi/positions_x"), bx = read<double>(b, "/roi/positions_x");
+  const auto ay = read<double>(a, "/roi/positions_y"), by = read<double>(b, "/roi/positions_y");
+  ASSERT_EQ(ax.size(), bx.size());
+  for (std::size_t k = 0; k < ax.size(); ++k) {
+    EXPECT_NEAR(ax[k], bx[k], 1e-15) << k;
+    EXPECT_NEAR(ay[k], by[k], 1e-15) << k;
+  }
+  EXPECT_NE(string_attribute(b, "/roi", "positions_source").find("in px of 1e-08 m"), std::string::npos)
+      << string_attribute(b, "/roi", "positions_source");
+}
+
 TEST(Layouts, EveryShippedConfigRunsOnItsLayout) {
   const std::string dir = data_dir();
   const std::vector<std::pair<std::string, std::string>> runs{{"config_demo.h5", "plain"},

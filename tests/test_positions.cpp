@@ -46,6 +46,54 @@ TEST(PositionTable, BrokenTablesAreRefusedWithTheLine) {
   EXPECT_THROW(parse("1\n2\n"), InputError);  // a single column
 }
 
+TEST(PositionTable, ByteOrderMarkIsNotPartOfTheFirstColumnName) {
+  // A spreadsheet's UTF-8 export: the header starts with EF BB BF; "x" must still be found by name.
+  const ScanPositions p = parse("\xEF\xBB\xBFx,y,z\n1,10,0\n2,20,0\n");
+  EXPECT_EQ(p.x, (std::vector<double>{1, 2}));
+  EXPECT_EQ(p.y, (std::vector<double>{10, 20}));
+}
+
+TEST(PositionTransform, UnitsAndPixels) {
+  ScanPositions p;
+  p.x = {0, 100};
+  p.y = {0, 50};
+  PositionsSpec um;
+  um.unit = "um";
+  transform_positions(p, um);
+  EXPECT_EQ(p.x[1], 100 * 1e-6);
+  EXPECT_EQ(p.unit, "m");
+  ScanPositions px;
+  px.x = {0, 100};
+  px.y = {0, 50};
+  PositionsSpec pixels;
+  pixels.unit = "px";
+  transform_positions(px, pixels);  // no pixel size: they stay pixels, and say so
+  EXPECT_EQ(px.x[1], 100.0);
+  EXPECT_EQ(px.unit, "px");
+  EXPECT_THROW(metres_per_unit("inch"), UsageError);
+}
+
+TEST(PositionTransform, ExtentOutsideAScanNamesTheLikelyUnit) {
+  ScanPositions p;
+  p.source = "test";
+  p.x = {0, 9.0, 18.0, 27.0};  // pixels read as metres
+  p.y = {0, 0, 9.0, 9.0};
+  try {
+    check_extent(p);
+    ADD_FAILURE() << "27 m is no scan";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("--positions-unit"), std::string::npos) << error.what();
+  }
+  p.x = {0, 2e-6, 4e-6};
+  p.y = {0, 0, 2e-6};
+  EXPECT_NO_THROW(check_extent(p));
+  p.x = {0, 2e-12, 4e-12};  // picometres: metres read as micrometres twice over
+  p.y = {0, 0, 2e-12};
+  EXPECT_THROW(check_extent(p), InputError);
+  p.unit = "px";  // pixels are not checked against metres
+  EXPECT_NO_THROW(check_extent(p));
+}
+
 TEST(PositionTransform, SwapThenFlipThenScale) {
   ScanPositions p;
   p.x = {1, 2};

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "ptyroi/core/error.hpp"
 
 namespace ptyroi {
@@ -64,6 +66,31 @@ TEST(ScanGrid, FindGridSaysWhyWithoutThrowing) {
   ASSERT_TRUE(grid.has_value());
   EXPECT_EQ(grid->shape.rows, 2);
   EXPECT_EQ(grid->cell_of_frame, (std::vector<std::int64_t>{0, 1, 2, 3}));
+}
+
+// A given raster must agree with the positions: row-major as given, mirrored (neighbourhoods do not
+// see flips) or transposed; a serpentine scan, a different shape or no raster at all disagree.
+TEST(ScanGrid, GivenRasterMustAgreeWithThePositions) {
+  std::vector<double> x, y, serpentine_x, flipped_y;
+  for (int row = 0; row < 3; ++row) {
+    for (int col = 0; col < 4; ++col) {
+      x.push_back(col * 1e-6);
+      y.push_back(row * 1e-6);
+      serpentine_x.push_back((row % 2 == 0 ? col : 3 - col) * 1e-6);
+      flipped_y.push_back((2 - row) * 1e-6);
+    }
+  }
+  EXPECT_EQ(raster_disagreement({3, 4}, x, y), std::nullopt);
+  EXPECT_EQ(raster_disagreement({3, 4}, x, flipped_y), std::nullopt);
+  EXPECT_EQ(raster_disagreement({3, 4}, y, x), std::nullopt);  // x and y exchanged: the same raster, transposed
+  EXPECT_TRUE(raster_disagreement({4, 3}, y, x).has_value());  // 4x3 row-major puts frames 0 and 3 side by side
+  const auto serpentine = raster_disagreement({3, 4}, serpentine_x, y);
+  ASSERT_TRUE(serpentine.has_value());
+  EXPECT_NE(serpentine->find("serpentine"), std::string::npos) << *serpentine;
+  EXPECT_TRUE(raster_disagreement({2, 6}, x, y).has_value());
+  std::vector<double> jittered = x;
+  jittered[5] += 0.5e-6;
+  EXPECT_TRUE(raster_disagreement({3, 4}, jittered, y).has_value());
 }
 
 }  // namespace

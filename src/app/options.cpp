@@ -51,13 +51,20 @@ po::options_description describe(Options& o, Switches& switches) {
       ("positions-x", po::value(&o.positions_x)->value_name("[FILE:]PATH"),
        "scan x positions; default /positions_x, the CXI translation, or /ppX of the _para file")
       ("positions-y", po::value(&o.positions_y)->value_name("[FILE:]PATH"), "scan y positions")
-      ("positions", po::value(&o.positions_file)->value_name("FILE"),
-       "positions from a CSV/text file (comma, semicolon, tab or space separated; # comments; optional header)")
+      ("positions", po::value(&o.positions_file)->value_name("FILE|[FILE:]/PATH|none"),
+       "positions from a CSV/text file (comma, semicolon, tab or space separated; # comments; optional header), "
+       "or an HDF5 dataset [K, 2] or [K, 3] (columns by --positions-columns, default 0,1), or none: ignore the "
+       "input's positions and place the frames with --grid")
       ("positions-columns", po::value(&o.positions_columns)->value_name("X,Y"),
        "the two columns of --positions, by header name or 0-based index; default: x/y-named columns, else the "
        "last two")
       ("positions-scale", po::value(&o.positions_scale)->value_name("S"),
-       "multiply every position by S to get metres (e.g. 1e-6 for micrometres; default 1)")
+       "multiply every position by S (default 1)")
+      ("positions-unit", po::value(&o.positions_unit)->value_name("UNIT"),
+       "unit of the positions: m (default), mm, um, nm, or px (object pixels: give --positions-pixel-size, else "
+       "they stay pixels and are labelled so)")
+      ("positions-pixel-size", po::value(&o.positions_pixel_size)->value_name("METRES"),
+       "metres per pixel of positions in px")
       ("flip-x", po::bool_switch(&o.flip_x), "negate the x positions")
       ("flip-y", po::bool_switch(&o.flip_y), "negate the y positions")
       ("swap-xy", po::bool_switch(&o.swap_xy), "exchange x and y positions (applied before the flips)")
@@ -227,6 +234,16 @@ void validate(const Options& o) {
   if (!std::isfinite(o.positions_scale) || o.positions_scale <= 0.0) {
     throw UsageError("--positions-scale must be a positive number");
   }
+  metres_per_unit(o.positions_unit);
+  if (!(o.positions_pixel_size >= 0.0) || !std::isfinite(o.positions_pixel_size)) {
+    throw UsageError("--positions-pixel-size must be a positive number of metres");
+  }
+  if (o.positions_pixel_size > 0.0 && o.positions_unit != "px") {
+    throw UsageError("--positions-pixel-size is for --positions-unit px");
+  }
+  if (o.positions_file == "none" && o.grid.empty()) {
+    throw UsageError("--positions none needs --grid ROWSxCOLS to place the frames");
+  }
   if (o.has_max_valid && !std::isfinite(o.max_valid)) throw UsageError("--max-valid must be a finite number");
   if (o.fftshift != "auto" && o.fftshift != "yes" && o.fftshift != "no") {
     throw UsageError("--fftshift '" + o.fftshift + "' is not one of auto, yes, no");
@@ -254,7 +271,10 @@ RoiParameters roi_parameters(const Options& o) {
 
 PositionsSpec positions_spec(const Options& o) {
   PositionsSpec spec;
-  spec.table_file = o.positions_file;
+  spec.none = o.positions_file == "none";
+  spec.table_file = spec.none ? std::string() : o.positions_file;
+  spec.unit = o.positions_unit;
+  spec.pixel_size = o.positions_pixel_size;
   spec.table_columns = o.positions_columns;
   spec.x_dataset = o.positions_x;
   spec.y_dataset = o.positions_y;

@@ -125,7 +125,18 @@ MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeigh
 // automatic when they form none) the irregular neighbourhood of the positions.
 ScanNeighbourhood make_neighbourhood(const RoiParameters& parameters, const ScanPositions& positions,
                                      std::uint64_t frames) {
-  if (parameters.grid) return ScanNeighbourhood::raster(raster_grid(*parameters.grid, frames));
+  if (parameters.grid) {
+    ScanGrid grid = raster_grid(*parameters.grid, frames);
+    // A raster that contradicts the positions would classify frames by the wrong neighbours.
+    if (!positions.empty()) {
+      if (const auto why = raster_disagreement(*parameters.grid, positions.x, positions.y)) {
+        throw UsageError("grid " + std::to_string(parameters.grid->rows) + "x" + std::to_string(parameters.grid->cols) +
+                         " contradicts the scan positions (" + positions.source + "): " + *why +
+                         "; drop the grid to use the positions, or give no positions to use the raster alone");
+      }
+    }
+    return ScanNeighbourhood::raster(std::move(grid));
+  }
   if (parameters.scan == ScanKind::irregular) return ScanNeighbourhood::irregular(positions.x, positions.y);
   if (parameters.scan == ScanKind::grid) return ScanNeighbourhood::raster(infer_grid(positions.x, positions.y));
   if (auto grid = find_grid(positions.x, positions.y)) return ScanNeighbourhood::raster(std::move(*grid));

@@ -99,7 +99,38 @@ ScanGrid infer_grid(const std::vector<double>& x, const std::vector<double>& y) 
   std::string why;
   if (auto grid = find_grid(x, y, &why)) return std::move(*grid);
   throw InputError("the scan positions do not lie on a raster grid (" + why +
-                   "); give the raster (grid ROWSxCOLS) or treat the scan as irregular");
+                   "); treat the scan as irregular (--scan irregular or auto), which uses the positions as they are");
+}
+
+std::optional<std::string> raster_disagreement(GridShape shape, const std::vector<double>& x,
+                                               const std::vector<double>& y) {
+  std::string why;
+  const std::optional<ScanGrid> found = find_grid(x, y, &why);
+  if (!found) return "the positions do not lie on a raster (" + why + ")";
+  const GridShape got = found->shape;
+  const bool same = got.rows == shape.rows && got.cols == shape.cols;
+  const bool transposed = got.rows == shape.cols && got.cols == shape.rows;
+  if (!same && !transposed) {
+    return "the positions form a " + std::to_string(got.rows) + "x" + std::to_string(got.cols) + " raster";
+  }
+  // Try every placement of the given raster on the found one: flips, and the transpose if it fits.
+  for (const bool transpose : {false, true}) {
+    if ((transpose && !transposed) || (!transpose && !same)) continue;
+    for (const bool flip_rows : {false, true}) {
+      for (const bool flip_cols : {false, true}) {
+        bool agree = true;
+        for (std::size_t k = 0; k < x.size() && agree; ++k) {
+          std::int64_t row = static_cast<std::int64_t>(k) / shape.cols, col = static_cast<std::int64_t>(k) % shape.cols;
+          if (flip_rows) row = shape.rows - 1 - row;
+          if (flip_cols) col = shape.cols - 1 - col;
+          const std::int64_t cell = transpose ? col * got.cols + row : row * got.cols + col;
+          agree = found->cell_of_frame[k] == cell;
+        }
+        if (agree) return std::nullopt;
+      }
+    }
+  }
+  return "frames do not follow the raster's row-major order in the positions (e.g. a serpentine scan)";
 }
 
 }  // namespace ptyroi

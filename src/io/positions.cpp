@@ -5,6 +5,9 @@
 #include <cmath>
 #include <fstream>
 #include <optional>
+#include <utility>
+
+#include <unistd.h>
 #include <sstream>
 
 #include "ptyroi/core/error.hpp"
@@ -32,7 +35,8 @@ std::vector<double> read_column(hid_t file, const DatasetSpec& spec, std::uint64
   const std::string where = "positions '" + spec.path + "' in '" + spec.file + "' (" + option + ")";
   const bool one_column = dims.size() == 1 || (dims.size() == 2 && dims[1] == 1);
   if (!one_column && !(column >= 0 && dims.size() == 2 && dims[1] > static_cast<hsize_t>(column))) {
-    throw InputError(where + " has an unexpected shape; expected [K] or [K, 1]" + (column >= 0 ? " or [K, 3]" : ""));
+    throw InputError(where + " has an unexpected shape; expected [K] or [K, 1]" +
+                     (column >= 0 ? " or [K, n]" : "; a [K, n] dataset goes to --positions with --positions-columns"));
   }
   if (dims[0] != frames) {
     throw InputError(where + " holds " + std::to_string(dims[0]) + " positions but the stack has " +
@@ -151,6 +155,51 @@ std::size_t column_index(const std::string& name, const std::vector<std::string>
 
 }  // namespace
 
+bool is_dataset_spec(const std::string& spec, const std::string& input_file) {
+  // "FILE:/PATH"; or "/PATH" that names no file on disk but a dataset of the input.
+  if (spec.find(":/") != std::string::npos) return access(spec.c_str(), F_OK) != 0;
+  if (spec.empty() || spec[0] != '/' || access(spec.c_str(), F_OK) == 0) return false;
+  if (H5Fis_hdf5(input_file.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+  h5::Handle file = h5::open_file_read_serial(input_file);
+  return h5::is_dataset(file.get(), spec);
+}
+
+ScanPositions read_position_columns(const DatasetSpec& spec, const std::string& columns, std::uint64_t frames) {
+  h5::Handle file = h5::open_file_read_serial(spec.file);
+  const std::string where = "positions '" + spec.path + "' in '" + spec.file + "' (--positions)";
+  std::size_t x_column = 0, y_column = 1;
+  if (!columns.empty()) {
+    const auto comma = columns.find(',');
+    const auto index = [&](const std::string& text) {
+      double value = 0.0;
+      if (!parse_number(text, value) || value < 0 || value != std::floor(value) || value > 64) {
+        throw UsageError("--positions-columns '" + columns + "': a dataset's columns are 0-based indices (e.g. 1,0)");
+      }
+      return static_cast<std::size_t>(value);
+    };
+    if (comma == std::string::npos) throw UsageError("--positions-columns '" + columns + "' is not X,Y");
+    x_column = index(columns.substr(0, comma));
+    y_column = index(columns.substr(comma + 1));
+  }
+  h5::Handle dataset = h5::open_dataset(file.get(), spec.path, spec.file);
+  const auto dims = h5::dataset_dims(dataset.get());
+  if (dims.size() != 2 || dims[1] <= std::max(x_column, y_column)) {
+    std::string shape;
+    for (const hsize_t d : dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    throw InputError(where + " is " + (shape.empty() ? "a scalar" : shape) + "; expected [K, n] with columns " +
+                     std::to_string(x_column) + " (x) and " + std::to_string(y_column) + " (y)");
+  }
+  ScanPositions positions;
+  positions.x = read_column(file.get(), spec, frames, static_cast<int>(x_column), "--positions");
+  positions.y = read_column(file.get(), spec, frames, static_cast<int>(y_column), "--positions");
+  positions.source =
+      spec.file + ":" + spec.path + " (columns " + std::to_string(x_column) + ", " + std::to_string(y_column) + ")";
+  return positions;
+}
+
 ScanPositions parse_position_table(std::istream& in, const std::string& columns, const std::string& source) {
   std::vector<std::string> header;
   std::vector<std::vector<double>> rows;
@@ -159,6 +208,8 @@ ScanPositions parse_position_table(std::istream& in, const std::string& columns,
   std::size_t width = 0;
   while (std::getline(in, line)) {
     ++line_number;
+    // A UTF-8 byte-order mark, as spreadsheet programs write it, is not part of the first field.
+    if (line_number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
     const auto first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos || line[first] == '#') continue;
     const std::vector<std::string> fields = split_fields(line);
@@ -214,10 +265,44 @@ ScanPositions parse_position_table(std::istream& in, const std::string& columns,
   return positions;
 }
 
+double metres_per_unit(const std::string& unit) {
+  if (unit == "m") return 1.0;
+  if (unit == "mm") return 1e-3;
+  if (unit == "um" || unit == "\u00b5m") return 1e-6;
+  if (unit == "nm") return 1e-9;
+  if (unit == "px") return 0.0;
+  throw UsageError("--positions-unit '" + unit + "' is not one of m, mm, um, nm, px");
+}
+
+void check_extent(const ScanPositions& positions) {
+  if (positions.empty() || positions.unit != "m") return;
+  const auto [x_min, x_max] = std::minmax_element(positions.x.begin(), positions.x.end());
+  const auto [y_min, y_max] = std::minmax_element(positions.y.begin(), positions.y.end());
+  const double extent = std::max(*x_max - *x_min, *y_max - *y_min);
+  if (extent == 0.0 || (extent >= 1e-9 && extent <= 0.1)) return;
+  std::ostringstream message;
+  message << "the scan positions (" << positions.source << ") span " << extent
+          << " m, outside what a scan covers (1 nm to 10 cm): not metres?";
+  std::string fits;
+  for (const auto& [name, factor] : {std::pair<const char*, double>{"mm", 1e-3}, {"um", 1e-6}, {"nm", 1e-9}}) {
+    if (extent * factor >= 1e-7 && extent * factor <= 1e-2) fits += std::string(fits.empty() ? "" : " or ") + name;
+  }
+  if (!fits.empty())
+    message << " As " << fits << " they would fit: --positions-unit " << fits.substr(0, fits.find(' ')) << ";";
+  if (extent > 1.0) message << " pixels: --positions-unit px --positions-pixel-size METRES;";
+  message << " or --positions-scale";
+  throw InputError(message.str());
+}
+
 void transform_positions(ScanPositions& positions, const PositionsSpec& options) {
   if (options.swap_xy) positions.x.swap(positions.y);
-  for (double& x : positions.x) x = (options.flip_x ? -x : x) * options.scale;
-  for (double& y : positions.y) y = (options.flip_y ? -y : y) * options.scale;
+  // To metres: scale × unit; pixels without a pixel size stay pixels (and say so).
+  const double per_unit = metres_per_unit(options.unit);
+  const double to_metres = per_unit > 0.0 ? per_unit : options.pixel_size;
+  const double factor = options.scale * (to_metres > 0.0 ? to_metres : 1.0);
+  positions.unit = to_metres > 0.0 ? "m" : "px";
+  for (double& x : positions.x) x = (options.flip_x ? -x : x) * factor;
+  for (double& y : positions.y) y = (options.flip_y ? -y : y) * factor;
   std::string notes;
   if (options.swap_xy) notes += " swapped";
   if (options.flip_x) notes += " x flipped";
@@ -227,13 +312,27 @@ void transform_positions(ScanPositions& positions, const PositionsSpec& options)
     scale << " scaled by " << options.scale;
     notes += scale.str();
   }
+  if (options.unit != "m") {
+    std::ostringstream unit;
+    unit << " in " << options.unit;
+    if (options.unit == "px" && options.pixel_size > 0.0) unit << " of " << options.pixel_size << " m";
+    if (options.unit == "px" && !(options.pixel_size > 0.0)) unit << " (no pixel size: kept in pixels)";
+    notes += unit.str();
+  }
   if (!notes.empty()) positions.source += ";" + notes;
 }
 
 ScanPositions read_scan_positions(const PositionsSpec& spec, const std::string& input_file,
                                   const InputDescription& input, std::uint64_t frames, bool required) {
   ScanPositions positions;
-  if (!spec.table_file.empty()) {
+  if (spec.none) {
+    if (required) throw UsageError("--positions none leaves the frames nowhere: give the raster with --grid");
+    positions.source = "none (--positions none): the --grid column and row of each frame, in scan steps";
+    return positions;
+  }
+  if (!spec.table_file.empty() && is_dataset_spec(spec.table_file, input_file)) {
+    positions = read_position_columns(parse_dataset_spec(spec.table_file, input_file), spec.table_columns, frames);
+  } else if (!spec.table_file.empty()) {
     std::ifstream file(spec.table_file);
     if (!file) throw InputError("positions file '" + spec.table_file + "' cannot be read");
     positions = parse_position_table(file, spec.table_columns, spec.table_file);
@@ -260,6 +359,7 @@ ScanPositions read_scan_positions(const PositionsSpec& spec, const std::string& 
     return positions;
   }
   transform_positions(positions, spec);
+  check_extent(positions);
   return positions;
 }
 

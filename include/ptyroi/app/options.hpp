@@ -23,9 +23,11 @@ struct Options {
   std::string dataset;          // empty: where the layout keeps the stack
   std::string positions_x;      // "PATH" or "FILE:PATH"; empty: defaults
   std::string positions_y;
-  std::string positions_file;     // a CSV/text file of positions (--positions); empty: none
-  std::string positions_columns;  // "X,Y": header names or 0-based indices; empty: automatic
-  double positions_scale = 1.0;   // multiplies every position into metres
+  std::string positions_file;         // a CSV/text file of positions (--positions); empty: none
+  std::string positions_columns;      // "X,Y": header names or 0-based indices; empty: automatic
+  double positions_scale = 1.0;       // multiplies every position (before the unit)
+  std::string positions_unit = "m";   // m | mm | um | nm | px
+  double positions_pixel_size = 0.0;  // metres per position pixel (--positions-unit px)
   bool flip_x = false, flip_y = false, swap_xy = false;
   std::string grid;               // "ROWSxCOLS"; empty: inferred from positions
   std::string scan = "auto";      // auto | grid | irregular: how scan neighbours are defined

@@ -38,4 +38,10 @@ std::optional<ScanGrid> find_grid(const std::vector<double>& x, const std::vecto
 // find_grid, or an InputError saying why the scan is not on a grid.
 ScanGrid infer_grid(const std::vector<double>& x, const std::vector<double>& y);
 
+// Whether positions agree with a raster given as rows × cols (frame k at row k / cols): they form a
+// raster of that shape (or its transpose) on which every frame sits where the given raster puts it,
+// up to flips of the axes (which neighbourhoods do not see). nullopt if they agree, else why not.
+std::optional<std::string> raster_disagreement(GridShape shape, const std::vector<double>& x,
+                                               const std::vector<double>& y);
+
 }  // namespace ptyroi

@@ -8,9 +8,10 @@
 namespace ptyroi {
 
 struct ScanPositions {
-  std::vector<double> x;  // one per frame, metres
+  std::vector<double> x;  // one per frame, metres (or `unit`)
   std::vector<double> y;
-  std::string source;  // where they came from, for the record
+  std::string source;      // where they came from, for the record
+  std::string unit = "m";  // "m"; "px" when the input gave pixels and no pixel size; "steps" for a raster's cells
 
   bool empty() const { return x.empty(); }
   std::size_t size() const { return x.size(); }
