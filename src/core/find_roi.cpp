@@ -125,10 +125,15 @@ MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeigh
 // automatic when they form none) the irregular neighbourhood of the positions.
 ScanNeighbourhood make_neighbourhood(const RoiParameters& parameters, const ScanPositions& positions,
                                      std::uint64_t frames) {
-  if (parameters.grid) return ScanNeighbourhood::raster(raster_grid(*parameters.grid, frames));
+  if (parameters.grid)
+    return ScanNeighbourhood::raster(raster_grid(*parameters.grid, frames), positions.x, positions.y);
   if (parameters.scan == ScanKind::irregular) return ScanNeighbourhood::irregular(positions.x, positions.y);
-  if (parameters.scan == ScanKind::grid) return ScanNeighbourhood::raster(infer_grid(positions.x, positions.y));
-  if (auto grid = find_grid(positions.x, positions.y)) return ScanNeighbourhood::raster(std::move(*grid));
+  if (parameters.scan == ScanKind::grid) {
+    return ScanNeighbourhood::raster(infer_grid(positions.x, positions.y), positions.x, positions.y);
+  }
+  if (auto grid = find_grid(positions.x, positions.y)) {
+    return ScanNeighbourhood::raster(std::move(*grid), positions.x, positions.y);
+  }
   return ScanNeighbourhood::irregular(positions.x, positions.y);
 }
 
