@@ -55,7 +55,8 @@ std::optional<double> length_in_metres(double value, const std::string& units) {
       u == "micrometre")
     return value * 1e-6;
   if (u == "nm" || u == "nanometer" || u == "nanometre") return value * 1e-9;
-  if (u == "a" || u == "\xc3\xa5" || u == "\xe2\x84\xab" || u == "angstrom" || u == "angstroms") return value * 1e-10;
+  // "Å" is U+00C5 or U+212B in UTF-8 (bytes above 127 are left as they are by the lowering).
+  if (u == "a" || u == "\xc3\x85" || u == "\xe2\x84\xab" || u == "angstrom" || u == "angstroms") return value * 1e-10;
   return std::nullopt;
 }
 
