@@ -10,7 +10,7 @@
 //                  pixel_size_m (dx), energy_keV, wavelength_m, distance_m, detector_pixel_size_m,
 //                  frame_indexes int64 (K_roi): the frames of the input; no probe (ptyroi has none)
 //   PREFIX_roi.h5  the /roi record
-// PREFIX is --output without a .npz suffix. The members are stored (not compressed): each rank
+// PREFIX is --output without a .npz (or .h5, .hdf5) suffix. The members are stored (not compressed): each rank
 // writes its frames of `data` in place.
 #include <cmath>
 #include <limits>
@@ -25,7 +25,7 @@ namespace ptyroi::formats {
 namespace {
 
 std::vector<OutputFile> files(const std::string& output) {
-  const std::string prefix = strip_suffix(output, {".npz"});
+  const std::string prefix = strip_suffix(output, {".npz", ".hdf5", ".h5"});
   return {{prefix + ".npz", false}, {prefix + "_roi.h5", true}};
 }
 
