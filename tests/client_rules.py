@@ -186,12 +186,22 @@ def frames_equal(written, truth, k, what):
 
 
 def beam_centred(mean_frame, what):
-    # The direct beam (brightest pixel of the mean frame) at 0-based (N//2, M//2), as PtyPy
+    # The direct beam (the centre of mass of the mean frame) at 0-based (N//2, M//2), as PtyPy
     # (center='fftshift'), ptychodus (FFTShiftDiffractionPatterns) and fold_slice (fftshift_2D) expect.
     rows, cols = mean_frame.shape
-    r, c = np.unravel_index(np.argmax(mean_frame), mean_frame.shape)
+    total = mean_frame.sum()
+    r = (mean_frame.sum(axis=1) * np.arange(rows)).sum() / total
+    c = (mean_frame.sum(axis=0) * np.arange(cols)).sum() / total
     check(abs(r - rows // 2) <= 1 and abs(c - cols // 2) <= 1,
-          "%s: beam at (%d, %d), expected (%d, %d) +-1" % (what, r, c, rows // 2, cols // 2))
+          "%s: beam at (%.2f, %.2f), expected (%d, %d) +-1" % (what, r, c, rows // 2, cols // 2))
+    # A frame with zero frequency at the corner has its centre of mass mid-frame too: the light must
+    # also be there, not at the (wrapped) corners.
+    y, x = np.mgrid[0:rows, 0:cols]
+    radius = min(rows, cols) / 8
+    centre = ((y - rows // 2) ** 2 + (x - cols // 2) ** 2) <= radius ** 2
+    corner = (np.minimum(y, rows - y) ** 2 + np.minimum(x, cols - x) ** 2) <= radius ** 2
+    check(mean_frame[centre].sum() > 2 * mean_frame[corner].sum(),
+          "%s: the light around (N//2, M//2), not at the corners" % what)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -356,13 +366,12 @@ def foldslice(base_path, truth, scan_format, scan_number, roi_label, template_pi
     for j, k in enumerate(indexes):
         frames_equal(b[:, :, j], truth, k, "fold_slice fmag frame %d" % j)
         check(ppx[j] == truth.x[k] and ppy[j] == truth.y[k], "fold_slice frame %d at frame %d's position" % (j, k))
-    # fftshift_2D (p = ceil(m/2), idx = [p+1:m 1:p]) moves 0-based pixel N/2 to the corner.
-    mean = b.mean(axis=2)
+    # fftshift_2D (p = ceil(m/2), idx = [p+1:m 1:p]) moves 0-based pixel N/2 to the corner: the beam
+    # must be there before it.
     p = -(-n // 2)
     idx = np.r_[p:n, 0:p]
-    shifted = mean[np.ix_(idx, idx)]
-    r, c = np.unravel_index(np.argmax(shifted), shifted.shape)
-    check(min(r, n - r) <= 1 and min(c, n - c) <= 1, "fold_slice: fftshift_2D puts the beam at the corner")
+    check(idx[0] == n // 2, "fftshift_2D's first pixel is 0-based N/2")
+    beam_centred(b.mean(axis=2), "fold_slice")
     # Bad pixels are 0 in /dp: the loader through ptycho_recon reads no mask.
     bad = truth.bad_pixels()
     check(np.all(stack[:, bad] == 0), "bad pixels 0 in /dp")
@@ -415,9 +424,8 @@ def tike(output, truth):
     check(measured.dtype == np.bool_ and measured.shape == (n, n), "measured_pixels bool (N, N)")
     check(np.array_equal(np.fft.fftshift(measured), ~truth.bad_pixels()),
           "measured_pixels True at the good pixels, corner layout")
-    # The direct beam at the corner: the brightest pixel of the mean frame at [0, 0].
-    r, c = np.unravel_index(np.argmax(data.mean(axis=0)), (n, n))
-    check(min(r, n - r) <= 1 and min(c, n - c) <= 1, "tike: zero frequency at the corner")
+    # The direct beam at the corner: at the centre once fftshift moves the corner there.
+    beam_centred(np.fft.fftshift(data.mean(axis=0)), "tike (fftshift of the corner layout)")
 
 
 # --------------------------------------------------------------------------------------------------
