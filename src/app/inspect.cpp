@@ -231,8 +231,9 @@ std::string inspect_input(const Options& options) {
     for (std::size_t i = 0; i < shortfalls.size(); ++i) {
       out << (i ? "; " : "") << shortfalls[i];
     }
-    out << (format->needs.instrument == Need::recommended && !shortfalls.empty() ? " (written anyway, with a warning)"
-                                                                                 : "")
+    out << (format->needs.instrument == Need::recommended && !shortfalls.empty()
+                ? " (written anyway; its summary notes it)"
+                : "")
         << "\n";
   }
 
