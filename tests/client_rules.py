@@ -115,10 +115,16 @@ class Input:
             self.distance = args.distance
         if args.pixel_size is not None:
             self.pixel_x = self.pixel_y = args.pixel_size
-        self.stored_corner = args.fftshift
         k, rows, cols = frames.shape
         good = np.ones((rows, cols), bool) if (mask is None or args.no_file_mask) else (mask == 0)
-        # The crop window: N pixels around the beam centre (given, the file's, else the frame centre).
+        # The analysed frame: centred (fftshift of a corner-stored frame, the file's beam centre moved
+        # with it), then the crop window: N pixels around the beam centre (given, the file's, else the
+        # frame centre).
+        if args.fftshift:
+            frames = np.fft.fftshift(frames, axes=(1, 2))
+            good = np.fft.fftshift(good)
+            if beam:
+                beam = ((beam[0] + cols // 2) % cols, (beam[1] + rows // 2) % rows)
         r0 = c0 = 0
         n_rows, n_cols = rows, cols
         if args.crop:
@@ -143,13 +149,10 @@ class Input:
         if self.max_valid is not None:
             bad |= frame > self.max_valid
         frame[bad] = 0
-        if self.stored_corner:
-            frame = np.fft.fftshift(frame)
         return frame
 
     def bad_pixels(self):
-        bad = ~self.good
-        return np.fft.fftshift(bad) if self.stored_corner else bad
+        return ~self.good
 
     def wavelength(self):
         return HC / self.energy_J
@@ -468,8 +471,10 @@ def npz_test_file(path):
 
 def make_inputs(scan, directory):
     """Inputs the formats' tests need besides the simulated ones, from the plain test scan:
-    corner.h5  frames stored with zero frequency at the corner (numpy ifftshift), positions, and the
-               instrument as root attributes (energy_kev, detector_distance_m, detector_pixel_size_m)
+    corner.h5  frames stored with zero frequency at the corner (numpy ifftshift), positions, a
+               /pixel_mask (a bad row and column near the stored corner, as a detector gap would be),
+               and the instrument as root attributes (energy_kev, detector_distance_m,
+               detector_pixel_size_m)
     rect.h5    64 x 48 frames with positions (not square)
     nopos.h5   frames without positions (a --grid places them: no metres)"""
     os.makedirs(directory, exist_ok=True)
@@ -479,6 +484,10 @@ def make_inputs(scan, directory):
     with h5py.File(os.path.join(directory, "corner.h5"), "w") as f:
         f["data"] = np.fft.ifftshift(frames, axes=(1, 2))
         f["positions_x"], f["positions_y"] = x, y
+        mask = np.zeros(frames.shape[1:], np.uint32)
+        mask[3, :] = 1
+        mask[:, 60] = 1
+        f["pixel_mask"] = mask
         for key in ("step_pixels", "pixel_size_m"):
             f.attrs[key] = attrs[key]
         f.attrs["energy_kev"], f.attrs["detector_distance_m"], f.attrs["detector_pixel_size_m"] = 8.0, 1.5, 55e-6
