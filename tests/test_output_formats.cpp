@@ -3,7 +3,9 @@
 // the input with serial HDF5. The files come from CTest runs of ptyroi (see tests/CMakeLists.txt).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -82,13 +84,15 @@ TEST_F(OutputFormats, PtychoShelvesDpAndParaFilesAsFoldSliceLoadsThem) {
   const Dataset patterns = read(dp, "/dp");
   // MATLAB's h5read sees [M, N, K]: in C order the file holds [K, N, M] with K the RoI frames.
   ASSERT_EQ(patterns.dims, (std::vector<hsize_t>{indexes.size(), input_.dims[1], input_.dims[2]}));
-  EXPECT_EQ(patterns.type_class, input_.type_class);  // the detector's own counts, unconverted
-  EXPECT_EQ(patterns.type_size, input_.type_size);
+  // float32: the APS loader appends /dp to single([]) and takes its sqrt, which MATLAB refuses for integers.
+  EXPECT_EQ(patterns.type_class, H5T_FLOAT);
+  EXPECT_EQ(patterns.type_size, 4u);
   const Dataset pp_x = read(para, "/ppX");
   const Dataset pp_y = read(para, "/ppY");
   ASSERT_EQ(pp_x.dims, (std::vector<hsize_t>{indexes.size()}));
   for (std::size_t i = 0; i < indexes.size(); ++i) {
     const auto k = static_cast<std::size_t>(indexes[i]);
+    // Counts below 2^24 are exact in float32 (the test scan has no bad pixels to zero).
     EXPECT_EQ(frame_of(patterns, i), input_window(input_, k, 0, 0, input_.dims[1], input_.dims[2])) << "frame " << k;
     EXPECT_EQ(pp_x.values[i], x_[k]);  // metres, as in the input
     EXPECT_EQ(pp_y.values[i], y_[k]);
@@ -96,26 +100,37 @@ TEST_F(OutputFormats, PtychoShelvesDpAndParaFilesAsFoldSliceLoadsThem) {
   EXPECT_FALSE(exists(dp, "/entry_1"));
 }
 
-TEST_F(OutputFormats, PtychodusPatternsIndexesAndBadPixelsWithACrop) {
-  const std::string file = dir_ + "/format_ptychodus.h5";
+TEST_F(OutputFormats, PtychodusCxiWithInstrumentSidecarsAndRowIndexes) {
+  const std::string file = dir_ + "/format_ptychodus.cxi";
+  const auto roi_indexes = read(file, "/roi/indexes").values;
   const Dataset indexes = read(file, "/indexes");
-  const Dataset patterns = read(file, "/patterns");
+  const Dataset patterns = read(file, "/entry_1/data_1/data");
+  const Dataset translation = read(file, "/entry_1/data_1/translation");  // the soft link, followed
   const Dataset bad = read(file, "/bad_pixels");
   const std::size_t n = 48;  // --crop 48 around the frame centre of the 64×64 frames
   const std::size_t first = (input_.dims[1] - 1 + 1) / 2 - n / 2;  // floor(31.5 + 0.5) − 24 = 8
-  ASSERT_EQ(patterns.dims, (std::vector<hsize_t>{indexes.values.size(), n, n}));
+  const std::size_t k_roi = roi_indexes.size();
+  ASSERT_EQ(patterns.dims, (std::vector<hsize_t>{k_roi, n, n}));
+  ASSERT_EQ(translation.dims, (std::vector<hsize_t>{k_roi, 3}));
   EXPECT_EQ(bad.dims, (std::vector<hsize_t>{n, n}));
-  EXPECT_EQ(indexes.type_class, H5T_INTEGER);
-  // Ptychodus pairs pattern i with the position of frame indexes[i]: ascending frame numbers.
-  EXPECT_TRUE(std::is_sorted(indexes.values.begin(), indexes.values.end()));
-  EXPECT_EQ(indexes.values, read(file, "/roi/indexes").values);
-  const auto px = read(file, "/probe_position_x_m").values;
-  for (std::size_t i = 0; i < indexes.values.size(); ++i) {
-    const auto k = static_cast<std::size_t>(indexes.values[i]);
+  // ptychodus takes patterns by index value as row number: the indexes are the rows, 0..K_roi−1.
+  ASSERT_EQ(indexes.values.size(), k_roi);
+  for (std::size_t i = 0; i < k_roi; ++i) EXPECT_EQ(indexes.values[i], static_cast<double>(i));
+  for (std::size_t i = 0; i < k_roi; ++i) {
+    const auto k = static_cast<std::size_t>(roi_indexes[i]);
     EXPECT_EQ(frame_of(patterns, i), input_window(input_, k, first, first, n, n)) << "frame " << k;
-    EXPECT_EQ(px[i], x_[k]);
+    EXPECT_EQ(translation.values[3 * i], x_[k]);
+    EXPECT_EQ(translation.values[3 * i + 1], y_[k]);
   }
   EXPECT_EQ(std::count(bad.values.begin(), bad.values.end(), 0.0), static_cast<std::ptrdiff_t>(n * n));
+  // --energy 8.5 (keV) --distance 2.5 --pixel-size 172e-6, in the SI units CXI 1.5 prescribes.
+  EXPECT_DOUBLE_EQ(read(file, "/entry_1/instrument_1/source_1/energy").values.at(0), 8.5e3 * 1.602176634e-19);
+  EXPECT_EQ(read(file, "/entry_1/instrument_1/detector_1/distance").values.at(0), 2.5);
+  EXPECT_EQ(read(file, "/entry_1/instrument_1/detector_1/x_pixel_size").values.at(0), 172e-6);
+  EXPECT_EQ(read(file, "/entry_1/instrument_1/detector_1/y_pixel_size").values.at(0), 172e-6);
+  for (const char* sidecar : {"/format_ptychodus_bad_pixels.npy", "/format_ptychodus_ptychodus.ini"}) {
+    EXPECT_TRUE(std::ifstream(dir_ + sidecar).good()) << sidecar;
+  }
 }
 
 TEST_F(OutputFormats, MaskOnlyIsAPtyPyFrameFilter) {

@@ -29,6 +29,22 @@ Raster raster(int rows, int cols) {
   return r;
 }
 
+TEST(ScanNeighbourhood, RasterStepIsTheGridSpacingOfItsPositions) {
+  // A square raster of 2 µm: the irregular definition (the density step) gives the same.
+  const Raster square = raster(5, 6);
+  EXPECT_DOUBLE_EQ(ScanNeighbourhood::raster(square.grid, square.x, square.y).step(), 2e-6);
+  EXPECT_NEAR(ScanNeighbourhood::irregular(square.x, square.y).step(), 2e-6, 1e-15);
+  // x every 2 µm, y every 3 µm: each frame's nearest grid neighbour is 2 µm away.
+  Raster r = raster(5, 6);
+  for (double& y : r.y) y *= 1.5;
+  EXPECT_DOUBLE_EQ(ScanNeighbourhood::raster(r.grid, r.x, r.y).step(), 2e-6);
+  // A column of one frame per row: its only neighbours are above and below.
+  const Raster column = raster(4, 1);
+  EXPECT_DOUBLE_EQ(ScanNeighbourhood::raster(column.grid, column.x, column.y).step(), 2e-6);
+  // Without positions (a --grid alone) there is no step in metres.
+  EXPECT_EQ(ScanNeighbourhood::raster(r.grid).step(), 0.0);
+}
+
 std::vector<double> structured_values(std::size_t n) {
   std::vector<double> values(n);
   std::mt19937_64 engine(5);

@@ -14,6 +14,7 @@ packages=(
   bitshuffle time   # HDF5 filter 32008 (Eiger bitshuffle-LZ4), /usr/bin/time: tools/bench.sh
   slurm-wlm munge libpmix-dev  # the Slurm job tests (a one-node cluster); srun needs PMIx for OpenMPI
   python3-skimage python3-matplotlib  # the SSIM reference test and tools/validate.sh's plot
+  python3-h5py zlib1g-dev  # the formats tests read outputs as the clients do; .npz checksums (zlib)
   pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-mpi4py  # the Python module and its tests
 )
 

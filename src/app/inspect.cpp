@@ -11,6 +11,8 @@
 #include "ptyroi/io/file_paths.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/input_layout.hpp"
+#include "ptyroi/io/instrument.hpp"
+#include "ptyroi/io/output_format.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
 #include "ptyroi/io/positions.hpp"
@@ -162,7 +164,38 @@ std::string inspect_input(const Options& options) {
     out << "  monitor        " << input.monitor_path << ": the absorption map is divided by it (--no-monitor: not)\n";
   }
 
+  // The instrument, and what each output format's reader will lack for this input.
+  InstrumentMetadata instrument = read_instrument(file.get(), input);
+  apply_overrides(instrument, instrument_overrides(options));
+  const std::uint64_t out_rows = options.crop > 0 ? options.crop : rows,
+                      out_cols = options.crop > 0 ? options.crop : cols;
+  {
+    const auto value_line = [&](const char* label, const std::optional<InstrumentValue>& value, double scale,
+                                const char* units, const char* option) {
+      out << "  " << label;
+      if (value) {
+        out << value->value * scale << " " << units << " (" << value->source << ")\n";
+      } else {
+        out << "none (" << option << ")\n";
+      }
+    };
+    if (instrument.energy || !instrument.wavelength) {
+      value_line("energy         ", instrument.energy, 1.0 / (1e3 * kElectronVolt), "keV", "--energy KEV");
+    }
+    if (instrument.wavelength) value_line("wavelength     ", instrument.wavelength, 1.0, "m", "--energy KEV");
+    value_line("distance       ", instrument.distance, 1.0, "m", "--distance M");
+    value_line("pixel size x   ", instrument.pixel_size_x, 1.0, "m", "--pixel-size M");
+    value_line("pixel size y   ", instrument.pixel_size_y, 1.0, "m", "--pixel-size M");
+    for (const auto& [item, what] : instrument.problems) out << "  PROBLEM        " << item << ": " << what << "\n";
+    const auto dx = instrument.object_pixel_x_m(out_cols), dy = instrument.object_pixel_y_m(out_rows);
+    if (dx && dy) {
+      out << "  object pixel   " << *dx << " x " << *dy << " m (lambda*z/(N*p) for " << out_rows << "x" << out_cols
+          << " frames)\n";
+    }
+  }
+
   std::string grid_option;
+  bool metric_positions = false;
   if (frames > 0) {
     try {
       const ScanPositions positions =
@@ -170,6 +203,7 @@ std::string inspect_input(const Options& options) {
       if (positions.x.empty()) {
         out << "  positions      none; --grid places the frames\n";
       } else {
+        metric_positions = true;
         const auto [x_min, x_max] = std::minmax_element(positions.x.begin(), positions.x.end());
         const auto [y_min, y_max] = std::minmax_element(positions.y.begin(), positions.y.end());
         out << "  positions      " << positions.x.size() << " from " << positions.source << "\n"
@@ -188,6 +222,19 @@ std::string inspect_input(const Options& options) {
       const auto side = static_cast<std::uint64_t>(std::llround(std::sqrt(static_cast<double>(frames))));
       if (side * side == frames) grid_option = " --grid " + std::to_string(side) + "x" + std::to_string(side);
     }
+  }
+
+  out << "  formats        what each --format's reader will lack (--crop, --energy, ... as given here)\n";
+  for (const OutputFormat* format : output_formats()) {
+    const auto shortfalls = format_shortfalls(*format, instrument, out_rows, out_cols, metric_positions);
+    out << "    " << format->name << ": " << (shortfalls.empty() ? "nothing" : "");
+    for (std::size_t i = 0; i < shortfalls.size(); ++i) {
+      out << (i ? "; " : "") << shortfalls[i];
+    }
+    out << (format->needs.instrument == Need::recommended && !shortfalls.empty()
+                ? " (written anyway; its summary notes it)"
+                : "")
+        << "\n";
   }
 
   // Named as the series mode names them ("scan_0042_master.h5" → "scan_0042_roi.h5"), in the working

@@ -90,7 +90,13 @@ po::options_description describe(Options& o, Switches& switches) {
       ("crop", po::value(&o.crop)->value_name("N"),
        "use only the NxN pixels around the beam centre of the centred frames (and write them)")
       ("beam-center", po::value(&o.beam_center)->value_name("X,Y"),
-       "beam centre in pixels (x = column); default: the file's metadata, else the frame centre");
+       "beam centre in pixels (x = column); default: the file's metadata, else the frame centre")
+      ("energy", po::value(&o.energy_kev)->value_name("KEV"),
+       "photon energy in keV, for the outputs (default: the input's, e.g. CXI source_1/energy, NXmx incident_wavelength)")
+      ("distance", po::value(&o.distance_m)->value_name("M"),
+       "sample-detector distance in metres, for the outputs (default: the input's)")
+      ("pixel-size", po::value(&o.pixel_size_m)->value_name("M"),
+       "detector pixel size in metres (square pixels), for the outputs (default: the input's)");
   po::options_description method("Method");
   method.add_options()
       ("border,b", po::value(&o.border_steps)->value_name("N"), "grow (N>0) or shrink (N<0) the RoI by N scan steps")
@@ -179,6 +185,15 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   o.use_file_mask = !switches.no_file_mask;
   o.use_file_monitor = !switches.no_monitor;
   o.has_max_valid = values.count("max-valid") > 0;
+  // Given, they must say something: 0 would read as "not given".
+  for (const auto& [name, value] : {std::pair{"energy", o.energy_kev}, std::pair{"distance", o.distance_m},
+                                    std::pair{"pixel-size", o.pixel_size_m}}) {
+    if (values.count(name) > 0 && !(std::isfinite(value) && value > 0.0)) {
+      std::ostringstream text;
+      text << "--" << name << " must be a positive number (got " << value << ")";
+      throw UsageError(text.str());
+    }
+  }
   result.show_help = values.count("help") > 0;
   result.show_version = values.count("version") > 0;
   std::ostringstream help;
@@ -249,6 +264,14 @@ void validate(const Options& o) {
     throw UsageError("--fftshift '" + o.fftshift + "' is not one of auto, yes, no");
   }
   if (!o.beam_center.empty()) parse_beam_center(o.beam_center);
+  for (const auto& [name, value] : {std::pair{"--energy", o.energy_kev}, std::pair{"--distance", o.distance_m},
+                                    std::pair{"--pixel-size", o.pixel_size_m}}) {
+    if (!std::isfinite(value) || value < 0.0) {
+      std::ostringstream text;
+      text << name << " must be a positive number (got " << value << ")";
+      throw UsageError(text.str());
+    }
+  }
   if (o.border_steps < -10000 || o.border_steps > 10000) {
     throw UsageError("--border " + std::to_string(o.border_steps) + " is out of range; expected -10000..10000");
   }
@@ -294,6 +317,15 @@ PixelSettings pixel_settings(const Options& o) {
   settings.crop = o.crop;
   if (!o.beam_center.empty()) settings.beam_center = parse_beam_center(o.beam_center);
   return settings;
+}
+
+InstrumentOverrides instrument_overrides(const Options& o) {
+  InstrumentOverrides overrides;
+  if (o.energy_kev > 0.0) overrides.energy_keV = o.energy_kev;
+  if (o.distance_m > 0.0) overrides.distance_m = o.distance_m;
+  if (o.pixel_size_m > 0.0) overrides.pixel_size_m = o.pixel_size_m;
+  if (!o.beam_center.empty()) overrides.beam_center = parse_beam_center(o.beam_center);
+  return overrides;
 }
 
 RoiOutput roi_output(const Options& o) {

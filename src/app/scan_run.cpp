@@ -2,14 +2,20 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <iostream>
+#include <iterator>
 #include <optional>
+#include <sstream>
 
 #include "ptyroi/app/fault_injection.hpp"
 #include "ptyroi/app/progress.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/io/file_paths.hpp"
+#include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/incident_flux.hpp"
+#include "ptyroi/io/instrument.hpp"
+#include "ptyroi/io/output_format.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
 #include "ptyroi/io/positions.hpp"
@@ -49,6 +55,36 @@ ScanPositions grid_positions(const ScanGrid& grid) {
   }
   positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
   return positions;
+}
+
+// The instrument metadata from rank 0 to every rank: values (NaN: none) and their sources.
+void broadcast_instrument(MPI_Comm comm, InstrumentMetadata& m) {
+  std::optional<InstrumentValue>* slots[] = {&m.energy,       &m.wavelength,    &m.distance,     &m.pixel_size_x,
+                                             &m.pixel_size_y, &m.beam_center_x, &m.beam_center_y};
+  std::vector<double> values;
+  std::string sources;
+  for (const auto* slot : slots) {
+    values.push_back(*slot ? (*slot)->value : std::nan(""));
+    sources += (*slot ? (*slot)->source : std::string()) + '\n';
+  }
+  for (const auto& [item, what] : m.problems) sources += item + '\t' + what + '\n';
+  mpi::broadcast(comm, 0, values);
+  sources = mpi::broadcast(comm, 0, sources);
+  std::istringstream lines(sources);
+  std::string line;
+  for (std::size_t i = 0; i < std::size(slots); ++i) {
+    std::getline(lines, line);
+    if (std::isnan(values[i])) {
+      slots[i]->reset();
+    } else {
+      *slots[i] = InstrumentValue{values[i], line};
+    }
+  }
+  m.problems.clear();
+  while (std::getline(lines, line)) {
+    const auto tab = line.find('\t');
+    m.problems.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+  }
 }
 
 RunTimings max_over_ranks(const RunTimings& local, MPI_Comm comm) {
@@ -99,7 +135,11 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
                                                  stack->description(), stack->frames(), run.scan.incident_flux_source);
       good_pixels = combined_good_pixels(pixels, options.input_file, stack->description(), stack->rows(), stack->cols(),
                                          run.mask_sources);
+      const h5::Handle file = h5::open_file_read_serial(options.input_file);
+      run.instrument = read_instrument(file.get(), stack->description());
     });
+    broadcast_instrument(comm, run.instrument);
+    apply_overrides(run.instrument, instrument_overrides(options));
     mpi::broadcast(comm, 0, good_pixels);
     mpi::broadcast(comm, 0, run.scan.positions.x);
     mpi::broadcast(comm, 0, run.scan.positions.y);
@@ -121,6 +161,15 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
       run.selection = pixel_selection(decided, stack->description(), run.pixel_type, stack->rows(), stack->cols(),
                                       std::move(good_pixels));
     });
+    // What the format's reader needs, before any frame is read: missing essentials stop the run here.
+    if (!output.path.empty()) {
+      const std::uint64_t rows = run.selection.window_rows > 0 ? run.selection.window_rows : stack->rows();
+      const std::uint64_t cols = run.selection.window_cols > 0 ? run.selection.window_cols : stack->cols();
+      mpi::run_phase(comm, [&] {
+        run.warnings =
+            check_format_needs(output.format_or_default(), run.instrument, rows, cols, !run.scan.positions.empty());
+      });
+    }
   }
 
   // --- the method ------------------------------------------------------------------------------------
@@ -148,6 +197,7 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
     info.masks = run.mask_sources;
     info.zero_frequency = run.zero_frequency;
     info.timings = {{"open_s", max_over_ranks(run.timings, comm).open_s}};
+    info.instrument = run.instrument;
     run.outputs = write_roi(output, run.result, run.scan.positions, run.selection, *stack, stack->file_type(), info,
                             inputs, comm, [comm](const char* phase) { inject_fault(phase, comm); });
   }

@@ -69,6 +69,30 @@ std::string contrast_text(const ContrastTest& c) {
   return out.str();
 }
 
+nlohmann::ordered_json optional_json(const std::optional<double>& value) {
+  return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+// Energy, distance, pixel sizes and the object pixel λz/(N·p) of the analysed (written) frames.
+nlohmann::ordered_json instrument_json(const ScanRun& run) {
+  const InstrumentMetadata& m = run.instrument;
+  const auto energy = m.photon_energy_J();
+  const auto dx = m.object_pixel_x_m(run.result.cols), dy = m.object_pixel_y_m(run.result.rows);
+  std::string sources;
+  for (const auto& [what, value] :
+       {std::pair{"energy", &m.energy}, std::pair{"wavelength", &m.wavelength}, std::pair{"distance", &m.distance},
+        std::pair{"pixel size x", &m.pixel_size_x}, std::pair{"pixel size y", &m.pixel_size_y}}) {
+    if (*value) sources += (sources.empty() ? "" : "; ") + std::string(what) + ": " + (*value)->source;
+  }
+  return {{"energy_keV", energy ? nlohmann::ordered_json(*energy / (1e3 * kElectronVolt)) : nullptr},
+          {"wavelength_m", optional_json(m.wavelength_m())},
+          {"distance_m", m.distance ? nlohmann::ordered_json(m.distance->value) : nullptr},
+          {"detector_pixel_size_m",
+           m.has_pixel_size() ? nlohmann::ordered_json({m.pixel_size_x->value, m.pixel_size_y->value}) : nullptr},
+          {"object_pixel_size_m", dx && dy ? nlohmann::ordered_json({*dx, *dy}) : nullptr},
+          {"sources", sources}};
+}
+
 }  // namespace
 
 std::string no_background_notice(const RoiResult& r) {
@@ -131,6 +155,8 @@ std::string summary_json(const ScanRun& run) {
       {"read_gb_per_s", read_rate_gb_s(run)},
       {"output", outputs.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(outputs)},
       {"format", o.format},
+      {"instrument", instrument_json(run)},
+      {"warnings", run.warnings},
       {"patterns_written", !o.output_file.empty() && o.write_patterns},
       {"timings",
        {{"open_s", a.open_s},
@@ -185,11 +211,20 @@ std::string summary_text(const ScanRun& run) {
   if (r.non_finite_pixels > 0) {
     out << "  " << r.non_finite_pixels << " NaN/Inf pixels left out of the sums\n";
   }
+  if (const auto energy = run.instrument.photon_energy_J()) {
+    out << std::setprecision(4) << "  instrument     " << *energy / (1e3 * kElectronVolt) << " keV";
+    if (run.instrument.distance) out << ", distance " << run.instrument.distance->value << " m";
+    if (const auto dx = run.instrument.object_pixel_x_m(r.cols)) {
+      out << std::scientific << std::setprecision(3) << ", object pixel " << *dx << " m" << std::fixed;
+    }
+    out << "\n";
+  }
   out << std::setprecision(3) << "  read           " << static_cast<double>(r.bytes_read) / 1e9 << " GB in "
       << t.features_s << " s (" << read_rate_gb_s(run) << " GB/s)\n";
   out << "  timings (s)    open " << a.open_s << ", features " << t.features_s << ", statistics " << t.statistics_s
       << ", maps " << t.maps_s << ", k-means " << t.kmeans_s << ", selection " << t.selection_s << ", write "
       << a.write_s << ", total " << a.total_s << "\n";
+  for (const std::string& warning : run.warnings) out << "  note           " << warning << "\n";
   for (const auto& path : outputs) {
     out << "  wrote          " << path << " (" << o.format << (o.write_patterns ? "" : ", RoI record only, no patterns")
         << ")\n";

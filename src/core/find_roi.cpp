@@ -135,11 +135,15 @@ ScanNeighbourhood make_neighbourhood(const RoiParameters& parameters, const Scan
                          "; drop the grid to use the positions, or give no positions to use the raster alone");
       }
     }
-    return ScanNeighbourhood::raster(std::move(grid));
+    return ScanNeighbourhood::raster(std::move(grid), positions.x, positions.y);
   }
   if (parameters.scan == ScanKind::irregular) return ScanNeighbourhood::irregular(positions.x, positions.y);
-  if (parameters.scan == ScanKind::grid) return ScanNeighbourhood::raster(infer_grid(positions.x, positions.y));
-  if (auto grid = find_grid(positions.x, positions.y)) return ScanNeighbourhood::raster(std::move(*grid));
+  if (parameters.scan == ScanKind::grid) {
+    return ScanNeighbourhood::raster(infer_grid(positions.x, positions.y), positions.x, positions.y);
+  }
+  if (auto grid = find_grid(positions.x, positions.y)) {
+    return ScanNeighbourhood::raster(std::move(*grid), positions.x, positions.y);
+  }
   return ScanNeighbourhood::irregular(positions.x, positions.y);
 }
 

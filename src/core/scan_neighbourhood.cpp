@@ -6,7 +6,9 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
+#include <utility>
 
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/core/scan_map.hpp"
@@ -49,9 +51,39 @@ ScanNeighbourhood::ScanNeighbourhood(ScanNeighbourhood&&) noexcept = default;
 ScanNeighbourhood& ScanNeighbourhood::operator=(ScanNeighbourhood&&) noexcept = default;
 ScanNeighbourhood::~ScanNeighbourhood() = default;
 
-ScanNeighbourhood ScanNeighbourhood::raster(ScanGrid grid) {
+namespace {
+
+double median_of(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+}  // namespace
+
+ScanNeighbourhood ScanNeighbourhood::raster(ScanGrid grid, const std::vector<double>& x, const std::vector<double>& y) {
   ScanNeighbourhood neighbourhood;
   neighbourhood.frames_ = grid.cell_of_frame.size();
+  if (x.size() == neighbourhood.frames_ && y.size() == neighbourhood.frames_) {
+    // The grid spacing: for each frame the nearest of the frames in the cells left, right, above and
+    // below its own; the median over frames.
+    const std::int64_t rows = grid.shape.rows, cols = grid.shape.cols;
+    std::vector<double> nearest;
+    nearest.reserve(x.size());
+    for (std::size_t k = 0; k < x.size(); ++k) {
+      const std::int64_t cell = grid.cell_of_frame[k], row = cell / cols, col = cell % cols;
+      double best = std::numeric_limits<double>::infinity();
+      for (const auto& [dr, dc] : {std::pair{-1, 0}, std::pair{1, 0}, std::pair{0, -1}, std::pair{0, 1}}) {
+        const std::int64_t r = row + dr, c = col + dc;
+        if (r < 0 || r >= rows || c < 0 || c >= cols) continue;
+        const auto j = static_cast<std::size_t>(grid.frame_of_cell[static_cast<std::size_t>(r * cols + c)]);
+        best = std::min(best, std::hypot(x[j] - x[k], y[j] - y[k]));
+      }
+      if (std::isfinite(best)) nearest.push_back(best);
+    }
+    neighbourhood.step_ = median_of(std::move(nearest));
+  }
   neighbourhood.grid_ = std::move(grid);
   return neighbourhood;
 }

@@ -32,6 +32,38 @@ std::vector<double> centroids(const KMeansResult& k) {
 }
 std::vector<std::int64_t> sizes(const KMeansResult& k) { return {k.sizes.data(), k.sizes.data() + k.sizes.size()}; }
 
+// What the record says about the instrument, for the written frames of rows × cols.
+void write_instrument(hid_t roi, const InstrumentMetadata& m, const WrittenFrames& written) {
+  std::string sources;
+  const auto source = [&](const char* what, const std::optional<InstrumentValue>& value) {
+    if (value) sources += (sources.empty() ? "" : "; ") + std::string(what) + ": " + value->source;
+  };
+  if (const auto energy = m.photon_energy_J()) {
+    h5::write_attribute(roi, "energy_J", *energy);
+    h5::write_attribute(roi, "energy_keV", *energy / (1e3 * kElectronVolt));
+    h5::write_attribute(roi, "wavelength_m", *m.wavelength_m());
+  }
+  source("energy", m.energy);
+  source("wavelength", m.wavelength);
+  if (m.distance) h5::write_attribute(roi, "distance_m", m.distance->value);
+  source("distance", m.distance);
+  if (m.has_pixel_size()) {
+    h5::write_attribute(roi, "detector_pixel_size_m",
+                        std::vector<double>{m.pixel_size_x->value, m.pixel_size_y->value});
+  }
+  source("pixel size x", m.pixel_size_x);
+  source("pixel size y", m.pixel_size_y);
+  const auto dx = m.object_pixel_x_m(written.cols), dy = m.object_pixel_y_m(written.rows);
+  if (dx && dy) h5::write_attribute(roi, "object_pixel_size_m", std::vector<double>{*dx, *dy});
+  if (written.beam_center) {
+    h5::write_attribute(roi, "beam_center_xy",
+                        std::vector<double>{written.beam_center->first, written.beam_center->second});
+  }
+  source("beam centre x", m.beam_center_x);
+  source("beam centre y", m.beam_center_y);
+  if (!sources.empty()) h5::write_attribute(roi, "instrument_sources", sources);
+}
+
 void write_attributes(hid_t roi, const RoiResult& result, const ScanPositions& positions, const PixelSelection& pixels,
                       const RoiRecordInfo& info) {
   const RoiParameters& p = result.parameters;
@@ -50,7 +82,6 @@ void write_attributes(hid_t roi, const RoiResult& result, const ScanPositions& p
   h5::write_attribute(roi, "invalid_pixels", result.invalid_pixels);
   h5::write_attribute(roi, roi_schema::fftshift, std::int64_t{pixels.fftshift});
   h5::write_attribute(roi, "zero_frequency", info.zero_frequency);
-  h5::write_attribute(roi, roi_schema::patterns_layout, std::string("centred"));
   h5::write_attribute(roi, roi_schema::frame_window,
                       std::vector<std::int64_t>{
                           static_cast<std::int64_t>(pixels.window_row), static_cast<std::int64_t>(pixels.window_col),
@@ -98,7 +129,8 @@ void write_attributes(hid_t roi, const RoiResult& result, const ScanPositions& p
 }  // namespace
 
 RoiRecordWriter::RoiRecordWriter(hid_t file, const RoiResult& result, const ScanPositions& positions,
-                                 const PixelSelection& pixels, const RoiRecordInfo& info) {
+                                 const PixelSelection& pixels, const RoiRecordInfo& info,
+                                 const WrittenFrames& written) {
   const std::uint64_t frames = result.frames;
   group_ = h5::create_group(file, roi_schema::group);
   indexes_ = per_frame_dataset<std::int64_t>(file, roi_schema::indexes, static_cast<std::uint64_t>(result.roi_frames));
@@ -112,11 +144,28 @@ RoiRecordWriter::RoiRecordWriter(hid_t file, const RoiResult& result, const Scan
       per_frame_dataset<std::uint8_t>(file, std::string(roi_schema::features) + "/absorption_roi", frames);
   scattering_roi_ =
       per_frame_dataset<std::uint8_t>(file, std::string(roi_schema::features) + "/scattering_roi", frames);
+  good_pixels_ = h5::create_dataset(file, roi_schema::good_pixels, H5T_STD_U8LE, {written.rows, written.cols});
+  good_pixels_values_.resize(written.bad_pixels.size());
+  for (std::size_t i = 0; i < written.bad_pixels.size(); ++i) good_pixels_values_[i] = written.bad_pixels[i] ? 0 : 1;
   write_attributes(group_.get(), result, positions, pixels, info);
+  h5::write_attribute(group_.get(), roi_schema::patterns_layout,
+                      std::string(written.layout.corner ? "corner" : "centred"));
+  h5::write_attribute(group_.get(), "pattern_type", std::string(pixel_type_name(written.pixel_type)));
+  h5::write_attribute(group_.get(), "bad_pixels_zeroed", std::int64_t{written.layout.zero_bad_pixels});
+  write_instrument(group_.get(), info.instrument, written);
+}
+
+void RoiRecordWriter::write_zeroed_pixels(std::int64_t zeroed) const {
+  h5::write_attribute(group_.get(), "zeroed_pixel_values", zeroed);
 }
 
 void RoiRecordWriter::write_local(const RoiResult& result, const ScanPositions& positions, std::uint64_t roi_offset,
                                   hid_t transfer) const {
+  // Once, by the rank holding frame 0.
+  if (result.local.begin == 0 && result.local.count() > 0 && !good_pixels_values_.empty()) {
+    h5::check(H5Dwrite(good_pixels_.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, transfer, good_pixels_values_.data()),
+              "cannot write " + std::string(roi_schema::good_pixels));
+  }
   const FrameRange local = result.local;
   const auto first = static_cast<std::ptrdiff_t>(local.begin);
   const auto last = static_cast<std::ptrdiff_t>(local.end);

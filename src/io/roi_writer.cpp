@@ -9,20 +9,24 @@
 #include <cstring>
 #include <optional>
 
+#include "formats/formats.hpp"
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/core/frame_window.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/io/atomic_output.hpp"
 #include "ptyroi/io/file_paths.hpp"
 #include "ptyroi/io/h5.hpp"
+#include "ptyroi/io/pattern_layout.hpp"
 
 namespace ptyroi {
 
 const OutputFormat& RoiOutput::format_or_default() const { return format != nullptr ? *format : output_format("cxi"); }
 
 std::vector<std::string> RoiOutput::paths() const {
-  if (path.empty()) return {};
-  return format_or_default().paths(path);
+  std::vector<std::string> paths;
+  if (path.empty()) return paths;
+  for (const OutputFile& file : format_or_default().files(path)) paths.push_back(file.path);
+  return paths;
 }
 
 void check_output_path(const std::string& path, const char* what, bool overwrite,
@@ -73,20 +77,28 @@ void check_free_space(const std::string& path, std::uint64_t bytes_needed) {
 }
 
 // Copies this rank's RoI frames (the analysed frame of each: centred, windowed), in runs of
-// consecutive frames, a block at a time, to `offset` onwards of `data`. A window that is one stored
-// rectangle is read as such; otherwise (a frame stored with zero frequency at the corner) whole
-// frames are read and the analysed frames taken out of them.
-void copy_patterns(const RoiResult& result, const PixelSelection& pixels, const FrameSource& source, hid_t data,
-                   std::uint64_t offset, hid_t transfer, const std::string& file_name) {
+// consecutive frames, a block at a time, to the format's patterns, converted to its layout (pixel
+// type, pixels that are not data zeroed, zero frequency moved to the corner) when it asks for that.
+// A window that is one stored rectangle is read as such; otherwise (a frame stored with zero
+// frequency at the corner) whole frames are read and the analysed frames taken out of them.
+// Returns the pixel values zeroed.
+std::int64_t copy_patterns(const RoiResult& result, const PixelSelection& pixels, const FrameSource& source,
+                           FormatWriter& writer, const FormatContext& context, hid_t transfer) {
   const auto& selected = result.local_selected;
   const FrameWindow window = frame_window(pixels, source.rows(), source.cols());
   const bool rectangle = window.is_rectangle();
   const std::uint64_t block = std::max<std::uint64_t>(result.block_frames, 1);
-  const std::size_t pixel = pixel_type_size(source.pixel_type());
-  const std::size_t analysed_bytes = result.rows * result.cols * pixel;
+  const std::size_t pixels_per_frame = result.rows * result.cols;
+  const std::size_t analysed_bytes = pixels_per_frame * pixel_type_size(source.pixel_type());
   const std::uint64_t buffered = std::min<std::uint64_t>(block, std::max<std::size_t>(selected.size(), 1));
+  const bool convert = needs_conversion(context.layout, source.pixel_type(), context.window);
   std::vector<double> buffer((buffered * analysed_bytes + sizeof(double) - 1) / sizeof(double));
   std::vector<double> stored(rectangle ? 0 : (buffered * source.frame_bytes() + sizeof(double) - 1) / sizeof(double));
+  std::vector<double> converted(
+      convert
+          ? (buffered * pixels_per_frame * pixel_type_size(context.pixel_type) + sizeof(double) - 1) / sizeof(double)
+          : 0);
+  std::int64_t zeroed = 0;
   std::size_t i = 0;
   while (i < selected.size()) {
     std::size_t count = 1;
@@ -102,13 +114,14 @@ void copy_patterns(const RoiResult& result, const PixelSelection& pixels, const 
                        reinterpret_cast<unsigned char*>(buffer.data()) + f * analysed_bytes);
       }
     }
-    h5::Handle file_space = h5::select_frames(data, offset + i, count);
-    h5::Handle memory = h5::memory_space({count, result.rows, result.cols});
-    h5::check(
-        H5Dwrite(data, h5::native_type(source.pixel_type()), memory.get(), file_space.get(), transfer, buffer.data()),
-        "cannot write patterns to '" + file_name + "'");
+    if (convert) {
+      zeroed +=
+          convert_frames(buffer.data(), source.pixel_type(), count, context.window, context.layout, converted.data());
+    }
+    writer.write_patterns(context.roi_offset + i, count, convert ? converted.data() : buffer.data(), transfer);
     i += count;
   }
+  return zeroed;
 }
 
 }  // namespace
@@ -128,7 +141,8 @@ std::vector<PendingOutput> write_roi(const RoiOutput& output, const RoiResult& r
   mpi::run_phase(comm, [&] {
     if (me != 0) return;
     check_roi_output(output, inputs);
-    const std::uint64_t frame_bytes = result.rows * result.cols * pixel_type_size(source.pixel_type());
+    const std::uint64_t frame_bytes =
+        result.rows * result.cols * pixel_type_size(output_pixel_type(format.layout, source.pixel_type()));
     const auto roi = static_cast<std::uint64_t>(result.roi_frames);
     // Patterns, per-frame records (~12 datasets of 8 bytes) and 1 MiB of metadata.
     check_free_space(paths.front(), (with_patterns ? roi * frame_bytes : 0) + result.frames * 96 + (1u << 20));
@@ -143,33 +157,70 @@ std::vector<PendingOutput> write_roi(const RoiOutput& output, const RoiResult& r
   }
 
   {
-    std::vector<h5::Handle> files(paths.size());
+    // The HDF5 files are created collectively; the format writes its other files itself.
+    const std::vector<OutputFile> files = format.files(output.path);
+    std::vector<h5::Handle> hdf5(paths.size());
     mpi::run_phase(comm, [&] {
-      for (std::size_t i = 0; i < paths.size(); ++i) files[i] = h5::create_file(temporaries[i], comm);
+      for (std::size_t i = 0; i < paths.size(); ++i) {
+        if (files[i].hdf5) hdf5[i] = h5::create_file(temporaries[i], comm);
+      }
     });
     std::vector<hid_t> ids;
-    for (const auto& file : files) ids.push_back(file.get());
+    hid_t record_file = -1;
+    for (const auto& file : hdf5) {
+      ids.push_back(file ? file.get() : -1);
+      if (record_file < 0 && file) record_file = file.get();
+    }
     const h5::Handle independent = h5::transfer_plist(false);
     const auto roi_offset = static_cast<std::uint64_t>(
         mpi::exclusive_prefix_sum(comm, static_cast<std::int64_t>(result.local_selected.size())));
-    const FormatContext context{result,        positions,
-                                pixels,        source.rows(),
-                                source.cols(), pattern_type >= 0 ? pattern_type : h5::native_type(source.pixel_type()),
-                                roi_offset};
+    // The written frames: the format's layout of the analysed window.
+    const PatternLayout layout = format.layout;
+    const PixelType written_type = output_pixel_type(layout, source.pixel_type());
+    const bool stored_type_kept = !layout.pixel_type && pattern_type >= 0;
+    FormatContext context(result, positions, pixels, info.instrument);
+    context.source_rows = source.rows();
+    context.source_cols = source.cols();
+    context.window = window_pixels(pixels, source.rows(), source.cols());
+    context.layout = layout;
+    context.pixel_type = written_type;
+    // The input's own type (byte order included) when the format keeps it; else little-endian.
+    h5::Handle little_endian;
+    if (stored_type_kept) {
+      context.pattern_type = pattern_type;
+    } else {
+      little_endian = h5::checked(H5Tcopy(h5::native_type(written_type)), "cannot copy a pixel type");
+      h5::check(H5Tset_order(little_endian.get(), H5T_ORDER_LE), "cannot set a byte order");
+      context.pattern_type = little_endian.get();
+    }
+    context.roi_offset = roi_offset;
+    context.comm = comm;
+    context.files = files;
+    context.temporaries = temporaries;
+    WrittenFrames written;
+    written.rows = result.rows;
+    written.cols = result.cols;
+    written.layout = layout;
+    written.pixel_type = written_type;
+    written.bad_pixels = formats::written_bad_pixels(context);
+    written.beam_center = formats::written_beam_center(context);
 
     // Metadata: created identically on every rank (parallel HDF5 metadata is collective).
     const std::unique_ptr<FormatWriter> writer = format.create(ids, context, with_patterns);
-    const RoiRecordWriter record(ids.front(), result, positions, pixels, info);
+    const RoiRecordWriter record(record_file, result, positions, pixels, info, written);
 
     // Raw data: rank-local, independent transfers; agreed on before the collective close.
+    std::int64_t zeroed = 0;
     mpi::run_phase(comm, [&] {
       if (on_phase) on_phase("write");
       writer->write_local(context, me, independent.get());
       record.write_local(result, positions, roi_offset, independent.get());
-      if (with_patterns && writer->patterns() >= 0) {
-        copy_patterns(result, pixels, source, writer->patterns(), roi_offset, independent.get(), temporaries.front());
+      if (with_patterns && writer->takes_patterns()) {
+        zeroed = copy_patterns(result, pixels, source, *writer, context, independent.get());
       }
     });
+    writer->finish(context);
+    record.write_zeroed_pixels(mpi::all_sum(comm, zeroed));
     // Datasets close here, then the files (collectively), before the commit.
   }
   return pending;

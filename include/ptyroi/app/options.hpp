@@ -9,6 +9,7 @@
 
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/core/roi_parameters.hpp"
+#include "ptyroi/io/instrument.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
 #include "ptyroi/io/positions.hpp"
 #include "ptyroi/io/roi_writer.hpp"
@@ -40,6 +41,10 @@ struct Options {
   std::string fftshift = "auto";  // auto | yes | no: stack stored with zero frequency at the corner
   std::uint64_t crop = 0;         // N: crop N×N around the beam centre; 0: whole frame
   std::string beam_center;        // "X,Y" pixels; empty: the file's metadata, else the frame centre
+  // instrument (0: from the input, if it says)
+  double energy_kev = 0.0;    // photon energy, keV (--energy)
+  double distance_m = 0.0;    // sample–detector distance, m (--distance)
+  double pixel_size_m = 0.0;  // detector pixel, m (--pixel-size)
   // method
   int border_steps = 0;
   int clusters = 2;
@@ -51,7 +56,7 @@ struct Options {
   std::uint64_t block_frames = 0;  // 0: automatic, the frames that fit in 4 MiB
   // output
   std::string output_file;     // empty: no subset file
-  std::string format = "cxi";  // cxi | ptychoshelves | ptychodus | mask-only
+  std::string format = "cxi";  // cxi | ptychoshelves | ptychodus | tike | mask-only
   bool write_patterns = true;
   bool overwrite = false;
   std::string summary_file;
@@ -82,6 +87,7 @@ void validate(const Options& options);
 RoiParameters roi_parameters(const Options& options);
 PositionsSpec positions_spec(const Options& options);
 PixelSettings pixel_settings(const Options& options);
+InstrumentOverrides instrument_overrides(const Options& options);
 RoiOutput roi_output(const Options& options);  // path empty: no --output
 
 // Exit status of a failure of that category: 2 usage, 1 input, 3 I/O or resources, 4 internal.

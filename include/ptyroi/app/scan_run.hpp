@@ -14,6 +14,7 @@
 #include "ptyroi/core/zero_frequency.hpp"
 #include "ptyroi/io/atomic_output.hpp"
 #include "ptyroi/io/input_layout.hpp"
+#include "ptyroi/io/instrument.hpp"
 
 namespace ptyroi {
 
@@ -28,10 +29,12 @@ struct ScanRun {
   InputLayout layout = InputLayout::plain;
   std::size_t data_files = 1;  // datasets the stack is made of (NeXus: one per data file)
   PixelType pixel_type = PixelType::f64;
-  ScanInput scan;              // positions and incident flux, all frames, every rank
-  PixelSelection selection;    // mask, --max-valid/flag, --fftshift, --crop window
-  std::string zero_frequency;  // --fftshift auto: what the detection found; else "given: ..."
-  std::string mask_sources;    // which masks were combined; empty: none
+  ScanInput scan;                     // positions and incident flux, all frames, every rank
+  PixelSelection selection;           // mask, --max-valid/flag, --fftshift, --crop window
+  std::string zero_frequency;         // --fftshift auto: what the detection found; else "given: ..."
+  std::string mask_sources;           // which masks were combined; empty: none
+  InstrumentMetadata instrument;      // read from the input, then --energy, --distance, --pixel-size
+  std::vector<std::string> warnings;  // what the --format's reader will lack (in the summary)
   RoiResult result;
   RunTimings timings;
   std::vector<PendingOutput> outputs;  // written, not yet committed (see commit_scan_outputs)

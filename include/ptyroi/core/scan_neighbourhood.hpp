@@ -29,7 +29,8 @@ class ScanNeighbourhood {
  public:
   static constexpr std::size_t kSmoothingNeighbours = 8;  // irregular scans: smoothing over 1 + 8 frames
 
-  static ScanNeighbourhood raster(ScanGrid grid);
+  // x, y: the frames' positions (metres), or none (a --grid without positions: no step known).
+  static ScanNeighbourhood raster(ScanGrid grid, const std::vector<double>& x = {}, const std::vector<double>& y = {});
   // Throws InputError when fewer than 2 distinct positions leave no scan step to measure.
   static ScanNeighbourhood irregular(const std::vector<double>& x, const std::vector<double>& y);
 
@@ -39,7 +40,10 @@ class ScanNeighbourhood {
 
   bool is_raster() const { return tree_ == nullptr; }
   const ScanGrid& grid() const { return grid_; }
-  double step() const { return step_; }  // irregular: s (density_step), metres
+  // Metres. Irregular: s (density_step). Raster: the grid spacing of its positions, the median over
+  // frames of the distance to the nearest frame in the 4 cells next to its own; 0 for a raster
+  // without positions (a --grid alone).
+  double step() const { return step_; }
   // Irregular scans: how far a border of that many steps grows or shrinks the RoI, metres.
   double border_radius(int border_steps) const;
   std::uint64_t frames() const { return frames_; }

@@ -9,10 +9,17 @@
 //   /roi/features/total_intensity, com_x, com_y, com_magnitude, absorption_map, scattering_map
 //                                float64 [K]     T, CoM (NaN without signal), c, the smoothed maps
 //   /roi/features/absorption_roi, scattering_roi   uint8 [K]   the selected cluster of each map
+//   /roi/good_pixels             uint8 [N, M]    1 = good pixel of the written frames (as laid out
+//                                                there): a PtyPy mask with invert = False
+//   attributes of /roi also say how the frames were written (patterns_layout, pattern_type,
+//   bad_pixels_zeroed, zeroed_pixel_values) and the instrument (energy_J, energy_keV,
+//   wavelength_m, distance_m, detector_pixel_size_m [x, y], object_pixel_size_m [x, y] = λz/(N·p)
+//   for the written frames, beam_center_xy in written pixels, instrument_sources), when known.
 #include <hdf5.h>
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +27,8 @@
 #include "ptyroi/core/find_roi.hpp"
 #include "ptyroi/core/scan_positions.hpp"
 #include "ptyroi/io/h5.hpp"
+#include "ptyroi/io/instrument.hpp"
+#include "ptyroi/io/pattern_layout.hpp"
 
 namespace ptyroi {
 
@@ -30,6 +39,7 @@ inline constexpr const char* indexes = "/roi/indexes";
 inline constexpr const char* positions_x = "/roi/positions_x";
 inline constexpr const char* positions_y = "/roi/positions_y";
 inline constexpr const char* features = "/roi/features";
+inline constexpr const char* good_pixels = "/roi/good_pixels";
 // Attributes read back by other programs.
 inline constexpr const char* input_file = "input_file";
 inline constexpr const char* fftshift = "fftshift";
@@ -47,6 +57,16 @@ struct RoiRecordInfo {
   std::string masks;           // which masks were combined; empty: none
   std::string zero_frequency;  // where the input keeps zero frequency, and how that was decided
   std::vector<std::pair<std::string, double>> timings;  // e.g. {"open_s", 0.01}: attributes time_open_s
+  InstrumentMetadata instrument;                        // energy, distance, pixel size, beam centre
+};
+
+// The frames as the output's format writes them.
+struct WrittenFrames {
+  std::uint64_t rows = 0, cols = 0;
+  PatternLayout layout;
+  PixelType pixel_type = PixelType::f64;
+  std::vector<std::uint8_t> bad_pixels;                  // rows·cols, 1 = bad, laid out as the frames
+  std::optional<std::pair<double, double>> beam_center;  // (x, y) pixels of the written frame
 };
 
 // Creates the record's datasets and attributes in an open file (collective over the file's
@@ -54,14 +74,17 @@ struct RoiRecordInfo {
 class RoiRecordWriter {
  public:
   RoiRecordWriter(hid_t file, const RoiResult& result, const ScanPositions& positions, const PixelSelection& pixels,
-                  const RoiRecordInfo& info);
+                  const RoiRecordInfo& info, const WrittenFrames& written);
   // Rank-local: this rank's frames of every per-frame dataset, and its RoI frames' indexes at
   // roi_offset (the RoI frames of the ranks before it).
   void write_local(const RoiResult& result, const ScanPositions& positions, std::uint64_t roi_offset,
                    hid_t transfer) const;
+  // Collective, after the patterns are written: how many pixel values were zeroed (all ranks).
+  void write_zeroed_pixels(std::int64_t zeroed) const;
 
  private:
-  h5::Handle group_, mask_, indexes_, positions_x_, positions_y_, absorption_roi_, scattering_roi_;
+  h5::Handle group_, mask_, indexes_, positions_x_, positions_y_, absorption_roi_, scattering_roi_, good_pixels_;
+  std::vector<std::uint8_t> good_pixels_values_;
   std::vector<h5::Handle> features_;
 };
 

@@ -17,8 +17,13 @@ std::unique_ptr<FormatWriter> create(const std::vector<hid_t>&, const FormatCont
 }  // namespace
 
 const OutputFormat& mask_only() {
-  static const OutputFormat format{"mask-only", "the /roi record only (/roi/mask: a PtyPy framefilter)", false,
-                                   single_file, create};
+  static const OutputFormat format{"mask-only",
+                                   "the /roi record only (/roi/mask: a PtyPy framefilter)",
+                                   false,
+                                   single_file,
+                                   create,
+                                   PatternLayout{std::nullopt, false, false},
+                                   FormatNeeds{"PtyPy's framefilter", Need::no, false, false}};
   return format;
 }
 
