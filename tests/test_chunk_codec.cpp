@@ -68,6 +68,22 @@ TEST(BitUnshuffle, EveryImplementationFollowsTheDefinition) {
   }
 }
 
+TEST(ByteUnshuffle, FollowsTheDefinition) {
+  for (std::size_t element_bytes : {1, 2, 3, 4, 8}) {
+    for (std::size_t bytes : {0, 1, 7, 8, 64, 65, 127, 128, 129, 1000, 4096, 4099}) {
+      const auto in = random_bytes(bytes, static_cast<unsigned>(bytes + element_bytes));
+      std::vector<unsigned char> out(bytes);
+      codec::byte_unshuffle(in.data(), out.data(), bytes, element_bytes);
+      const std::size_t n = bytes / element_bytes;
+      for (std::size_t k = 0; k < bytes; ++k) {
+        // Element k / E, byte k % E comes from plane k % E; the leftover bytes stay where they are.
+        const std::size_t from = n <= 1 || k >= n * element_bytes ? k : (k % element_bytes) * n + k / element_bytes;
+        ASSERT_EQ(out[k], in[from]) << element_bytes << "-byte elements, " << bytes << " bytes, byte " << k;
+      }
+    }
+  }
+}
+
 TEST(ByteUnshuffle, ReversesHdf5Shuffle) {
   // 3 elements of 4 bytes stored as 000111222333 (byte j of element i at j*3 + i), plus 2 leftover.
   const std::vector<unsigned char> shuffled{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, 12, 13};

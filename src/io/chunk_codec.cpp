@@ -128,6 +128,52 @@ void unshuffle_sse2(const unsigned char* in, unsigned char* out, std::size_t ele
   unshuffle_groups_portable(in, out, row_bytes, element_bytes, 16 * tiles, row_bytes);
 }
 
+// ---- byte unshuffle (HDF5 shuffle filter), SSE2 --------------------------------------------------
+// 16 elements at a time: one 16-byte load from each of the element_bytes planes, interleaved
+// bytes, then 16-bit, then 32-bit pairs. Returns how many elements it wrote (a multiple of 16).
+std::size_t byte_unshuffle_sse2(const unsigned char* in, unsigned char* out, std::size_t n, std::size_t element_bytes) {
+  const std::size_t whole = n / 16 * 16;
+  auto load = [&](std::size_t plane, std::size_t i) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + plane * n + i));
+  };
+  auto store = [&](std::size_t i, std::size_t k, __m128i v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i * element_bytes + 16 * k), v);
+  };
+  for (std::size_t i = 0; i < whole; i += 16) {
+    if (element_bytes == 2) {
+      const __m128i p0 = load(0, i), p1 = load(1, i);
+      store(i, 0, _mm_unpacklo_epi8(p0, p1));
+      store(i, 1, _mm_unpackhi_epi8(p0, p1));
+    } else if (element_bytes == 4) {
+      const __m128i p0 = load(0, i), p1 = load(1, i), p2 = load(2, i), p3 = load(3, i);
+      const __m128i a = _mm_unpacklo_epi8(p0, p1), b = _mm_unpackhi_epi8(p0, p1);  // bytes 0, 1
+      const __m128i c = _mm_unpacklo_epi8(p2, p3), d = _mm_unpackhi_epi8(p2, p3);  // bytes 2, 3
+      store(i, 0, _mm_unpacklo_epi16(a, c));
+      store(i, 1, _mm_unpackhi_epi16(a, c));
+      store(i, 2, _mm_unpacklo_epi16(b, d));
+      store(i, 3, _mm_unpackhi_epi16(b, d));
+    } else {
+      __m128i pair[8], quad[8];
+      for (std::size_t k = 0; k < 4; ++k) {  // bytes 2k, 2k+1 of elements 0..7 and 8..15
+        const __m128i lo = load(2 * k, i), hi = load(2 * k + 1, i);
+        pair[k] = _mm_unpacklo_epi8(lo, hi);
+        pair[4 + k] = _mm_unpackhi_epi8(lo, hi);
+      }
+      for (std::size_t h = 0; h < 2; ++h) {    // elements 8h .. 8h+7
+        for (std::size_t k = 0; k < 2; ++k) {  // bytes 4k .. 4k+3
+          quad[4 * h + 2 * k] = _mm_unpacklo_epi16(pair[4 * h + 2 * k], pair[4 * h + 2 * k + 1]);      // elements +0..3
+          quad[4 * h + 2 * k + 1] = _mm_unpackhi_epi16(pair[4 * h + 2 * k], pair[4 * h + 2 * k + 1]);  // +4..7
+        }
+        for (std::size_t q = 0; q < 2; ++q) {  // elements 8h + 4q ..
+          store(i, 4 * h + 2 * q, _mm_unpacklo_epi32(quad[4 * h + q], quad[4 * h + 2 + q]));
+          store(i, 4 * h + 2 * q + 1, _mm_unpackhi_epi32(quad[4 * h + q], quad[4 * h + 2 + q]));
+        }
+      }
+    }
+  }
+  return whole;
+}
+
 // ---- bit unshuffle, AVX2 (chosen at run time) ----------------------------------------------------
 //
 // The same tiles, two at once: the low 128-bit lane holds one tile, the high lane another, and the
@@ -445,9 +491,14 @@ void byte_unshuffle(const void* in, void* out, std::size_t bytes, std::size_t el
     std::memcpy(dst, src, bytes);
     return;
   }
+  std::size_t done = 0;  // elements already written
+#ifdef PTYROI_CODEC_X86
+  if (element_bytes == 2 || element_bytes == 4 || element_bytes == 8)
+    done = byte_unshuffle_sse2(src, dst, n, element_bytes);
+#endif
   for (std::size_t j = 0; j < element_bytes; ++j) {
     const unsigned char* plane = src + j * n;
-    for (std::size_t i = 0; i < n; ++i) dst[i * element_bytes + j] = plane[i];
+    for (std::size_t i = done; i < n; ++i) dst[i * element_bytes + j] = plane[i];
   }
   const std::size_t leftover = bytes - n * element_bytes;
   std::memcpy(dst + n * element_bytes, src + n * element_bytes, leftover);
