@@ -11,9 +11,9 @@
 
 #include "ptyroi/app/fault_injection.hpp"
 #include "ptyroi/app/file_paths.hpp"
+#include "ptyroi/app/progress.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
-#include "ptyroi/app/progress.hpp"
 #include "ptyroi/io/roi_writer.hpp"
 
 namespace ptyroi {
@@ -186,7 +186,7 @@ RoiRun run_pipeline(const Options& options, MPI_Comm comm) {
     });
     mpi::run_phase(comm, [&] {
       stack.emplace(PatternStack::open(options.input_file, parse_input_layout(options.layout), options.dataset,
-                                       options.block_frames, comm));
+                                       options.block_frames, comm, parse_decoder(options.decoder)));
     });
     run.input_file = stack->file_path();
     run.dataset = stack->dataset_path();

@@ -116,8 +116,11 @@ void check_filters(hid_t dataset, const std::string& where) {
 // than 256 KiB or the default on the 15,980-frame benchmark scan).
 constexpr std::size_t kIndexCacheBytes = std::size_t{64} << 10;
 
-// Room for every chunk one block of frames touches, so no chunk is read (or decompressed) twice.
-void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_bytes, hid_t access) {
+// Room for every chunk one block of frames touches, so no chunk is read (or decompressed) twice,
+// but never more than kDecodedCacheBytes: a chunk spanning many frames (e.g. [K, 1, M]) is then
+// decoded once per read block instead of the whole stack being held. Chunks decoded in-process
+// (`direct`) need no HDF5 cache at all.
+void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_bytes, bool direct, hid_t access) {
   h5::Handle create = h5::checked(H5Dget_create_plist(dataset), "cannot read the dataset's layout");
   if (H5Pget_layout(create.get()) != H5D_CHUNKED) return;
   hsize_t chunk[3] = {1, 1, 1};
@@ -131,8 +134,8 @@ void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_byt
   // Unfiltered chunks are read straight into the caller's buffer when they do not fit the cache:
   // a cache of zero bytes saves HDF5's copy of every chunk through it.
   const bool filtered = H5Pget_nfilters(create.get()) > 0;
-  h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, filtered ? chunks * chunk_bytes : 0, 1.0),
-            "cannot size the chunk cache");
+  const std::size_t bytes = filtered && !direct ? std::min(chunks * chunk_bytes, kDecodedCacheBytes) : 0;
+  h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, bytes, 1.0), "cannot size the chunk cache");
 }
 
 }  // namespace
@@ -148,9 +151,10 @@ std::string shape_text(const std::vector<hsize_t>& dims) {
 }  // namespace
 
 PatternStack PatternStack::open(const std::string& file_path, InputLayout layout, const std::string& dataset_path,
-                                std::uint64_t block_frames, MPI_Comm comm) {
+                                std::uint64_t block_frames, MPI_Comm comm, Decoder decoder) {
   PatternStack stack;
   stack.file_path_ = file_path;
+  stack.decoder_ = decoder;
   stack.file_ = h5::open_file_read(file_path, comm);
   stack.description_ = describe_input(stack.file_.get(), file_path, layout, dataset_path);
   const auto& paths = stack.description_.stack_paths;
@@ -192,18 +196,34 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
 
   // Reopen each block with a chunk cache sized for one block of frames.
   stack.block_frames_ = frames_per_block(block_frames, stack.frame_bytes());
+  const hid_t memory_type = pixel_type_native(stack.pixel_type_);
   for (auto& segment : stack.segments_) {
+    const std::string segment_where = "dataset '" + segment.path + "' in '" + file_path + "'";
+    {
+      h5::Handle create =
+          h5::checked(H5Dget_create_plist(segment.dataset.get()), "cannot read the layout of " + segment_where);
+      segment.filtered = H5Pget_nfilters(create.get()) > 0;
+    }
+    const bool direct = decoder == Decoder::automatic && ChunkReader::handles(segment.dataset.get(), memory_type);
     h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
-    size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), access.get());
+    size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), direct,
+                     access.get());
     // Closed first: HDF5 ignores the access list when the dataset is still open (it shares the open one).
     segment.dataset.reset();
-    segment.dataset = h5::checked(H5Dopen2(stack.file_.get(), segment.path.c_str(), access.get()),
-                                  "cannot open dataset '" + segment.path + "' in '" + file_path + "'");
+    segment.dataset =
+        h5::checked(H5Dopen2(stack.file_.get(), segment.path.c_str(), access.get()), "cannot open " + segment_where);
     // The chunk index is read once, front to back: a small metadata cache keeps memory flat in K.
     h5::bound_metadata_cache(segment.dataset.get(), kIndexCacheBytes);
+    if (direct) segment.direct = ChunkReader::open(segment.dataset.get(), memory_type, segment_where);
   }
   stack.transfer_ = h5::transfer_plist(false);
   return stack;
+}
+
+std::string PatternStack::segment_decoding(std::size_t i) const {
+  const Segment& segment = segments_.at(i);
+  if (segment.direct) return std::string("in-process ") + ChunkReader::pipeline_name(segment.direct->pipeline());
+  return segment.filtered ? "HDF5 filter pipeline" : "unfiltered";
 }
 
 void PatternStack::read_frames(std::uint64_t first, std::uint64_t count, void* buffer) const {
@@ -222,6 +242,10 @@ void PatternStack::read_window(std::uint64_t first, std::uint64_t count, std::ui
     if (begin >= stop) continue;
     const hsize_t start[3] = {begin - segment.first_frame, row, col};
     const hsize_t extent[3] = {stop - begin, rows, cols};
+    if (segment.direct) {
+      segment.direct->read(start, extent, out + (begin - first) * frame_bytes, transfer_.get());
+      continue;
+    }
     h5::Handle file_space = h5::checked(H5Dget_space(segment.dataset.get()), "cannot get the dataspace");
     h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr),
               "cannot select frames");
