@@ -214,8 +214,11 @@ void ChunkReader::read_chunk(const std::uint64_t origin[3], const std::uint64_t 
 
   hsize_t offset[3] = {origin[0], origin[1], origin[2]};
   hsize_t stored = 0;
-  h5::check(H5Dget_chunk_storage_size(dataset_, offset, &stored), "cannot find the " + chunk_text(origin));
-  if (stored == 0) {
+  haddr_t address = HADDR_UNDEF;
+  unsigned filter_mask = 0;
+  h5::check(H5Dget_chunk_info_by_coord(dataset_, offset, &filter_mask, &address, &stored),
+            "cannot find the " + chunk_text(origin));
+  if (stored == 0 || address == HADDR_UNDEF) {
     read_through_hdf5(lo, hi, start, extent, out, transfer);  // never written: HDF5 knows the fill value
     return;
   }
