@@ -117,12 +117,12 @@ std::unique_ptr<ChunkReader> ChunkReader::open(hid_t dataset, hid_t memory_type,
   }
   reader->chunk_elements_ = chunk[0] * chunk[1] * chunk[2];
   const std::uint64_t chunk_bytes = reader->chunk_elements_ * reader->element_bytes_;
-  // Deflate chunks kept between reads: one frame layer of chunks, as far as the bound allows.
+  // Deflate chunks kept between reads: one frame layer of chunks, when it fits the bound (a cache
+  // smaller than a layer would evict every chunk before its next use: reads go front to back).
   const std::uint64_t layer =
       ((reader->dims_[1] + chunk[1] - 1) / chunk[1]) * ((reader->dims_[2] + chunk[2] - 1) / chunk[2]);
-  if (pipeline != Pipeline::bitshuffle_lz4 && chunk[0] > 1) {
-    reader->cache_capacity_ =
-        static_cast<std::size_t>(std::min<std::uint64_t>(layer, kDecodedCacheBytes / chunk_bytes));
+  if (pipeline != Pipeline::bitshuffle_lz4 && chunk[0] > 1 && layer * chunk_bytes <= kDecodedCacheBytes) {
+    reader->cache_capacity_ = static_cast<std::size_t>(layer);
   }
   return reader;
 }

@@ -116,10 +116,12 @@ void check_filters(hid_t dataset, const std::string& where) {
 // than 256 KiB or the default on the 15,980-frame benchmark scan).
 constexpr std::size_t kIndexCacheBytes = std::size_t{64} << 10;
 
-// Room for every chunk one block of frames touches, so no chunk is read (or decompressed) twice,
-// but never more than kDecodedCacheBytes: a chunk spanning many frames (e.g. [K, 1, M]) is then
-// decoded once per read block instead of the whole stack being held. Chunks decoded in-process
-// (`direct`) need no HDF5 cache at all.
+// Room for every chunk one block of frames touches, so no chunk is read (or decompressed) twice;
+// when that is more than kDecodedCacheBytes (chunks spanning many frames, e.g. [K, 1, M]), no cache
+// at all: each chunk is then decoded once per read block instead of the whole stack being held.
+// (A cache smaller than a block's chunks does not bound HDF5 1.10: measured on [K, 1, M] deflate
+// chunks, a 32 MiB cache held the whole 524 MB stack.) Chunks decoded in-process (`direct`) need
+// no HDF5 cache.
 void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_bytes, bool direct, hid_t access) {
   h5::Handle create = h5::checked(H5Dget_create_plist(dataset), "cannot read the dataset's layout");
   if (H5Pget_layout(create.get()) != H5D_CHUNKED) return;
@@ -134,7 +136,8 @@ void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_byt
   // Unfiltered chunks are read straight into the caller's buffer when they do not fit the cache:
   // a cache of zero bytes saves HDF5's copy of every chunk through it.
   const bool filtered = H5Pget_nfilters(create.get()) > 0;
-  const std::size_t bytes = filtered && !direct ? std::min(chunks * chunk_bytes, kDecodedCacheBytes) : 0;
+  const std::size_t wanted = chunks * chunk_bytes;
+  const std::size_t bytes = filtered && !direct && wanted <= kDecodedCacheBytes ? wanted : 0;
   h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, bytes, 1.0), "cannot size the chunk cache");
 }
 
