@@ -6,6 +6,7 @@
 // every rank count and block size).
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include "ptyroi/io/chunk_reader.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
+#include "ptyroi/io/plugin_threads.hpp"
 
 namespace ptyroi {
 namespace {
@@ -111,6 +113,7 @@ std::string write_variant(const std::string& scan, const std::string& outdir, co
 class MPI_Decoders : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    omp_threads_preset_ = std::getenv("OMP_NUM_THREADS") != nullptr;
     const std::string scan = env("PTYROI_TEST_SCAN");
     outdir_ = env("PTYROI_TEST_OUTDIR");
     grid_ = env("PTYROI_TEST_GRID");
@@ -144,9 +147,11 @@ class MPI_Decoders : public ::testing::Test {
   }
   static std::string scan_, outdir_, grid_, setup_error_;
   static std::vector<std::string> files_;
+  static bool omp_threads_preset_;
 };
 std::string MPI_Decoders::scan_, MPI_Decoders::outdir_, MPI_Decoders::grid_, MPI_Decoders::setup_error_;
 std::vector<std::string> MPI_Decoders::files_;
+bool MPI_Decoders::omp_threads_preset_ = false;
 
 std::vector<std::uint32_t> read_box(const PatternStack& stack, std::uint64_t first, std::uint64_t count,
                                     std::uint64_t row, std::uint64_t col, std::uint64_t rows, std::uint64_t cols) {
@@ -191,6 +196,24 @@ TEST_F(MPI_Decoders, EveryWindowReadsTheSameBytesAsHdf5) {
       EXPECT_GT(direct.segment_chunk_reader(0)->chunks_decoded(), 0u);
     }
   }
+}
+
+TEST_F(MPI_Decoders, PluginOpenMpThreadsShareTheNodesCoresWithTheRanks) {
+  if (omp_threads_preset_) GTEST_SKIP() << "OMP_NUM_THREADS was set by the caller; ptyroi leaves it alone";
+  const PatternStack stack = PatternStack::open(files_[0], InputLayout::automatic, "", 0, MPI_COMM_WORLD);
+  ASSERT_NE(std::getenv("OMP_NUM_THREADS"), nullptr);
+  const std::string threads = std::getenv("OMP_NUM_THREADS");
+  // ctest runs every rank of this test on one node: the ranks share its cores.
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  const long expected = std::max(1L, online / mpi::size(MPI_COMM_WORLD));
+  EXPECT_GE(std::stol(threads), 1L);
+  EXPECT_LE(std::stol(threads), expected);
+  if (mpi::size(MPI_COMM_WORLD) >= online) EXPECT_EQ(threads, "1");
+  // A value the user set is kept.
+  setenv("OMP_NUM_THREADS", "5", 1);
+  EXPECT_EQ(limit_plugin_threads(MPI_COMM_WORLD), 0);
+  EXPECT_STREQ(std::getenv("OMP_NUM_THREADS"), "5");
+  setenv("OMP_NUM_THREADS", threads.c_str(), 1);
 }
 
 // Everything that must not depend on the decoder, ranks or blocks, gathered in frame order.
