@@ -139,7 +139,7 @@ void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_byt
   // a cache of zero bytes saves HDF5's copy of every chunk through it.
   const bool filtered = H5Pget_nfilters(create.get()) > 0;
   const std::size_t wanted = chunks * chunk_bytes;
-  const std::size_t bytes = filtered && !direct && wanted <= kDecodedCacheBytes ? wanted : 0;
+  const std::size_t bytes = filtered && !direct && wanted <= decoded_cache_bytes() ? wanted : 0;
   h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, bytes, 1.0), "cannot size the chunk cache");
 }
 

@@ -7,11 +7,13 @@
 // on 3-D chunked datasets of any chunk shape [c, n, m], when the stored type is the native type read.
 // Everything else is read through H5Dread.
 //
-// Memory stays bounded whatever the chunk shape: one chunk's stored bytes, and for bitshuffle only
-// the LZ4 blocks that overlap the frames asked for are decoded (a chunk spanning many frames is
-// decoded piece by piece, once per read, never held whole). Deflate streams cannot be entered in
-// the middle: a deflate chunk is decoded whole, and kept (up to kDecodedCacheBytes) while later
-// reads still need it.
+// Memory stays bounded whatever the chunk shape. Bitshuffle: one chunk's stored bytes, and only the
+// LZ4 blocks that overlap the frames asked for are decoded (a chunk spanning many frames is decoded
+// piece by piece, never held whole). Deflate streams cannot be entered in the middle: a deflate
+// chunk is decoded whole and, when a frame layer of chunks fits in kDecodedCacheBytes, kept while
+// later reads still need it; chunks of a larger layer (e.g. [K, 1, M]) are streamed instead: each
+// keeps a zlib stream (one per byte plane when shuffled) positioned where the last read stopped,
+// fed from the file at the chunk's address, so every chunk is decoded once per pass, in ~50 KiB.
 #include <hdf5.h>
 
 #include <cstddef>
@@ -34,6 +36,10 @@ const char* decoder_name(Decoder decoder);
 // Upper bound of the decoded chunks a reader keeps between reads, and of HDF5's chunk cache on the
 // HDF5 path (PatternStack): caches hold what one read block needs, but never more than this.
 constexpr std::size_t kDecodedCacheBytes = std::size_t{32} << 20;
+// The bound in force: kDecodedCacheBytes, unless a test lowered it (to reach the streamed path on
+// small files). Read when a stack is opened.
+std::size_t decoded_cache_bytes();
+void set_decoded_cache_bytes(std::size_t bytes);
 
 class ChunkReader {
  public:
@@ -56,9 +62,20 @@ class ChunkReader {
   const std::uint64_t* chunk_dims() const { return chunk_; }
   // Chunks read and decoded so far by this reader (tests: proof that the direct path ran).
   std::uint64_t chunks_decoded() const { return chunks_decoded_; }
+  // True when deflate chunks are streamed (their frame layer does not fit kDecodedCacheBytes).
+  bool streams_chunks() const { return streaming_; }
+
+  ~ChunkReader();
+  ChunkReader(const ChunkReader&) = delete;
+  ChunkReader& operator=(const ChunkReader&) = delete;
 
  private:
   ChunkReader() = default;
+
+ public:
+  struct Stream;  // one streamed deflate chunk (public for the helpers in chunk_reader.cpp)
+
+ private:
   struct Cached {
     std::uint64_t origin[3] = {0, 0, 0};
     std::uint64_t last_use = 0;
@@ -76,6 +93,11 @@ class ChunkReader {
   void read_through_hdf5(const std::uint64_t lo[3], const std::uint64_t hi[3], const hsize_t start[3],
                          const hsize_t extent[3], unsigned char* out, hid_t transfer) const;
   std::string chunk_text(const std::uint64_t origin[3]) const;
+  // The box from a streamed chunk; false when the chunk cannot be streamed (not all its filters
+  // applied, or its bytes not found in the file) and must be read whole.
+  bool read_streamed(const std::uint64_t origin[3], const std::uint64_t lo[3], const std::uint64_t hi[3],
+                     const hsize_t start[3], const hsize_t extent[3], unsigned char* out, hid_t transfer);
+  Stream& stream_of(const std::uint64_t origin[3], std::uint64_t address, std::uint64_t stored);
 
   hid_t dataset_ = H5I_INVALID_HID;
   hid_t memory_type_ = H5I_INVALID_HID;
@@ -92,7 +114,14 @@ class ChunkReader {
   std::vector<unsigned char> stored_;   // one chunk as stored
   std::vector<unsigned char> decoded_;  // frames of one chunk, when they cannot go straight to out
   std::vector<unsigned char> shuffled_;
+  std::vector<unsigned char> skip_;  // stream bytes before the frames asked for
   codec::Workspace workspace_;
+  // Streamed deflate chunks.
+  bool streaming_ = false;
+  int file_ = -1;                    // the dataset's file, read with pread
+  std::int64_t base_ = -1;           // file offset of HDF5 address 0; -1 until checked
+  std::size_t stream_capacity_ = 0;  // streams kept: two frame layers of chunks
+  std::vector<std::unique_ptr<Stream>> streams_;
 };
 
 }  // namespace ptyroi
