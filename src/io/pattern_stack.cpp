@@ -189,7 +189,10 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
                        paths.front() + "' (" + std::to_string(stack.rows_) + "x" + std::to_string(stack.cols_) + " " +
                        pixel_type_name(stack.pixel_type_) + "): the blocks of one stack must match");
     }
-    check_filters(segment.dataset.get(), where);
+    // Chunks decoded in-process need no plugin (a cluster without Debian's bitshuffle package).
+    if (decoder == Decoder::hdf5 || !ChunkReader::handles(segment.dataset.get(), pixel_type_native(pixel_type))) {
+      check_filters(segment.dataset.get(), where);
+    }
     segment.first_frame = stack.frames_;
     segment.frames = dims[0];
     stack.frames_ += dims[0];
