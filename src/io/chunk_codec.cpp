@@ -111,8 +111,16 @@ void unshuffle_sse2(const unsigned char* in, unsigned char* out, std::size_t ele
     const std::size_t g0 = 16 * tile;
     for (std::size_t pair = 0; pair < element_bytes / 2; ++pair) {
       __m128i v[16];
+      __m128i any = _mm_setzero_si128();
       for (std::size_t i = 0; i < 16; ++i) {
         v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + (16 * pair + i) * row_bytes + g0));
+        any = _mm_or_si128(any, v[i]);
+      }
+      if (_mm_movemask_epi8(_mm_cmpeq_epi8(any, _mm_setzero_si128())) == 0xFFFF) {
+        // These two bytes of these 128 elements are all zero: no transpose needed.
+        unsigned char* group = out + 8 * g0 * element_bytes + 2 * pair;
+        for (std::size_t e = 0; e < 16 * 8; ++e) store_u16(group + e * element_bytes, 0);
+        continue;
       }
       transpose_16x16(v);
       for (std::size_t t = 0; t < 16; ++t) {
@@ -221,7 +229,22 @@ __attribute__((target("avx2"))) void unshuffle_avx2_wide(const unsigned char* in
     for (std::size_t quad = 0; quad < element_bytes / 4; ++quad) {
       __m256i v[16];
       const unsigned char* rows = in + 32 * quad * row_bytes + g0;
-      for (std::size_t i = 0; i < 16; ++i) v[i] = load_lanes(rows + i * row_bytes, rows + (16 + i) * row_bytes);
+      __m256i any = _mm256_setzero_si256();
+      for (std::size_t i = 0; i < 16; ++i) {
+        v[i] = load_lanes(rows + i * row_bytes, rows + (16 + i) * row_bytes);
+        any = _mm256_or_si256(any, v[i]);
+      }
+      if (_mm256_testz_si256(any, any) != 0) {
+        // Bits 32·quad .. 32·quad+31 of these 128 elements are all zero (high bits of photon counts,
+        // dark areas of a pattern): no transpose needed.
+        unsigned char* group = out + 8 * g0 * element_bytes + 4 * quad;
+        if (element_bytes == 4) {
+          std::memset(group, 0, 16 * 8 * 4);
+        } else {
+          for (std::size_t e = 0; e < 16 * 8; ++e) store_u32(group + e * element_bytes, 0);
+        }
+        continue;
+      }
       transpose_16x16_lanes(v);
       for (std::size_t t = 0; t < 16; ++t) {
         unsigned char* group = out + 8 * (g0 + t) * element_bytes + 4 * quad;
@@ -244,7 +267,15 @@ __attribute__((target("avx2"))) void unshuffle_avx2_u16(const unsigned char* in,
   for (std::size_t tile = 0; tile < tiles; ++tile) {
     const std::size_t g0 = 32 * tile;
     __m256i v[16];
-    for (std::size_t i = 0; i < 16; ++i) v[i] = load_lanes(in + i * row_bytes + g0, in + i * row_bytes + g0 + 16);
+    __m256i any = _mm256_setzero_si256();
+    for (std::size_t i = 0; i < 16; ++i) {
+      v[i] = load_lanes(in + i * row_bytes + g0, in + i * row_bytes + g0 + 16);
+      any = _mm256_or_si256(any, v[i]);
+    }
+    if (_mm256_testz_si256(any, any) != 0) {  // 256 elements of zero
+      std::memset(out + 8 * g0 * 2, 0, 32 * 8 * 2);
+      continue;
+    }
     transpose_16x16_lanes(v);
     for (std::size_t t = 0; t < 16; ++t) {
       unsigned char* low = out + 8 * (g0 + t) * 2;
