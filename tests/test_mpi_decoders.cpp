@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -187,7 +188,13 @@ TEST_F(MPI_Decoders, EveryWindowReadsTheSameBytesAsHdf5) {
             << "frames " << first << "+" << count;
       }
       if (range.count() == 0) continue;
-      const std::uint64_t windows[][4] = {{5, 7, 30, 41}, {0, m - 1, n, 1}, {n - 1, 3, 1, m - 3}, {17, 33, 1, 1}};
+      // Also boxes of exactly one chunk's rows and columns, on and off the chunk grid.
+      const std::uint64_t* chunk = direct.segment_chunk_reader(0)->chunk_dims();
+      std::vector<std::array<std::uint64_t, 4>> windows{
+          {5, 7, 30, 41}, {0, m - 1, n, 1}, {n - 1, 3, 1, m - 3}, {17, 33, 1, 1}};
+      for (const std::uint64_t shift : {std::uint64_t{0}, std::uint64_t{3}}) {
+        if (chunk[1] + shift <= n && chunk[2] + shift <= m) windows.push_back({shift, shift, chunk[1], chunk[2]});
+      }
       for (const auto& w : windows) {
         ASSERT_EQ(read_box(direct, range.begin, range.count(), w[0], w[1], w[2], w[3]),
                   read_box(hdf5, range.begin, range.count(), w[0], w[1], w[2], w[3]))

@@ -264,7 +264,8 @@ void ChunkReader::read_chunk(const std::uint64_t origin[3], const std::uint64_t 
   const std::uint64_t f0 = lo[0] - origin[0];
   const std::uint64_t f1 = hi[0] - origin[0];
   // The chunk's frames land as one run of out: the box spans exactly the chunk's rows and columns.
-  const bool contiguous = extent[1] == chunk_[1] && extent[2] == chunk_[2];
+  const bool contiguous =
+      start[1] == origin[1] && start[2] == origin[2] && extent[1] == chunk_[1] && extent[2] == chunk_[2];
   unsigned char* run = out + (lo[0] - start[0]) * extent[1] * extent[2] * element_bytes_;
 
   if (streaming_ && !(contiguous && f0 == 0 && f1 == chunk_[0]) &&
