@@ -519,7 +519,7 @@ void byte_unshuffle(const void* in, void* out, std::size_t bytes, std::size_t el
   auto* dst = static_cast<unsigned char*>(out);
   const std::size_t n = element_bytes == 0 ? 0 : bytes / element_bytes;
   if (element_bytes <= 1 || n <= 1) {
-    std::memcpy(dst, src, bytes);
+    if (bytes > 0) std::memcpy(dst, src, bytes);
     return;
   }
   std::size_t done = 0;  // elements already written
@@ -532,7 +532,7 @@ void byte_unshuffle(const void* in, void* out, std::size_t bytes, std::size_t el
     for (std::size_t i = done; i < n; ++i) dst[i * element_bytes + j] = plane[i];
   }
   const std::size_t leftover = bytes - n * element_bytes;
-  std::memcpy(dst + n * element_bytes, src + n * element_bytes, leftover);
+  if (leftover > 0) std::memcpy(dst + n * element_bytes, src + n * element_bytes, leftover);
 }
 
 }  // namespace ptyroi::codec
