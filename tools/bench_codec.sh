@@ -60,8 +60,8 @@ bin=$(cd "$bin" && pwd)
 for exe in ptyroi ptyroi-simulate; do
   [ -x "$bin/$exe" ] || fail "$bin/$exe is missing: build first (cmake --build --preset release)"
 done
-for tool in /usr/bin/time h5repack python3; do command -v "$tool" >/dev/null || fail "$tool is missing: bash tools/setup.sh"; done
-python3 -c 'import h5py' 2>/dev/null || fail "h5py is missing: apt-get install python3-h5py (tools/setup.sh does)"
+for tool in /usr/bin/time h5repack /usr/bin/python3; do command -v "$tool" >/dev/null || fail "$tool is missing: bash tools/setup.sh"; done
+/usr/bin/python3 -c 'import h5py' 2>/dev/null || fail "h5py is missing: apt-get install python3-h5py (tools/setup.sh does)"
 
 work=$(realpath -m "$work")
 case $work/ in "$(pwd -P)"/*) fail "--work '$work' is inside the repository: use a directory outside it" ;; esac
@@ -126,9 +126,10 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }
 json_top() { sed -n "s/^  \"$2\": \([^,]*\),\{0,1\}\$/\1/p" "$1"; }
 json_timing() { sed -n "s/^    \"$2\": \([^,]*\),\{0,1\}\$/\1/p" "$1"; }
 
-# h5py: the whole /data in one read, as a Python user would (decoded by HDF5's filter pipeline).
+# h5py: the whole /data in one read, as a Python user would (decoded by HDF5's filter pipeline);
+# /usr/bin/python3 is Debian's, which has python3-h5py, whatever python3 comes first on PATH.
 h5py_read() {
-  python3 - "$1" <<'EOF'
+  /usr/bin/python3 - "$1" <<'EOF'
 import sys, time, h5py
 with h5py.File(sys.argv[1], "r") as f:
     start = time.perf_counter()
@@ -241,7 +242,7 @@ report=$work/codec_results.md
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   # shellcheck disable=SC1091
   echo "- machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
-  echo "- software: commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown), HDF5 $(dpkg-query -W -f '${Version}' libhdf5-openmpi-103-1 2>/dev/null), bitshuffle $(dpkg-query -W -f '${Version}' bitshuffle 2>/dev/null), liblz4 $(dpkg-query -W -f '${Version}' liblz4-1 2>/dev/null), libdeflate $(dpkg-query -W -f '${Version}' libdeflate0 2>/dev/null), h5py $(python3 -c 'import h5py; print(h5py.__version__)'); bit unshuffle: $(grep -q avx2 /proc/cpuinfo && echo AVX2 || echo SSE2)"
+  echo "- software: commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown), HDF5 $(dpkg-query -W -f '${Version}' libhdf5-openmpi-103-1 2>/dev/null), bitshuffle $(dpkg-query -W -f '${Version}' bitshuffle 2>/dev/null), liblz4 $(dpkg-query -W -f '${Version}' liblz4-1 2>/dev/null), libdeflate $(dpkg-query -W -f '${Version}' libdeflate0 2>/dev/null), h5py $(/usr/bin/python3 -c 'import h5py; print(h5py.__version__)'); bit unshuffle: $(grep -q avx2 /proc/cpuinfo && echo AVX2 || echo SSE2)"
   echo "- load average: $load_before before the repetitions, $load_after after"
   echo "- scan: $frames frames of ${frame}×$frame uint32 ($(calc "%.1f" "$pattern_bytes / 1e6") MB of pixels); bitshuffle-LZ4 file $(calc "%.1f" "$(stat -c %s "$bslz4") / 1e6") MB (chunks [1, 256, 256]), shuffle+deflate file $(calc "%.1f" "$(stat -c %s "$gzip") / 1e6") MB (same chunks); page cache warm"
   echo
