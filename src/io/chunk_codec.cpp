@@ -50,7 +50,7 @@ void unshuffle_groups_portable(const unsigned char* in, unsigned char* out, std:
       // Byte c of x: row 8j + c at column g, i.e. bit c of byte j of the 8 elements.
       const unsigned char* rows = in + 8 * j * row_bytes + g;
       std::uint64_t x = 0;
-      for (int c = 0; c < 8; ++c) x |= std::uint64_t{rows[static_cast<std::size_t>(c) * row_bytes]} << (8 * c);
+      for (std::size_t c = 0; c < 8; ++c) x |= std::uint64_t{rows[c * row_bytes]} << (8 * c);
       x = transpose_8x8(x);
       // Now byte b of x is byte j of element 8g + b.
       for (std::size_t b = 0; b < 8; ++b) elements[b * element_bytes + j] = static_cast<unsigned char>(x >> (8 * b));
@@ -71,23 +71,23 @@ void unshuffle_groups_portable(const unsigned char* in, unsigned char* out, std:
 // four rounds of interleaving: bytes, 16-bit, 32-bit, 64-bit pairs.
 inline void transpose_16x16(__m128i r[16]) {
   __m128i a[16], b[16];
-  for (int k = 0; k < 8; ++k) {
+  for (std::size_t k = 0; k < 8; ++k) {
     a[k] = _mm_unpacklo_epi8(r[2 * k], r[2 * k + 1]);  // columns 0..7 of rows 2k, 2k+1
     a[k + 8] = _mm_unpackhi_epi8(r[2 * k], r[2 * k + 1]);
   }
-  for (int h = 0; h < 2; ++h) {  // columns 8h ..
-    for (int m = 0; m < 4; ++m) {
+  for (std::size_t h = 0; h < 2; ++h) {  // columns 8h ..
+    for (std::size_t m = 0; m < 4; ++m) {
       b[8 * h + m] = _mm_unpacklo_epi16(a[8 * h + 2 * m], a[8 * h + 2 * m + 1]);  // rows 4m..4m+3
       b[8 * h + 4 + m] = _mm_unpackhi_epi16(a[8 * h + 2 * m], a[8 * h + 2 * m + 1]);
     }
   }
-  for (int q = 0; q < 4; ++q) {  // columns 4q ..
-    for (int n = 0; n < 2; ++n) {
+  for (std::size_t q = 0; q < 4; ++q) {  // columns 4q ..
+    for (std::size_t n = 0; n < 2; ++n) {
       a[4 * q + n] = _mm_unpacklo_epi32(b[4 * q + 2 * n], b[4 * q + 2 * n + 1]);  // rows 8n..8n+7
       a[4 * q + 2 + n] = _mm_unpackhi_epi32(b[4 * q + 2 * n], b[4 * q + 2 * n + 1]);
     }
   }
-  for (int p = 0; p < 8; ++p) {  // columns 2p, 2p+1
+  for (std::size_t p = 0; p < 8; ++p) {  // columns 2p, 2p+1
     r[2 * p] = _mm_unpacklo_epi64(a[2 * p], a[2 * p + 1]);
     r[2 * p + 1] = _mm_unpackhi_epi64(a[2 * p], a[2 * p + 1]);
   }
@@ -119,7 +119,7 @@ void unshuffle_sse2(const unsigned char* in, unsigned char* out, std::size_t ele
       if (_mm_movemask_epi8(_mm_cmpeq_epi8(any, _mm_setzero_si128())) == 0xFFFF) {
         // These two bytes of these 128 elements are all zero: no transpose needed.
         unsigned char* group = out + 8 * g0 * element_bytes + 2 * pair;
-        for (std::size_t e = 0; e < 16 * 8; ++e) store_u16(group + e * element_bytes, 0);
+        for (std::size_t e = 0; e < std::size_t{16} * 8; ++e) store_u16(group + e * element_bytes, 0);
         continue;
       }
       transpose_16x16(v);
@@ -191,23 +191,23 @@ std::size_t byte_unshuffle_sse2(const unsigned char* in, unsigned char* out, std
 
 __attribute__((target("avx2"))) inline void transpose_16x16_lanes(__m256i r[16]) {
   __m256i a[16], b[16];
-  for (int k = 0; k < 8; ++k) {
+  for (std::size_t k = 0; k < 8; ++k) {
     a[k] = _mm256_unpacklo_epi8(r[2 * k], r[2 * k + 1]);
     a[k + 8] = _mm256_unpackhi_epi8(r[2 * k], r[2 * k + 1]);
   }
-  for (int h = 0; h < 2; ++h) {
-    for (int m = 0; m < 4; ++m) {
+  for (std::size_t h = 0; h < 2; ++h) {
+    for (std::size_t m = 0; m < 4; ++m) {
       b[8 * h + m] = _mm256_unpacklo_epi16(a[8 * h + 2 * m], a[8 * h + 2 * m + 1]);
       b[8 * h + 4 + m] = _mm256_unpackhi_epi16(a[8 * h + 2 * m], a[8 * h + 2 * m + 1]);
     }
   }
-  for (int q = 0; q < 4; ++q) {
-    for (int n = 0; n < 2; ++n) {
+  for (std::size_t q = 0; q < 4; ++q) {
+    for (std::size_t n = 0; n < 2; ++n) {
       a[4 * q + n] = _mm256_unpacklo_epi32(b[4 * q + 2 * n], b[4 * q + 2 * n + 1]);
       a[4 * q + 2 + n] = _mm256_unpackhi_epi32(b[4 * q + 2 * n], b[4 * q + 2 * n + 1]);
     }
   }
-  for (int p = 0; p < 8; ++p) {
+  for (std::size_t p = 0; p < 8; ++p) {
     r[2 * p] = _mm256_unpacklo_epi64(a[2 * p], a[2 * p + 1]);
     r[2 * p + 1] = _mm256_unpackhi_epi64(a[2 * p], a[2 * p + 1]);
   }
@@ -239,9 +239,9 @@ __attribute__((target("avx2"))) void unshuffle_avx2_wide(const unsigned char* in
         // dark areas of a pattern): no transpose needed.
         unsigned char* group = out + 8 * g0 * element_bytes + 4 * quad;
         if (element_bytes == 4) {
-          std::memset(group, 0, 16 * 8 * 4);
+          std::memset(group, 0, std::size_t{16} * 8 * 4);
         } else {
-          for (std::size_t e = 0; e < 16 * 8; ++e) store_u32(group + e * element_bytes, 0);
+          for (std::size_t e = 0; e < std::size_t{16} * 8; ++e) store_u32(group + e * element_bytes, 0);
         }
         continue;
       }
@@ -273,7 +273,7 @@ __attribute__((target("avx2"))) void unshuffle_avx2_u16(const unsigned char* in,
       any = _mm256_or_si256(any, v[i]);
     }
     if (_mm256_testz_si256(any, any) != 0) {  // 256 elements of zero
-      std::memset(out + 8 * g0 * 2, 0, 32 * 8 * 2);
+      std::memset(out + 8 * g0 * 2, 0, std::size_t{32} * 8 * 2);
       continue;
     }
     transpose_16x16_lanes(v);
@@ -444,7 +444,7 @@ void decode_bitshuffle_lz4(const void* chunk, std::size_t chunk_bytes, std::size
   std::uint64_t element = 0;
   for (std::uint64_t k = 0; k < blocks && element < end; ++k) {
     const std::uint64_t n = k < whole_blocks ? block : last_block;
-    const std::size_t block_bytes = static_cast<std::size_t>(n * element_bytes);
+    const auto block_bytes = static_cast<std::size_t>(n * element_bytes);
     if (chunk_bytes - pos < 4) {
       throw InputError("bitshuffle-LZ4 chunk of " + text(chunk_bytes) + " bytes ends inside the size of block " +
                        text(k) + " of " + text(blocks));

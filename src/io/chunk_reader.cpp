@@ -229,7 +229,7 @@ void ChunkReader::read(const hsize_t start[3], const hsize_t extent[3], void* ou
 void ChunkReader::copy_box(const unsigned char* source, std::uint64_t source_frame, const std::uint64_t origin[3],
                            const std::uint64_t lo[3], const std::uint64_t hi[3], const hsize_t start[3],
                            const hsize_t extent[3], unsigned char* out) const {
-  const std::size_t run = static_cast<std::size_t>((hi[2] - lo[2]) * element_bytes_);
+  const auto run = static_cast<std::size_t>((hi[2] - lo[2]) * element_bytes_);
   for (std::uint64_t f = lo[0]; f < hi[0]; ++f) {
     for (std::uint64_t r = lo[1]; r < hi[1]; ++r) {
       const std::uint64_t from =
@@ -294,7 +294,7 @@ void ChunkReader::read_chunk(const std::uint64_t origin[3], const std::uint64_t 
   h5::check(H5Dread_chunk(dataset_, transfer, offset, &skipped, stored_.data()),
             "cannot read the " + chunk_text(origin));
   ++chunks_decoded_;
-  const std::size_t size = static_cast<std::size_t>(stored);
+  const auto size = static_cast<std::size_t>(stored);
   try {
     if ((pipeline_ == Pipeline::shuffle_deflate ? (skipped & 3u) == 3u : (skipped & 1u) != 0)) {
       // Stored as it is (an optional filter that did not help).
@@ -312,7 +312,7 @@ void ChunkReader::read_chunk(const std::uint64_t origin[3], const std::uint64_t 
                                      (f1 - f0) * layer, run, workspace_);
         return;
       }
-      const std::size_t needed = static_cast<std::size_t>((f1 - f0) * layer * element_bytes_);
+      const auto needed = static_cast<std::size_t>((f1 - f0) * layer * element_bytes_);
       if (decoded_.size() < needed) decoded_.resize(needed);
       codec::decode_bitshuffle_lz4(stored_.data(), size, element_bytes_, chunk_elements_, f0 * layer, (f1 - f0) * layer,
                                    decoded_.data(), workspace_);
@@ -499,7 +499,7 @@ bool ChunkReader::read_streamed(const std::uint64_t origin[3], const std::uint64
   const std::uint64_t f0 = lo[0] - origin[0];
   const std::uint64_t f1 = hi[0] - origin[0];
   const std::uint64_t elements = (f1 - f0) * layer;
-  const std::size_t bytes = static_cast<std::size_t>(elements * element_bytes_);
+  const auto bytes = static_cast<std::size_t>(elements * element_bytes_);
   if (skip_.empty()) skip_.resize(std::size_t{64} << 10);
   if (decoded_.size() < bytes) decoded_.resize(bytes);
   try {
