@@ -157,13 +157,21 @@ TEST(ReadCaches, CompressedChunksGetOneBlockOfCacheAndEveryDataFileABoundedIndex
   const std::string master = env("PTYROI_TEST_NEXUS");
   ASSERT_FALSE(master.empty()) << "PTYROI_TEST_NEXUS is not set";
   const std::uint64_t block = 5;
-  const PatternStack stack = PatternStack::open(master, InputLayout::automatic, "", block, MPI_COMM_WORLD);
+  const PatternStack stack =
+      PatternStack::open(master, InputLayout::automatic, "", block, MPI_COMM_WORLD, Decoder::hdf5);
   // One frame per bitshuffle-LZ4 chunk: a block touches block + 1 chunks (when it straddles them).
   const std::size_t expected = (block + 1) * stack.frame_bytes();
   for (std::size_t i = 0; i < stack.segments(); ++i) {
     const ReadCaches caches = caches_of(stack.segment_dataset(i));
     EXPECT_EQ(caches.chunk_cache_bytes, expected) << "data file " << i;
     EXPECT_EQ(caches.metadata_cache_max, 64u * 1024u) << "data file " << i;
+  }
+  // Decoded in-process (the default), the chunks need no HDF5 cache.
+  const PatternStack direct = PatternStack::open(master, InputLayout::automatic, "", block, MPI_COMM_WORLD);
+  for (std::size_t i = 0; i < direct.segments(); ++i) {
+    EXPECT_EQ(direct.segment_decoding(i), "in-process bitshuffle-LZ4") << "data file " << i;
+    EXPECT_EQ(caches_of(direct.segment_dataset(i)).chunk_cache_bytes, 0u) << "data file " << i;
+    EXPECT_EQ(caches_of(direct.segment_dataset(i)).metadata_cache_max, 64u * 1024u) << "data file " << i;
   }
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/io/chunk_reader.hpp"
 
 namespace ptyroi {
 namespace {
@@ -70,6 +71,20 @@ TEST(Options, ErrorsNameTheOption) {
   EXPECT_NE(typo_message.find("bordr"), std::string::npos) << typo_message;
   EXPECT_NE(typo_message.find("ptyroi_typo.cfg"), std::string::npos) << typo_message;
   EXPECT_NE(message({"--config", "/nonexistent/ptyroi.cfg"}).find("/nonexistent/ptyroi.cfg"), std::string::npos);
+}
+
+TEST(Options, DecoderIsAutoOrHdf5) {
+  EXPECT_EQ(parse({"--input", "a.h5"}).options.decoder, "auto");
+  const Options o = parse({"--input", "a.h5", "--decoder", "hdf5"}).options;
+  EXPECT_NO_THROW(validate(o));
+  EXPECT_EQ(parse_decoder(o.decoder), Decoder::hdf5);
+  EXPECT_EQ(parse_decoder("auto"), Decoder::automatic);
+  try {
+    validate(parse({"--input", "a.h5", "--decoder", "plugin"}).options);
+    FAIL() << "--decoder plugin was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--decoder 'plugin'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/core/scan_grid.hpp"
+#include "ptyroi/io/chunk_reader.hpp"
 #include "ptyroi/io/input_layout.hpp"
 #include "ptyroi/io/output_format.hpp"
 
@@ -110,6 +111,8 @@ po::options_description describe(Options& o, Switches& switches) {
   po::options_description execution("Execution and output");
   execution.add_options()
       ("block-frames", po::value(&o.block_frames)->value_name("B"), "frames read per block on each rank (default: as many as fit in 4 MiB)")
+      ("decoder", po::value(&o.decoder)->value_name("NAME"),
+       "auto (default: bitshuffle-LZ4 and deflate chunks read directly and decoded in-process) | hdf5 (everything through HDF5's filter pipeline)")
       ("output,o", po::value(&o.output_file)->value_name("FILE"),
        "RoI subset file (for ptychoshelves: PREFIX or PREFIX_dp.hdf5, written as PREFIX_dp.hdf5 + PREFIX_para.hdf5)")
       ("format", po::value(&o.format)->value_name("NAME"), format_help().c_str())
@@ -230,6 +233,7 @@ void validate(const Options& o) {
     }
   }
   parse_input_layout(o.layout);
+  parse_decoder(o.decoder);
   if (o.scan != "auto" && o.scan != "grid" && o.scan != "irregular") {
     throw UsageError("--scan '" + o.scan + "' is not one of auto, grid, irregular");
   }

@@ -118,7 +118,7 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
     });
     mpi::run_phase(comm, [&] {
       stack.emplace(PatternStack::open(options.input_file, parse_input_layout(options.layout), options.dataset,
-                                       options.block_frames, comm));
+                                       options.block_frames, comm, parse_decoder(options.decoder)));
     });
     run.input_file = stack->file_path();
     run.dataset = stack->dataset_path();

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ptyroi/io/plugin_threads.hpp"
+
 namespace ptyroi {
 
 void check_input_file(const std::string& path) {
@@ -48,8 +50,13 @@ void check_filters(hid_t dataset, const std::string& where) {
 // than 256 KiB or the default on the 15,980-frame benchmark scan).
 constexpr std::size_t kIndexCacheBytes = std::size_t{64} << 10;
 
-// Room for every chunk one block of frames touches, so no chunk is read (or decompressed) twice.
-void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_bytes, hid_t access) {
+// Room for every chunk one block of frames touches, so no chunk is read (or decompressed) twice;
+// when that is more than kDecodedCacheBytes (chunks spanning many frames, e.g. [K, 1, M]), no cache
+// at all: each chunk is then decoded once per read block instead of the whole stack being held.
+// (A cache smaller than a block's chunks does not bound HDF5 1.10: measured on [K, 1, M] deflate
+// chunks, a 32 MiB cache held the whole 524 MB stack.) Chunks decoded in-process (`direct`) need
+// no HDF5 cache.
+void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_bytes, bool direct, hid_t access) {
   h5::Handle create = h5::checked(H5Dget_create_plist(dataset), "cannot read the dataset's layout");
   if (H5Pget_layout(create.get()) != H5D_CHUNKED) return;
   hsize_t chunk[3] = {1, 1, 1};
@@ -63,8 +70,9 @@ void size_chunk_cache(hid_t dataset, hsize_t block_frames, std::size_t pixel_byt
   // Unfiltered chunks are read straight into the caller's buffer when they do not fit the cache:
   // a cache of zero bytes saves HDF5's copy of every chunk through it.
   const bool filtered = H5Pget_nfilters(create.get()) > 0;
-  h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, filtered ? chunks * chunk_bytes : 0, 1.0),
-            "cannot size the chunk cache");
+  const std::size_t wanted = chunks * chunk_bytes;
+  const std::size_t bytes = filtered && !direct && wanted <= decoded_cache_bytes() ? wanted : 0;
+  h5::check(H5Pset_chunk_cache(access, chunks * 4 + 1, bytes, 1.0), "cannot size the chunk cache");
 }
 
 }  // namespace
@@ -80,9 +88,12 @@ std::string shape_text(const std::vector<hsize_t>& dims) {
 }  // namespace
 
 PatternStack PatternStack::open(const std::string& file_path, InputLayout layout, const std::string& dataset_path,
-                                std::uint64_t block_frames, MPI_Comm comm) {
+                                std::uint64_t block_frames, MPI_Comm comm, Decoder decoder) {
   PatternStack stack;
   stack.file_path_ = file_path;
+  stack.decoder_ = decoder;
+  // Before any filter plugin is loaded (check_filters below loads them).
+  limit_plugin_threads(comm);
   stack.file_ = h5::open_file_read(file_path, comm);
   stack.description_ = describe_input(stack.file_.get(), file_path, layout, dataset_path);
   const auto& paths = stack.description_.stack_paths;
@@ -110,7 +121,10 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
                        paths.front() + "' (" + std::to_string(stack.rows_) + "x" + std::to_string(stack.cols_) + " " +
                        pixel_type_name(stack.pixel_type_) + "): the blocks of one stack must match");
     }
-    check_filters(segment.dataset.get(), where);
+    // Chunks decoded in-process need no plugin (a cluster without Debian's bitshuffle package).
+    if (decoder == Decoder::hdf5 || !ChunkReader::handles(segment.dataset.get(), h5::native_type(pixel_type))) {
+      check_filters(segment.dataset.get(), where);
+    }
     segment.first_frame = stack.frames_;
     segment.frames = dims[0];
     stack.frames_ += dims[0];
@@ -125,21 +139,37 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
   // Reopen each block with a chunk cache sized for one block of frames.
   constexpr std::size_t block_bytes = std::size_t{4} << 20;
   stack.block_frames_ = block_frames > 0 ? block_frames : std::max<std::uint64_t>(1, block_bytes / stack.frame_bytes());
+  const hid_t memory_type = h5::native_type(stack.pixel_type_);
   for (auto& segment : stack.segments_) {
+    const std::string segment_where = "dataset '" + segment.path + "' in '" + file_path + "'";
+    {
+      h5::Handle create =
+          h5::checked(H5Dget_create_plist(segment.dataset.get()), "cannot read the layout of " + segment_where);
+      segment.filtered = H5Pget_nfilters(create.get()) > 0;
+    }
+    const bool direct = decoder == Decoder::automatic && ChunkReader::handles(segment.dataset.get(), memory_type);
     h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
-    size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), access.get());
+    size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), direct,
+                     access.get());
     // Closed first: HDF5 ignores the access list when the dataset is still open (it shares the open one).
     segment.dataset.reset();
-    segment.dataset = h5::checked(H5Dopen2(stack.file_.get(), segment.path.c_str(), access.get()),
-                                  "cannot open dataset '" + segment.path + "' in '" + file_path + "'");
+    segment.dataset =
+        h5::checked(H5Dopen2(stack.file_.get(), segment.path.c_str(), access.get()), "cannot open " + segment_where);
     // The chunk index is read once, front to back: a small metadata cache keeps memory flat in K.
     h5::bound_metadata_cache(segment.dataset.get(), kIndexCacheBytes);
+    if (direct) segment.direct = ChunkReader::open(segment.dataset.get(), memory_type, segment_where);
   }
   stack.transfer_ = h5::transfer_plist(false);
   return stack;
 }
 
 std::string PatternStack::name() const { return "dataset '" + dataset_path_ + "' in '" + file_path_ + "'"; }
+
+std::string PatternStack::segment_decoding(std::size_t i) const {
+  const Segment& segment = segments_.at(i);
+  if (segment.direct) return std::string("in-process ") + ChunkReader::pipeline_name(segment.direct->pipeline());
+  return segment.filtered ? "HDF5 filter pipeline" : "unfiltered";
+}
 
 void PatternStack::read_window(std::uint64_t first, std::uint64_t count, std::uint64_t row, std::uint64_t col,
                                std::uint64_t rows, std::uint64_t cols, void* buffer) const {
@@ -153,6 +183,10 @@ void PatternStack::read_window(std::uint64_t first, std::uint64_t count, std::ui
     if (begin >= stop) continue;
     const hsize_t start[3] = {begin - segment.first_frame, row, col};
     const hsize_t extent[3] = {stop - begin, rows, cols};
+    if (segment.direct) {
+      segment.direct->read(start, extent, out + (begin - first) * frame_bytes, transfer_.get());
+      continue;
+    }
     h5::Handle file_space = h5::checked(H5Dget_space(segment.dataset.get()), "cannot get the dataspace");
     h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr),
               "cannot select frames");

@@ -54,6 +54,7 @@ struct Options {
   double contrast_threshold = 2.0;
   // execution
   std::uint64_t block_frames = 0;  // 0: automatic, the frames that fit in 4 MiB
+  std::string decoder = "auto";    // auto: bitshuffle-LZ4/deflate chunks decoded in-process | hdf5
   // output
   std::string output_file;     // empty: no subset file
   std::string format = "cxi";  // cxi | ptychoshelves | ptychodus | tike | mask-only

@@ -6,10 +6,12 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ptyroi/core/frame_source.hpp"
+#include "ptyroi/io/chunk_reader.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/input_layout.hpp"
 
@@ -23,9 +25,11 @@ class PatternStack : public FrameSource {
  public:
   // Collective over comm. `layout` automatic: detected from the content; a non-empty dataset_path
   // replaces the layout's stack. block_frames: the frames per read block the chunk cache is sized
-  // for (0: as many as fit in 4 MiB).
+  // for (0: as many as fit in 4 MiB). `decoder` automatic: bitshuffle-LZ4 and deflate chunks are
+  // read with H5Dread_chunk and decoded in-process (ptyroi/io/chunk_reader.hpp); hdf5: everything
+  // goes through HDF5's filter pipeline.
   static PatternStack open(const std::string& file_path, InputLayout layout, const std::string& dataset_path,
-                           std::uint64_t block_frames, MPI_Comm comm);
+                           std::uint64_t block_frames, MPI_Comm comm, Decoder decoder = Decoder::automatic);
 
   const std::string& file_path() const { return file_path_; }
   // The stack's dataset, or "/entry/data/data_000001 … data_000004" for a multi-file stack.
@@ -42,6 +46,11 @@ class PatternStack : public FrameSource {
   std::size_t segments() const { return segments_.size(); }
   // The open dataset of segment i, as read (its access properties: chunk and metadata caches).
   hid_t segment_dataset(std::size_t i) const { return segments_.at(i).dataset.get(); }
+  Decoder decoder() const { return decoder_; }
+  // The in-process reader of segment i, or nullptr when it is read through H5Dread.
+  const ChunkReader* segment_chunk_reader(std::size_t i) const { return segments_.at(i).direct.get(); }
+  // How segment i is decoded: "in-process bitshuffle-LZ4", "HDF5 filter pipeline", "unfiltered".
+  std::string segment_decoding(std::size_t i) const;
 
   // Reads the window of frames [first, first+count) with independent MPI-IO transfers.
   void read_window(std::uint64_t first, std::uint64_t count, std::uint64_t row, std::uint64_t col, std::uint64_t rows,
@@ -54,6 +63,8 @@ class PatternStack : public FrameSource {
     h5::Handle dataset;
     std::uint64_t first_frame = 0;
     std::uint64_t frames = 0;
+    bool filtered = false;
+    std::unique_ptr<ChunkReader> direct;  // compressed chunks decoded in-process, when it handles them
   };
 
   std::string file_path_;
@@ -65,6 +76,7 @@ class PatternStack : public FrameSource {
   std::vector<Segment> segments_;
   std::uint64_t frames_ = 0, rows_ = 0, cols_ = 0;
   std::uint64_t block_frames_ = 1;
+  Decoder decoder_ = Decoder::automatic;
   PixelType pixel_type_ = PixelType::f64;
   h5::Handle file_type_;
   h5::Handle transfer_;
