@@ -41,8 +41,8 @@ std::uint64_t block_frames_for(const RoiParameters& parameters, const FrameSourc
 
 // The per-frame pass (per-frame accumulate): this rank's frames, streamed in blocks of whole
 // frames (or their window) in the source's own pixel type.
-std::vector<FrameFeatures> frame_features(const FrameSource& source, FrameRange range, std::uint64_t block_frames,
-                                          const PixelSelection& selection, const RoiHooks& hooks) {
+std::vector<FrameFeatures> features_pass(const FrameSource& source, FrameRange range, std::uint64_t block_frames,
+                                         const PixelSelection& selection, const RoiHooks& hooks) {
   std::vector<FrameFeatures> features;
   features.reserve(range.count());
   const std::uint64_t block = std::min<std::uint64_t>(block_frames, std::max<std::uint64_t>(range.count(), 1));
@@ -183,7 +183,7 @@ void check_incident_flux(const ScanInput& scan, std::uint64_t frames) {
 
 // The method separates frames by contrast; a scan without any (one frame, or every frame with the
 // same total and the same centre of mass) has no RoI to find.
-void check_contrast(const RoiResult& result, const FrameSource& source, MPI_Comm comm) {
+void check_contrast(const RoiResult& result, const std::string& what, MPI_Comm comm) {
   double local_min = std::numeric_limits<double>::infinity();
   double local_max = -local_min;
   for (const auto& frame : result.local_features) {
@@ -192,7 +192,7 @@ void check_contrast(const RoiResult& result, const FrameSource& source, MPI_Comm
   }
   const bool same_totals = mpi::all_min(comm, local_min) == mpi::all_max(comm, local_max);
   if (same_totals && result.com.std_x == 0.0 && result.com.std_y == 0.0) {
-    throw InputError("no contrast in " + source.name() + ": " +
+    throw InputError("no contrast in " + what + ": " +
                      (result.frames == 1 ? std::string("it holds a single frame")
                                          : "all " + std::to_string(result.frames) +
                                                " frames have the same total intensity and centre of mass") +
@@ -208,50 +208,47 @@ RoiTimings max_over_ranks(const RoiTimings& local, MPI_Comm comm) {
 
 }  // namespace
 
-RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const PixelSelection& pixels,
-                   const RoiParameters& parameters, MPI_Comm comm, const RoiHooks& hooks) {
+std::shared_ptr<const ScanNeighbourhood> scan_neighbourhood(const ScanInput& scan, std::uint64_t frames,
+                                                            const RoiParameters& parameters, MPI_Comm comm) {
+  std::shared_ptr<const ScanNeighbourhood> result;
+  // Deterministic in the positions, so every rank builds the same neighbourhood.
+  mpi::run_phase(comm, [&] {
+    parameters.validate();
+    check_positions(scan.positions, frames, parameters);
+    check_incident_flux(scan, frames);
+    auto neighbourhood = std::make_shared<ScanNeighbourhood>(make_neighbourhood(parameters, scan.positions, frames));
+    neighbourhood->check_border(parameters.border_steps);
+    result = std::move(neighbourhood);
+  });
+  return result;
+}
+
+std::vector<FrameFeatures> frame_features(const FrameSource& source, FrameRange range, const PixelSelection& pixels,
+                                          std::uint64_t block_frames, const RoiHooks& hooks) {
+  return features_pass(source, range, block_frames, pixels, hooks);
+}
+
+RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64_t frames, const ScanInput& scan,
+                          const RoiParameters& parameters, std::shared_ptr<const ScanNeighbourhood> neighbourhood,
+                          MPI_Comm comm, const RoiHooks& hooks, const std::string& what) {
   RoiResult result;
   result.parameters = parameters;
   result.ranks = mpi::size(comm);
-  result.frames = source.frames();
-  const bool windowed = pixels.window_rows > 0;
-  result.rows = windowed ? pixels.window_rows : source.rows();
-  result.cols = windowed ? pixels.window_cols : source.cols();
-  result.local = partition_frames(result.frames, result.ranks, mpi::rank(comm));
-  result.block_frames = block_frames_for(parameters, source);
-  RoiTimings& t = result.timings;
-
-  // --- the scan: deterministic in the positions, so every rank builds the same neighbourhood ----
+  result.frames = frames;
+  result.local = partition_frames(frames, result.ranks, mpi::rank(comm));
+  result.neighbourhood = std::move(neighbourhood);
+  result.local_features = std::move(local_features);
   mpi::run_phase(comm, [&] {
-    parameters.validate();
-    if (!pixels.good_pixels.empty() && pixels.good_pixels.size() != source.pixels_per_frame()) {
-      throw UsageError("the pixel mask has " + std::to_string(pixels.good_pixels.size()) +
-                       " pixels but the frames of " + source.name() + " have " +
-                       std::to_string(source.pixels_per_frame()));
+    if (result.local_features.size() != result.local.count()) {
+      throw UsageError("classify_frames: rank " + std::to_string(mpi::rank(comm)) + " holds " +
+                       std::to_string(result.local_features.size()) + " frames' features; its share is " +
+                       std::to_string(result.local.count()));
     }
-    if (windowed && (pixels.window_row + pixels.window_rows > source.rows() ||
-                     pixels.window_col + pixels.window_cols > source.cols())) {
-      throw UsageError("the pixel window lies outside the " + std::to_string(source.rows()) + "x" +
-                       std::to_string(source.cols()) + " frames of " + source.name());
+    if (!result.neighbourhood || result.neighbourhood->frames() != frames) {
+      throw UsageError("classify_frames: the scan neighbourhood is not of " + std::to_string(frames) + " frames");
     }
-    check_positions(scan.positions, result.frames, parameters);
-    check_incident_flux(scan, result.frames);
-    auto neighbourhood =
-        std::make_shared<ScanNeighbourhood>(make_neighbourhood(parameters, scan.positions, result.frames));
-    neighbourhood->check_border(parameters.border_steps);
-    result.neighbourhood = std::move(neighbourhood);
   });
-
-  // --- features: rank-local, no collective calls inside ------------------------------------------
-  {
-    StepClock clock(t.features_s);
-    mpi::run_phase(comm, [&] {
-      notify(hooks, "features");
-      result.local_features = frame_features(source, result.local, result.block_frames, pixels, hooks);
-    });
-  }
-  result.bytes_read = result.frames * result.rows * result.cols * pixel_type_size(source.pixel_type());
-
+  RoiTimings& t = result.timings;
   // --- statistics: global CoM mean and spread; |standardised CoM| per frame (reduce once) ---------
   {
     StepClock clock(t.statistics_s);
@@ -269,10 +266,10 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
     result.com = standardise_com(result.local_features, comm);
     result.frames_without_com = static_cast<std::int64_t>(result.frames) - result.com.frames_with_com;
     if (result.com.frames_with_com == 0) {
-      throw InputError("no frame of " + source.name() + " has signal (all " + std::to_string(result.frames) +
+      throw InputError("no frame of " + what + " has signal (all " + std::to_string(result.frames) +
                        " frames sum to zero or less): there is nothing to classify");
     }
-    check_contrast(result, source, comm);
+    check_contrast(result, what, comm);
     result.local_com_magnitude.resize(result.local_features.size());
     for (std::size_t i = 0; i < result.local_features.size(); ++i) {
       result.local_com_magnitude[i] = result.com.magnitude(result.local_features[i]);
@@ -288,11 +285,11 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
     local_totals[i] = result.local_features[i].total_intensity;
     if (result.flux_normalised) local_totals[i] /= scan.incident_flux[result.local.begin + i];
   }
-  const ScanNeighbourhood& neighbourhood = *result.neighbourhood;
+  const ScanNeighbourhood& scan_graph = *result.neighbourhood;
   // Absorption: the lowest cluster of T; scattering: the highest of c.
-  result.absorption = cluster_map(local_totals, neighbourhood, result.local, parameters, 0, comm, t);
-  result.scattering = cluster_map(result.local_com_magnitude, neighbourhood, result.local, parameters,
-                                  parameters.clusters - 1, comm, t);
+  result.absorption = cluster_map(local_totals, scan_graph, result.local, parameters, 0, comm, t);
+  result.scattering =
+      cluster_map(result.local_com_magnitude, scan_graph, result.local, parameters, parameters.clusters - 1, comm, t);
 
   // --- selection: low-T cluster ∪ high-c cluster, grown or shrunk by the border -------------------
   {
@@ -314,6 +311,44 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
     result.roi_frames = mpi::all_sum(comm, local_roi);
   }
   t = max_over_ranks(t, comm);
+  return result;
+}
+
+RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const PixelSelection& pixels,
+                   const RoiParameters& parameters, MPI_Comm comm, const RoiHooks& hooks) {
+  const bool windowed = pixels.window_rows > 0;
+  mpi::run_phase(comm, [&] {
+    if (!pixels.good_pixels.empty() && pixels.good_pixels.size() != source.pixels_per_frame()) {
+      throw UsageError("the pixel mask has " + std::to_string(pixels.good_pixels.size()) +
+                       " pixels but the frames of " + source.name() + " have " +
+                       std::to_string(source.pixels_per_frame()));
+    }
+    if (windowed && (pixels.window_row + pixels.window_rows > source.rows() ||
+                     pixels.window_col + pixels.window_cols > source.cols())) {
+      throw UsageError("the pixel window lies outside the " + std::to_string(source.rows()) + "x" +
+                       std::to_string(source.cols()) + " frames of " + source.name());
+    }
+  });
+  // The scan first: a border beyond it or positions that do not fit fail before any frame is read.
+  auto neighbourhood = scan_neighbourhood(scan, source.frames(), parameters, comm);
+  const FrameRange local = partition_frames(source.frames(), mpi::size(comm), mpi::rank(comm));
+  const std::uint64_t block_frames = block_frames_for(parameters, source);
+  std::vector<FrameFeatures> features;
+  double features_s = 0.0;
+  {
+    StepClock clock(features_s);
+    mpi::run_phase(comm, [&] {
+      notify(hooks, "features");
+      features = features_pass(source, local, block_frames, pixels, hooks);
+    });
+  }
+  RoiResult result = classify_frames(std::move(features), source.frames(), scan, parameters, std::move(neighbourhood),
+                                     comm, hooks, source.name());
+  result.rows = windowed ? pixels.window_rows : source.rows();
+  result.cols = windowed ? pixels.window_cols : source.cols();
+  result.block_frames = block_frames;
+  result.bytes_read = result.frames * result.rows * result.cols * pixel_type_size(source.pixel_type());
+  result.timings.features_s = mpi::all_max(comm, features_s);
   return result;
 }
 

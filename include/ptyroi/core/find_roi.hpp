@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ptyroi/core/com_statistics.hpp"
@@ -88,6 +89,25 @@ struct RoiHooks {
 // do not fit the scan (e.g. a border beyond it), InputError for data without signal or contrast.
 RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const PixelSelection& pixels,
                    const RoiParameters& parameters, MPI_Comm comm, const RoiHooks& hooks = {});
+
+// The method in its steps, for programs that hold the per-frame features already (e.g. computed as
+// frames arrive during a scan): find_roi is scan_neighbourhood, then frame_features of this rank's
+// share, then classify_frames.
+//
+// The scan's neighbourhood from the positions (or the raster), checked (positions, flux, border):
+// identical on every rank. Collective.
+std::shared_ptr<const ScanNeighbourhood> scan_neighbourhood(const ScanInput& scan, std::uint64_t frames,
+                                                            const RoiParameters& parameters, MPI_Comm comm);
+// The features of frames `range` of `source`, read in blocks of block_frames. Rank-local: a frame's
+// features depend on the frame alone, whoever computes them.
+std::vector<FrameFeatures> frame_features(const FrameSource& source, FrameRange range, const PixelSelection& pixels,
+                                          std::uint64_t block_frames, const RoiHooks& hooks = {});
+// Everything after the per-frame pass, from this rank's share (partition_frames(frames, ranks,
+// rank)) of the features. `what` names the frames in messages. Collective. The result's rows,
+// cols, block_frames and bytes_read are left 0 (find_roi fills them).
+RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64_t frames, const ScanInput& scan,
+                          const RoiParameters& parameters, std::shared_ptr<const ScanNeighbourhood> neighbourhood,
+                          MPI_Comm comm, const RoiHooks& hooks = {}, const std::string& what = "the frames");
 
 // The RoI of this rank's frames at another border (the same clusters): collective over comm.
 std::vector<std::uint8_t> roi_at_border(const RoiResult& result, int border_steps, MPI_Comm comm);
