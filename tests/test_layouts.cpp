@@ -242,6 +242,16 @@ TEST(Layouts, PositionsFromAYxDatasetInPixelsEqualTheMetricOnes) {
       << string_attribute(b, "/roi", "positions_source");
 }
 
+// A CXI stack stored as [1, K, N, M] (gzip chunks of 4 frames): the leading axis is squeezed and the
+// features and RoI are those of the same scan stored as [K, N, M] with separate position datasets.
+TEST(Layouts, LeadingSingletonAxisIsSqueezed) {
+  const std::string dir = data_dir();
+  const std::string a = dir + "/pos_reference_roi.h5", b = dir + "/stack1knm_roi.h5";
+  EXPECT_EQ(read<std::uint8_t>(a, "/roi/mask"), read<std::uint8_t>(b, "/roi/mask"));
+  EXPECT_EQ(read<double>(a, "/roi/features/total_intensity"), read<double>(b, "/roi/features/total_intensity"));
+  EXPECT_EQ(read<double>(a, "/roi/features/com_x"), read<double>(b, "/roi/features/com_x"));
+}
+
 TEST(Layouts, EveryShippedConfigRunsOnItsLayout) {
   const std::string dir = data_dir();
   const std::vector<std::pair<std::string, std::string>> runs{{"config_demo.h5", "plain"},

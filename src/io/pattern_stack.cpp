@@ -105,9 +105,15 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
     segment.path = path;
     // Names the missing data file when `path` is a dangling external link.
     segment.dataset = h5::open_dataset(stack.file_.get(), path, file_path);
-    const auto dims = h5::dataset_dims(segment.dataset.get());
+    auto dims = h5::dataset_dims(segment.dataset.get());
+    // Leading singleton axes ([1, K, N, M], as several reconstruction codes store a stack) are squeezed.
+    while (dims.size() > 3 && dims.front() == 1) {
+      dims.erase(dims.begin());
+      ++segment.leading;
+    }
     if (dims.size() != 3) {
-      throw InputError(where + " has " + std::to_string(dims.size()) + " dimensions; expected 3 [frames, rows, cols]");
+      throw InputError(where + " has " + std::to_string(dims.size() + segment.leading) +
+                       " dimensions; expected 3 [frames, rows, cols] (or leading axes of length 1)");
     }
     h5::Handle type = h5::checked(H5Dget_type(segment.dataset.get()), "cannot read the type of " + where);
     const PixelType pixel_type = h5::classify_pixel_type(type.get(), where);
@@ -122,7 +128,8 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
                        pixel_type_name(stack.pixel_type_) + "): the blocks of one stack must match");
     }
     // Chunks decoded in-process need no plugin (a cluster without Debian's bitshuffle package).
-    if (decoder == Decoder::hdf5 || !ChunkReader::handles(segment.dataset.get(), h5::native_type(pixel_type))) {
+    if (decoder == Decoder::hdf5 || segment.leading > 0 ||
+        !ChunkReader::handles(segment.dataset.get(), h5::native_type(pixel_type))) {
       check_filters(segment.dataset.get(), where);
     }
     segment.first_frame = stack.frames_;
@@ -147,7 +154,8 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
           h5::checked(H5Dget_create_plist(segment.dataset.get()), "cannot read the layout of " + segment_where);
       segment.filtered = H5Pget_nfilters(create.get()) > 0;
     }
-    const bool direct = decoder == Decoder::automatic && ChunkReader::handles(segment.dataset.get(), memory_type);
+    const bool direct = decoder == Decoder::automatic && segment.leading == 0 &&
+                        ChunkReader::handles(segment.dataset.get(), memory_type);
     h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
     size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), direct,
                      access.get());
@@ -188,8 +196,13 @@ void PatternStack::read_window(std::uint64_t first, std::uint64_t count, std::ui
       continue;
     }
     h5::Handle file_space = h5::checked(H5Dget_space(segment.dataset.get()), "cannot get the dataspace");
-    h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr),
-              "cannot select frames");
+    // A [1, ..., K, N, M] dataset: the same selection behind its leading singleton axes.
+    std::vector<hsize_t> file_start(segment.leading, 0), file_extent(segment.leading, 1);
+    file_start.insert(file_start.end(), start, start + 3);
+    file_extent.insert(file_extent.end(), extent, extent + 3);
+    h5::check(
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, file_start.data(), nullptr, file_extent.data(), nullptr),
+        "cannot select frames");
     h5::Handle memory = h5::memory_space({extent[0], rows, cols});
     h5::check(H5Dread(segment.dataset.get(), h5::native_type(pixel_type_), memory.get(), file_space.get(),
                       transfer_.get(), out + (begin - first) * frame_bytes),

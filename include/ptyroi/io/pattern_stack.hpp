@@ -63,6 +63,7 @@ class PatternStack : public FrameSource {
     h5::Handle dataset;
     std::uint64_t first_frame = 0;
     std::uint64_t frames = 0;
+    std::size_t leading = 0;  // singleton axes before [K, N, M] (a [1, K, N, M] stack: 1)
     bool filtered = false;
     std::unique_ptr<ChunkReader> direct;  // compressed chunks decoded in-process, when it handles them
   };
