@@ -21,6 +21,8 @@ for python in "${interpreters[@]}"; do
   fi
   site=$("$python" -c 'import site; print(site.getsitepackages()[0])')
   mkdir -p "$site"
+  # Judged without an earlier ptyroi.pth, which may have added Debian's packages itself.
+  rm -f "$site/ptyroi.pth"
   lines="$dir"
   if [ "$python" != /usr/bin/python3 ] && ! "$python" -c 'import numpy' 2>/dev/null; then
     lines+=$'\n/usr/lib/python3/dist-packages'

@@ -46,14 +46,19 @@ std::vector<std::string> run_inputs(const Options& options) {
   return inputs;
 }
 
-// Positions in scan steps for a run without any: the --grid column and row of each frame.
-ScanPositions grid_positions(const ScanGrid& grid) {
+// Positions in scan steps for a run without any, for the record: the --grid column and row of each
+// of this rank's frames (nothing per frame of the whole scan is held).
+ScanPositions grid_positions(const ScanGrid& grid, FrameRange local, const std::string& source) {
   ScanPositions positions;
-  for (const std::int64_t cell : grid.cell_of_frame) {
+  positions.first_frame = local.begin;
+  positions.unit = "steps";
+  for (std::uint64_t k = local.begin; k < local.end; ++k) {
+    const std::int64_t cell = grid.cell(k);
     positions.x.push_back(static_cast<double>(cell % grid.shape.cols));
     positions.y.push_back(static_cast<double>(cell / grid.shape.cols));
   }
-  positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
+  positions.source =
+      source.empty() ? "none in the input: the --grid column and row of each frame, in scan steps" : source;
   return positions;
 }
 
@@ -184,7 +189,9 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
   }
   run.result = find_roi(*stack, run.scan, run.selection, roi_parameters(options), comm, hooks);
   if (progress) progress->finish();
-  if (run.scan.positions.empty()) run.scan.positions = grid_positions(run.result.neighbourhood->grid());
+  if (run.scan.positions.empty()) {
+    run.scan.positions = grid_positions(run.result.neighbourhood->grid(), run.result.local, run.scan.positions.source);
+  }
 
   // --- write (uncommitted) -----------------------------------------------------------------------------
   if (!output.path.empty()) {
@@ -208,13 +215,27 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
 
 PreviewInput gather_preview_input(const ScanRun& run, MPI_Comm comm) {
   const RoiResult& result = run.result;
+  const bool root = mpi::rank(comm) == 0;
+  // Rank 0 receives only what it draws, only now: the ranks keep their own frames.
+  const auto gather_frames = [comm](const auto& local) { return mpi::gather(comm, 0, local); };
   PreviewInput preview;
   preview.title = file_name_of(run.input_file);
-  preview.x = run.scan.positions.x;
-  preview.y = run.scan.positions.y;
-  if (result.neighbourhood->is_raster()) {
-    preview.grid = result.neighbourhood->grid().shape;
-    preview.cell_of_frame = result.neighbourhood->grid().cell_of_frame;
+  const ScanPositions& positions = run.scan.positions;
+  const auto own_x = positions.first_frame == 0 && positions.size() == result.frames
+                         ? std::vector<double>(positions.x.begin() + static_cast<std::ptrdiff_t>(result.local.begin),
+                                               positions.x.begin() + static_cast<std::ptrdiff_t>(result.local.end))
+                         : positions.x;
+  const auto own_y = positions.first_frame == 0 && positions.size() == result.frames
+                         ? std::vector<double>(positions.y.begin() + static_cast<std::ptrdiff_t>(result.local.begin),
+                                               positions.y.begin() + static_cast<std::ptrdiff_t>(result.local.end))
+                         : positions.y;
+  preview.x = gather_frames(own_x);
+  preview.y = gather_frames(own_y);
+  if (result.neighbourhood->is_raster() && root) {
+    const ScanGrid& grid = result.neighbourhood->grid();
+    preview.grid = grid.shape;
+    preview.cell_of_frame.resize(result.frames);
+    for (std::uint64_t k = 0; k < result.frames; ++k) preview.cell_of_frame[k] = grid.cell(k);
   }
   std::vector<double> totals, standard_x, standard_y;
   for (const FrameFeatures& frame : result.local_features) {
@@ -224,17 +245,17 @@ PreviewInput gather_preview_input(const ScanRun& run, MPI_Comm comm) {
     standard_x.push_back(x_spread ? (frame.com_x - result.com.mean_x) / result.com.std_x : 0.0);
     standard_y.push_back(y_spread ? (frame.com_y - result.com.mean_y) / result.com.std_y : 0.0);
   }
-  preview.transmission = gather_frames(totals, comm);
-  preview.com_magnitude = gather_frames(result.local_com_magnitude, comm);
-  preview.com_x = gather_frames(standard_x, comm);
-  preview.com_y = gather_frames(standard_y, comm);
-  preview.absorption_roi = gather_frames(result.absorption.local_roi, comm);
-  preview.scattering_roi = gather_frames(result.scattering.local_roi, comm);
+  preview.transmission = gather_frames(totals);
+  preview.com_magnitude = gather_frames(result.local_com_magnitude);
+  preview.com_x = gather_frames(standard_x);
+  preview.com_y = gather_frames(standard_y);
+  preview.absorption_roi = gather_frames(result.absorption.local_roi);
+  preview.scattering_roi = gather_frames(result.scattering.local_roi);
   preview.border_steps = result.parameters.border_steps;
-  preview.roi = gather_frames(result.local_mask, comm);
+  preview.roi = gather_frames(result.local_mask);
   for (const int border : {-2, 0, 2, 4}) {
     if (!border_fits(result, border)) continue;  // a scan too small for this border
-    preview.roi_at_borders.emplace_back(border, gather_frames(roi_at_border(result, border, comm), comm));
+    preview.roi_at_borders.emplace_back(border, gather_frames(roi_at_border(result, border, comm)));
   }
   return preview;
 }

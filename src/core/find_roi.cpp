@@ -87,13 +87,12 @@ std::vector<double> feature_values(const std::vector<double>& local_values, bool
 // Smooths one map at this rank's frames, clusters it (log unless disabled), selects `cluster` and,
 // unless disabled, tests its contrast.
 MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeighbourhood& neighbourhood,
-                        FrameRange local, const RoiParameters& parameters, int cluster, MPI_Comm comm,
-                        RoiTimings& timings) {
+                        const RoiParameters& parameters, int cluster, MPI_Comm comm, RoiTimings& timings) {
   MapClusters result;
   std::vector<double> feature;
   {
     StepClock clock(timings.maps_s);
-    result.local_map = neighbourhood.smooth(mpi::all_gather(comm, local_values), local);
+    result.local_map = neighbourhood.smooth(local_values, comm);
     feature = feature_values(result.local_map, parameters.log_features, comm, result.log_floor);
   }
   {
@@ -109,7 +108,7 @@ MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeigh
     // The noise of one frame's (log) value about its neighbours', against the gap the clusters make.
     double raw_floor = 0.0;
     const std::vector<double> raw = feature_values(local_values, parameters.log_features, comm, raw_floor);
-    const std::vector<double> residuals = neighbourhood.residuals(mpi::all_gather(comm, raw), local);
+    const std::vector<double> residuals = neighbourhood.residuals(raw, comm);
     const double noise = single_value_noise(robust_spread(residuals, comm), 8.0);
     result.contrast =
         judge_contrast(centroid_gap(result.clusters.centroids, cluster), noise, parameters.contrast_threshold);
@@ -287,9 +286,8 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
   }
   const ScanNeighbourhood& scan_graph = *result.neighbourhood;
   // Absorption: the lowest cluster of T; scattering: the highest of c.
-  result.absorption = cluster_map(local_totals, scan_graph, result.local, parameters, 0, comm, t);
-  result.scattering =
-      cluster_map(result.local_com_magnitude, scan_graph, result.local, parameters, parameters.clusters - 1, comm, t);
+  result.absorption = cluster_map(local_totals, scan_graph, parameters, 0, comm, t);
+  result.scattering = cluster_map(result.local_com_magnitude, scan_graph, parameters, parameters.clusters - 1, comm, t);
 
   // --- selection: low-T cluster ∪ high-c cluster, grown or shrunk by the border -------------------
   {
@@ -353,10 +351,7 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
 }
 
 std::vector<std::uint8_t> roi_at_border(const RoiResult& result, int border_steps, MPI_Comm comm) {
-  const std::vector<std::uint8_t> all = mpi::all_gather(comm, result.local_roi_before_border);
-  const std::vector<std::uint8_t> grown = result.neighbourhood->grow_or_shrink(all, border_steps);
-  return {grown.begin() + static_cast<std::ptrdiff_t>(result.local.begin),
-          grown.begin() + static_cast<std::ptrdiff_t>(result.local.end)};
+  return result.neighbourhood->grow_or_shrink(result.local_roi_before_border, border_steps, comm);
 }
 
 bool border_fits(const RoiResult& result, int border_steps) { return result.neighbourhood->border_fits(border_steps); }

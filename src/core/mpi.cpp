@@ -103,6 +103,34 @@ std::vector<std::uint8_t> all_gather(MPI_Comm comm, const std::vector<std::uint8
   return gather_all(comm, local, MPI_UINT8_T);
 }
 
+namespace {
+template <class T>
+std::vector<T> gather_to(MPI_Comm comm, int root, const std::vector<T>& local, MPI_Datatype type) {
+  const int ranks = size(comm);
+  const bool am_root = rank(comm) == root;
+  int local_count = static_cast<int>(local.size());
+  std::vector<int> counts(am_root ? static_cast<std::size_t>(ranks) : 0);
+  check(MPI_Gather(&local_count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm), "MPI_Gather");
+  std::vector<int> offsets(counts.size(), 0);
+  long long total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    offsets[r] = static_cast<int>(total);
+    total += counts[r];
+  }
+  std::vector<T> all(static_cast<std::size_t>(total));
+  check(MPI_Gatherv(local.data(), local_count, type, all.data(), counts.data(), offsets.data(), type, root, comm),
+        "MPI_Gatherv");
+  return all;
+}
+}  // namespace
+
+std::vector<double> gather(MPI_Comm comm, int root, const std::vector<double>& local) {
+  return gather_to(comm, root, local, MPI_DOUBLE);
+}
+std::vector<std::uint8_t> gather(MPI_Comm comm, int root, const std::vector<std::uint8_t>& local) {
+  return gather_to(comm, root, local, MPI_UINT8_T);
+}
+
 double all_min(MPI_Comm comm, double value) {
   check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MIN, comm), "MPI_Allreduce");
   return value;

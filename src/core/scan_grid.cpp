@@ -33,9 +33,7 @@ ScanGrid raster_grid(GridShape shape, std::uint64_t frames) {
   }
   ScanGrid grid;
   grid.shape = shape;
-  grid.cell_of_frame.resize(frames);
-  for (std::uint64_t k = 0; k < frames; ++k) grid.cell_of_frame[k] = static_cast<std::int64_t>(k);
-  grid.frame_of_cell = grid.cell_of_frame;
+  grid.row_major = true;
   grid.origin = "given";
   return grid;
 }
@@ -92,6 +90,16 @@ std::optional<ScanGrid> find_grid(const std::vector<double>& x, const std::vecto
     grid.frame_of_cell[static_cast<std::size_t>(cell)] = static_cast<std::int64_t>(k);
   }
   grid.origin = "inferred from positions";
+  // Scanned row by row (the usual case): nothing per frame needs keeping.
+  bool identity = true;
+  for (std::size_t k = 0; k < grid.cell_of_frame.size() && identity; ++k) {
+    identity = grid.cell_of_frame[k] == static_cast<std::int64_t>(k);
+  }
+  if (identity) {
+    grid.row_major = true;
+    grid.cell_of_frame = {};
+    grid.frame_of_cell = {};
+  }
   return grid;
 }
 
@@ -124,7 +132,7 @@ std::optional<std::string> raster_disagreement(GridShape shape, const std::vecto
           if (flip_rows) row = shape.rows - 1 - row;
           if (flip_cols) col = shape.cols - 1 - col;
           const std::int64_t cell = transpose ? col * got.cols + row : row * got.cols + col;
-          agree = found->cell_of_frame[k] == cell;
+          agree = found->cell(k) == cell;
         }
         if (agree) return std::nullopt;
       }

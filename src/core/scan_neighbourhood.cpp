@@ -11,6 +11,8 @@
 #include <utility>
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/halo.hpp"
+#include "ptyroi/core/mpi.hpp"
 #include "ptyroi/core/scan_map.hpp"
 
 namespace ptyroi {
@@ -64,7 +66,7 @@ double median_of(std::vector<double> values) {
 
 ScanNeighbourhood ScanNeighbourhood::raster(ScanGrid grid, const std::vector<double>& x, const std::vector<double>& y) {
   ScanNeighbourhood neighbourhood;
-  neighbourhood.frames_ = grid.cell_of_frame.size();
+  neighbourhood.frames_ = static_cast<std::uint64_t>(grid.cells());
   if (x.size() == neighbourhood.frames_ && y.size() == neighbourhood.frames_) {
     // The grid spacing: for each frame the nearest of the frames in the cells left, right, above and
     // below its own; the median over frames.
@@ -72,12 +74,12 @@ ScanNeighbourhood ScanNeighbourhood::raster(ScanGrid grid, const std::vector<dou
     std::vector<double> nearest;
     nearest.reserve(x.size());
     for (std::size_t k = 0; k < x.size(); ++k) {
-      const std::int64_t cell = grid.cell_of_frame[k], row = cell / cols, col = cell % cols;
+      const std::int64_t cell = grid.cell(k), row = cell / cols, col = cell % cols;
       double best = std::numeric_limits<double>::infinity();
       for (const auto& [dr, dc] : {std::pair{-1, 0}, std::pair{1, 0}, std::pair{0, -1}, std::pair{0, 1}}) {
         const std::int64_t r = row + dr, c = col + dc;
         if (r < 0 || r >= rows || c < 0 || c >= cols) continue;
-        const auto j = static_cast<std::size_t>(grid.frame_of_cell[static_cast<std::size_t>(r * cols + c)]);
+        const auto j = static_cast<std::size_t>(grid.frame(r * cols + c));
         best = std::min(best, std::hypot(x[j] - x[k], y[j] - y[k]));
       }
       if (std::isfinite(best)) nearest.push_back(best);
@@ -178,10 +180,9 @@ std::vector<double> ScanNeighbourhood::smooth(const std::vector<double>& by_fram
   std::vector<double> smoothed(range.count());
   if (is_raster()) {
     std::vector<double> map(by_frame.size());
-    for (std::size_t k = 0; k < by_frame.size(); ++k)
-      map[static_cast<std::size_t>(grid_.cell_of_frame[k])] = by_frame[k];
+    for (std::size_t k = 0; k < by_frame.size(); ++k) map[static_cast<std::size_t>(grid_.cell(k))] = by_frame[k];
     for (std::uint64_t i = 0; i < range.count(); ++i) {
-      smoothed[i] = neighbour_mean(map, grid_.shape, grid_.cell_of_frame[range.begin + i]);
+      smoothed[i] = neighbour_mean(map, grid_.shape, grid_.cell(range.begin + i));
     }
     return smoothed;
   }
@@ -198,10 +199,9 @@ std::vector<double> ScanNeighbourhood::residuals(const std::vector<double>& by_f
   std::vector<double> result(range.count());
   if (is_raster()) {
     std::vector<double> map(by_frame.size());
-    for (std::size_t k = 0; k < by_frame.size(); ++k)
-      map[static_cast<std::size_t>(grid_.cell_of_frame[k])] = by_frame[k];
+    for (std::size_t k = 0; k < by_frame.size(); ++k) map[static_cast<std::size_t>(grid_.cell(k))] = by_frame[k];
     for (std::uint64_t i = 0; i < range.count(); ++i) {
-      const std::int64_t cell = grid_.cell_of_frame[range.begin + i];
+      const std::int64_t cell = grid_.cell(range.begin + i);
       const std::int64_t row = cell / grid_.shape.cols, col = cell % grid_.shape.cols;
       double sum = 0.0;
       int count = 0;
@@ -235,12 +235,10 @@ std::vector<std::uint8_t> ScanNeighbourhood::grow_or_shrink(const std::vector<st
   if (border_steps == 0) return by_frame;
   if (is_raster()) {
     std::vector<std::uint8_t> by_cell(by_frame.size());
-    for (std::size_t k = 0; k < by_frame.size(); ++k)
-      by_cell[static_cast<std::size_t>(grid_.cell_of_frame[k])] = by_frame[k];
+    for (std::size_t k = 0; k < by_frame.size(); ++k) by_cell[static_cast<std::size_t>(grid_.cell(k))] = by_frame[k];
     by_cell = ptyroi::grow_or_shrink(std::move(by_cell), grid_.shape, border_steps);
     std::vector<std::uint8_t> result(by_frame.size());
-    for (std::size_t k = 0; k < by_frame.size(); ++k)
-      result[k] = by_cell[static_cast<std::size_t>(grid_.cell_of_frame[k])];
+    for (std::size_t k = 0; k < by_frame.size(); ++k) result[k] = by_cell[static_cast<std::size_t>(grid_.cell(k))];
     return result;
   }
   // Grow: a position joins when an RoI position lies within the radius; shrink: it stays when no
@@ -268,6 +266,105 @@ std::vector<std::uint8_t> ScanNeighbourhood::grow_or_shrink(const std::vector<st
     result[k] = static_cast<std::uint8_t>(grow ? near : !near);
   }
   return result;
+}
+
+// --- collective versions on each rank's share --------------------------------------------------
+// A row-major raster needs a halo of a few rows around a rank's frames (halo.hpp); any other scan
+// gathers the values of all frames (its positions are on every rank anyway).
+
+namespace {
+
+// The 3x3 window of a cell on the raster, row-major, inside the grid and inside [first, last) cells.
+template <class Visit>
+void visit_3x3(GridShape shape, std::int64_t cell, std::int64_t first, std::int64_t last, Visit&& visit) {
+  const std::int64_t row = cell / shape.cols, col = cell % shape.cols;
+  for (std::int64_t r = std::max<std::int64_t>(row - 1, 0); r <= std::min(row + 1, shape.rows - 1); ++r) {
+    for (std::int64_t c = std::max<std::int64_t>(col - 1, 0); c <= std::min(col + 1, shape.cols - 1); ++c) {
+      const std::int64_t neighbour = r * shape.cols + c;
+      if (neighbour >= first && neighbour < last) visit(neighbour);
+    }
+  }
+}
+
+}  // namespace
+
+bool ScanNeighbourhood::uses_halo() const { return is_raster() && grid_.row_major; }
+
+std::vector<double> ScanNeighbourhood::smooth(const std::vector<double>& local, MPI_Comm comm) const {
+  const FrameRange own = partition_frames(frames_, mpi::size(comm), mpi::rank(comm));
+  if (!uses_halo()) return smooth(mpi::all_gather(comm, local), own);
+  const auto halo = static_cast<std::uint64_t>(grid_.shape.cols + 1);
+  const std::vector<double> window = exchange_halo(local, frames_, halo, comm);
+  const FrameRange seen = halo_window(own, frames_, halo);
+  const auto first = static_cast<std::int64_t>(seen.begin), last = static_cast<std::int64_t>(seen.end);
+  std::vector<double> smoothed(own.count());
+  for (std::uint64_t i = 0; i < own.count(); ++i) {
+    // As neighbour_mean: the 3x3 cells inside the grid, summed row-major.
+    double sum = 0.0;
+    int count = 0;
+    visit_3x3(grid_.shape, static_cast<std::int64_t>(own.begin + i), first, last, [&](std::int64_t cell) {
+      sum += window[static_cast<std::size_t>(cell - first)];
+      ++count;
+    });
+    smoothed[i] = sum / count;
+  }
+  return smoothed;
+}
+
+std::vector<double> ScanNeighbourhood::residuals(const std::vector<double>& local, MPI_Comm comm) const {
+  const FrameRange own = partition_frames(frames_, mpi::size(comm), mpi::rank(comm));
+  if (!uses_halo()) return residuals(mpi::all_gather(comm, local), own);
+  const auto halo = static_cast<std::uint64_t>(grid_.shape.cols + 1);
+  const std::vector<double> window = exchange_halo(local, frames_, halo, comm);
+  const FrameRange seen = halo_window(own, frames_, halo);
+  const auto first = static_cast<std::int64_t>(seen.begin), last = static_cast<std::int64_t>(seen.end);
+  std::vector<double> result(own.count());
+  for (std::uint64_t i = 0; i < own.count(); ++i) {
+    const auto cell = static_cast<std::int64_t>(own.begin + i);
+    double sum = 0.0;
+    int count = 0;
+    visit_3x3(grid_.shape, cell, first, last, [&](std::int64_t neighbour) {
+      if (neighbour == cell) return;
+      sum += window[static_cast<std::size_t>(neighbour - first)];
+      ++count;
+    });
+    result[i] = count > 0 ? window[static_cast<std::size_t>(cell - first)] - sum / count : 0.0;
+  }
+  return result;
+}
+
+std::vector<std::uint8_t> ScanNeighbourhood::grow_or_shrink(const std::vector<std::uint8_t>& local, int border_steps,
+                                                            MPI_Comm comm) const {
+  const FrameRange own = partition_frames(frames_, mpi::size(comm), mpi::rank(comm));
+  if (border_steps == 0) return local;
+  if (!uses_halo()) {
+    const std::vector<std::uint8_t> all = grow_or_shrink(mpi::all_gather(comm, local), border_steps);
+    return {all.begin() + static_cast<std::ptrdiff_t>(own.begin), all.begin() + static_cast<std::ptrdiff_t>(own.end)};
+  }
+  // n dilations (or erosions) of the window own ± n·(cols + 1): each step is exact one row further
+  // in from the window's cut edges, so after n steps every frame of the rank's own is. Cells outside
+  // the grid are ignored, as in the serial grow_or_shrink.
+  const auto steps = static_cast<std::uint64_t>(std::abs(border_steps));
+  const std::uint64_t halo = steps * static_cast<std::uint64_t>(grid_.shape.cols + 1);
+  std::vector<std::uint8_t> mask = exchange_halo(local, frames_, halo, comm);
+  const FrameRange seen = halo_window(own, frames_, halo);
+  const auto first = static_cast<std::int64_t>(seen.begin), last = static_cast<std::int64_t>(seen.end);
+  const bool grow = border_steps > 0;
+  std::vector<std::uint8_t> next(mask.size());
+  for (std::uint64_t step = 0; step < steps; ++step) {
+    for (std::int64_t cell = first; cell < last; ++cell) {
+      bool any = false, all = true;
+      visit_3x3(grid_.shape, cell, first, last, [&](std::int64_t neighbour) {
+        const bool inside = mask[static_cast<std::size_t>(neighbour - first)] != 0;
+        any = any || inside;
+        all = all && inside;
+      });
+      next[static_cast<std::size_t>(cell - first)] = static_cast<std::uint8_t>(grow ? any : all);
+    }
+    mask.swap(next);
+  }
+  const auto offset = static_cast<std::ptrdiff_t>(own.begin - seen.begin);
+  return {mask.begin() + offset, mask.begin() + offset + static_cast<std::ptrdiff_t>(own.count())};
 }
 
 double ScanNeighbourhood::border_radius(int border_steps) const { return (std::abs(border_steps) + 0.5) * step_; }

@@ -167,8 +167,9 @@ void RoiRecordWriter::write_local(const RoiResult& result, const ScanPositions& 
               "cannot write " + std::string(roi_schema::good_pixels));
   }
   const FrameRange local = result.local;
-  const auto first = static_cast<std::ptrdiff_t>(local.begin);
-  const auto last = static_cast<std::ptrdiff_t>(local.end);
+  // Positions may be held for all frames or for this rank's share only (first_frame).
+  const auto first = static_cast<std::ptrdiff_t>(local.begin - positions.first_frame);
+  const auto last = static_cast<std::ptrdiff_t>(local.end - positions.first_frame);
   write_slice(indexes_.get(), roi_offset,
               std::vector<std::int64_t>(result.local_selected.begin(), result.local_selected.end()), transfer);
   write_slice(mask_.get(), local.begin, result.local_mask, transfer);

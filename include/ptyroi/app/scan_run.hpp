@@ -44,7 +44,8 @@ struct ScanRun {
 // throws identically on every rank when any rank fails.
 ScanRun run_scan(const Options& options, MPI_Comm comm);
 
-// Everything the preview images show, gathered to every rank (collective over comm): per-frame features, clusters, and
+// Everything the preview images show, gathered to rank 0 (collective over comm; the other ranks get
+// an empty input): per-frame features, clusters, and
 // the RoI at borders −2, 0, +2, +4 (those the scan is large enough for).
 PreviewInput gather_preview_input(const ScanRun& run, MPI_Comm comm);
 

@@ -39,6 +39,10 @@ void broadcast(MPI_Comm comm, int root, std::vector<std::uint8_t>& values);
 std::vector<double> all_gather(MPI_Comm comm, const std::vector<double>& local);
 std::vector<std::uint8_t> all_gather(MPI_Comm comm, const std::vector<std::uint8_t>& local);
 
+// Concatenates every rank's values in rank order on `root` only (the others receive nothing).
+std::vector<double> gather(MPI_Comm comm, int root, const std::vector<double>& local);
+std::vector<std::uint8_t> gather(MPI_Comm comm, int root, const std::vector<std::uint8_t>& local);
+
 // Reductions of one value.
 double all_min(MPI_Comm comm, double value);
 double all_max(MPI_Comm comm, double value);

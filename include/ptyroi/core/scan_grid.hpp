@@ -18,11 +18,20 @@ GridShape parse_grid_shape(const std::string& text);
 
 struct ScanGrid {
   GridShape shape;
-  std::vector<std::int64_t> cell_of_frame;  // frame k sits at cell cell_of_frame[k]
+  // Frames in row-major order: frame k at cell k (a given raster, or positions scanned that way).
+  // Then the two maps below are empty: nothing per frame is stored.
+  bool row_major = false;
+  std::vector<std::int64_t> cell_of_frame;  // otherwise: frame k sits at cell cell_of_frame[k]
   std::vector<std::int64_t> frame_of_cell;  // and its inverse
   std::string origin;                       // "given" or "inferred from positions"
 
   std::int64_t cells() const { return shape.rows * shape.cols; }
+  std::int64_t cell(std::uint64_t frame) const {
+    return row_major ? static_cast<std::int64_t>(frame) : cell_of_frame[frame];
+  }
+  std::uint64_t frame(std::int64_t cell) const {
+    return row_major ? static_cast<std::uint64_t>(cell) : static_cast<std::uint64_t>(frame_of_cell[cell]);
+  }
 };
 
 // --grid: frame k at row k / cols, column k % cols. Throws InputError unless rows·cols = frames.

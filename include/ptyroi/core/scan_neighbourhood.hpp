@@ -10,6 +10,8 @@
 //              a physical distance that catches jittered neighbours a radius of n·s would miss.
 // Every rank builds the same neighbourhood from all positions (they are small). Sums run over
 // neighbours in ascending frame order, so results do not depend on which rank asks.
+#include <mpi.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -57,6 +59,15 @@ class ScanNeighbourhood {
   // Grows (border_steps > 0) or shrinks (< 0) a per-frame 0/1 mask; frames outside the scan are
   // ignored, so a RoI touching the scan's edge is not eroded from there.
   std::vector<std::uint8_t> grow_or_shrink(const std::vector<std::uint8_t>& by_frame, int border_steps) const;
+  // The same three on this rank's share of a per-frame vector (partition_frames(frames(), ranks,
+  // rank)), collective: a row-major raster exchanges a halo of a few rows with the ranks next to it
+  // (memory O(K / P + halo)); other scans gather every frame's value.
+  std::vector<double> smooth(const std::vector<double>& local, MPI_Comm comm) const;
+  std::vector<double> residuals(const std::vector<double>& local, MPI_Comm comm) const;
+  std::vector<std::uint8_t> grow_or_shrink(const std::vector<std::uint8_t>& local, int border_steps,
+                                           MPI_Comm comm) const;
+  // Whether those use halos (a row-major raster) rather than gathering every frame's value.
+  bool uses_halo() const;
   // Whether a border of that many steps stays within the scan (does not reach across all of it).
   bool border_fits(int border_steps) const;
   // Refuses a border that reaches across the whole scan (UsageError naming the border).

@@ -39,8 +39,8 @@ void local_roi_positions(const FormatContext& context, std::vector<double>& x, s
   x.clear();
   y.clear();
   for (const std::uint64_t k : context.result.local_selected) {
-    x.push_back(context.positions.x[k]);
-    y.push_back(context.positions.y[k]);
+    x.push_back(context.positions.x_at(k));
+    y.push_back(context.positions.y_at(k));
   }
 }
 

@@ -46,8 +46,8 @@ class TikeWriter : public FormatWriter {
     // The offset: floor of the smallest row and column over every RoI frame (collective).
     double smallest[2] = {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
     for (const std::uint64_t k : context.result.local_selected) {
-      smallest[0] = std::min(smallest[0], context.positions.y[k] / dy_);
-      smallest[1] = std::min(smallest[1], context.positions.x[k] / dx_);
+      smallest[0] = std::min(smallest[0], context.positions.y_at(k) / dy_);
+      smallest[1] = std::min(smallest[1], context.positions.x_at(k) / dx_);
     }
     MPI_Allreduce(MPI_IN_PLACE, smallest, 2, MPI_DOUBLE, MPI_MIN, context.comm);
     offset_row_ = std::isfinite(smallest[0]) ? 1.0 - std::floor(smallest[0]) : 0.0;
@@ -64,8 +64,8 @@ class TikeWriter : public FormatWriter {
     // The small members hold every RoI frame: gathered (in rank order = RoI order) to every rank.
     std::vector<double> local_scan, local_frames;
     for (const std::uint64_t k : context.result.local_selected) {
-      local_scan.push_back(context.positions.y[k] / dy_ + offset_row_);
-      local_scan.push_back(context.positions.x[k] / dx_ + offset_col_);
+      local_scan.push_back(context.positions.y_at(k) / dy_ + offset_row_);
+      local_scan.push_back(context.positions.x_at(k) / dx_ + offset_col_);
       local_frames.push_back(static_cast<double>(k));
     }
     const std::vector<double> all_scan = mpi::all_gather(context.comm, local_scan);
