@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <string>
 
 #include "ptyroi/core/error.hpp"
@@ -66,6 +67,46 @@ std::vector<FrameFeatures> features_pass(const FrameSource& source, FrameRange r
   return features;
 }
 
+// A number for a message: "inf", "-1", "1.5e+308".
+std::string number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+// A frame's features must be finite numbers: finite pixels can still sum beyond the float64 range
+// (T = ±inf, or NaN from +inf + -inf), and so can the moments of the centre of mass. Rank-local.
+void check_finite_features(const std::vector<FrameFeatures>& features, FrameRange range, const FrameSource& source) {
+  for (std::size_t i = 0; i < features.size(); ++i) {
+    const FrameFeatures& f = features[i];
+    const std::string frame = "frame " + std::to_string(range.begin + i) + " of " + source.name();
+    if (!std::isfinite(f.total_intensity)) {
+      throw InputError(frame + ": its pixels sum to " + number(f.total_intensity) +
+                       " (finite values whose total is beyond the float64 range): its transmission is undefined");
+    }
+    if (f.total_intensity > 0.0 && !f.has_com) {
+      throw InputError(frame + ": its centre-of-mass moments (Σ i·pixel) are beyond the float64 range");
+    }
+    if (f.has_com && (!std::isfinite(f.com_x) || !std::isfinite(f.com_y))) {
+      throw InputError(frame + ": its centre of mass is not finite (total " + number(f.total_intensity) +
+                       " too small for its moments)");
+    }
+  }
+}
+
+// A map or value derived from finite features can still overflow (sums of huge values): an error
+// naming the frame, never a NaN clustered silently. Rank-local.
+void check_finite_values(const std::vector<double>& values, FrameRange range, const std::string& what,
+                         const FrameSource& source,
+                         const std::string& why = "its frames' values are beyond the float64 range") {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw InputError(what + " of frame " + std::to_string(range.begin + i) + " of " + source.name() + " is " +
+                       number(values[i]) + " (" + why + ")");
+    }
+  }
+}
+
 // The map's value at each of this rank's frames before smoothing: log (unless disabled), with
 // values <= 0 clamped to the smallest positive value of all ranks.
 std::vector<double> feature_values(const std::vector<double>& local_values, bool log_features, MPI_Comm comm,
@@ -87,18 +128,29 @@ std::vector<double> feature_values(const std::vector<double>& local_values, bool
 // Smooths one map at this rank's frames, clusters it (log unless disabled), selects `cluster` and,
 // unless disabled, tests its contrast.
 MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeighbourhood& neighbourhood,
-                        FrameRange local, const RoiParameters& parameters, int cluster, MPI_Comm comm,
-                        RoiTimings& timings) {
+                        FrameRange local, const RoiParameters& parameters, int cluster, const char* name,
+                        const FrameSource& source, MPI_Comm comm, RoiTimings& timings) {
   MapClusters result;
   std::vector<double> feature;
   {
     StepClock clock(timings.maps_s);
     result.local_map = neighbourhood.smooth(mpi::all_gather(comm, local_values), local);
+    mpi::run_phase(comm, [&] {
+      check_finite_values(result.local_map, local, std::string("the smoothed ") + name + " map", source);
+    });
     feature = feature_values(result.local_map, parameters.log_features, comm, result.log_floor);
   }
   {
     StepClock clock(timings.kmeans_s);
     result.clusters = kmeans_1d(feature, parameters.clusters, parameters.iterations, comm);
+  }
+  // The centroids are global: every rank reaches the same verdict.
+  for (Eigen::Index c = 0; c < result.clusters.centroids.size(); ++c) {
+    if (!std::isfinite(result.clusters.centroids[c])) {
+      throw InputError(std::string("the ") + name + " map of " + source.name() + " cannot be clustered: centroid " +
+                       std::to_string(c) + " is " + number(result.clusters.centroids[c]) +
+                       " (its values are beyond the float64 range)");
+    }
   }
   StepClock clock(timings.selection_s);
   result.selected_cluster = cluster;
@@ -164,6 +216,26 @@ void check_positions(const ScanPositions& positions, std::uint64_t frames, const
       throw InputError("positions (" + positions.source + ") have a non-finite value at frame " + std::to_string(k));
     }
   }
+  if (parameters.grid || frames < 2) return;  // the grid places the frames: positions are only recorded
+  // The positions define the scan's neighbours: two frames at one position (a stalled encoder, a
+  // dataset repeated) leave them undefined.
+  std::vector<std::size_t> order(frames);
+  for (std::size_t k = 0; k < frames; ++k) order[k] = k;
+  const auto at = [&](std::size_t k) { return std::make_pair(positions.x[k], positions.y[k]); };
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return at(a) < at(b) || (at(a) == at(b) && a < b); });
+  if (at(order.front()) == at(order.back())) {
+    throw InputError("positions (" + positions.source + "): all " + std::to_string(frames) + " frames are at (" +
+                     number(positions.x[0]) + ", " + number(positions.y[0]) +
+                     "), so scan neighbours cannot be defined; give the raster (grid ROWSxCOLS) or the real positions");
+  }
+  for (std::size_t i = 1; i < frames; ++i) {
+    if (at(order[i]) != at(order[i - 1])) continue;
+    const std::size_t a = std::min(order[i], order[i - 1]), b = std::max(order[i], order[i - 1]);
+    throw InputError("positions (" + positions.source + "): frames " + std::to_string(a) + " and " + std::to_string(b) +
+                     " are both at (" + number(positions.x[a]) + ", " + number(positions.y[a]) +
+                     "), so scan neighbours cannot be defined; give the raster (grid ROWSxCOLS) or fix the positions");
+  }
 }
 
 void check_incident_flux(const ScanInput& scan, std::uint64_t frames) {
@@ -198,6 +270,20 @@ void check_contrast(const RoiResult& result, const std::string& what, MPI_Comm c
                                                " frames have the same total intensity and centre of mass") +
                      ", so there is nothing to classify");
   }
+}
+
+// Pixels of a frame that count: the window's (or the frame's) good pixels.
+std::int64_t counted_pixels(const PixelSelection& pixels, const FrameSource& source) {
+  const bool windowed = pixels.window_rows > 0;
+  const std::size_t row0 = windowed ? pixels.window_row : 0, col0 = windowed ? pixels.window_col : 0;
+  const std::size_t rows = windowed ? pixels.window_rows : source.rows();
+  const std::size_t cols = windowed ? pixels.window_cols : source.cols();
+  if (pixels.good_pixels.empty()) return static_cast<std::int64_t>(rows * cols);
+  std::int64_t good = 0;
+  for (std::size_t r = row0; r < row0 + rows; ++r) {
+    for (std::size_t c = col0; c < col0 + cols; ++c) good += pixels.good_pixels[r * source.cols() + c] != 0;
+  }
+  return good;
 }
 
 RoiTimings max_over_ranks(const RoiTimings& local, MPI_Comm comm) {
@@ -274,6 +360,9 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
     for (std::size_t i = 0; i < result.local_features.size(); ++i) {
       result.local_com_magnitude[i] = result.com.magnitude(result.local_features[i]);
     }
+    mpi::run_phase(comm, [&] {
+      check_finite_values(result.local_com_magnitude, result.local, "the standardised centre of mass", source);
+    });
   }
 
   // --- maps and k-means: absorption (T) and scattering (c) ------------------------------------------
