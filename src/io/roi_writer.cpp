@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "formats/formats.hpp"
@@ -29,32 +30,78 @@ std::vector<std::string> RoiOutput::paths() const {
   return paths;
 }
 
+namespace {
+
+// The kind of a file that is not a regular one, for messages.
+const char* file_kind(mode_t mode) {
+  return S_ISDIR(mode)                    ? "a directory"
+         : S_ISLNK(mode)                  ? "a symbolic link"
+         : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+         : S_ISFIFO(mode)                 ? "a pipe"
+         : S_ISSOCK(mode)                 ? "a socket"
+                                          : "not a regular file";
+}
+
+}  // namespace
+
 void check_output_path(const std::string& path, const char* what, bool overwrite,
                        const std::vector<std::string>& inputs) {
-  struct stat output {};
-  const bool exists = lstat(path.c_str(), &output) == 0;
-  if (exists) {
+  if (path.empty() || path.back() == '/' || file_name_of(path) == "." || file_name_of(path) == "..") {
+    throw UsageError(std::string(what) + " '" + path + "' names a directory, not a file");
+  }
+  // The file the name leads to (through any symbolic link) must not be an input, whatever its name.
+  struct stat target {};
+  if (stat(path.c_str(), &target) == 0) {
     for (const std::string& input : inputs) {
       struct stat in {};
-      if (!input.empty() && stat(input.c_str(), &in) == 0 && in.st_dev == output.st_dev && in.st_ino == output.st_ino) {
+      if (!input.empty() && stat(input.c_str(), &in) == 0 && in.st_dev == target.st_dev && in.st_ino == target.st_ino) {
         throw UsageError(std::string(what) + " '" + path + "' is the input '" + input +
-                         "': ptyroi never replaces its input");
+                         "' (the same file): ptyroi never replaces its input");
       }
     }
+  }
+  // The name itself: absent, or (with overwrite) a regular file; never a link, a device or a directory.
+  struct stat output {};
+  if (lstat(path.c_str(), &output) == 0) {
     if (!S_ISREG(output.st_mode)) {
-      const char* kind = S_ISDIR(output.st_mode)   ? "a directory"
-                         : S_ISLNK(output.st_mode) ? "a symbolic link"
-                                                   : "not a regular file";
-      throw UsageError(std::string(what) + " '" + path + "' exists and is " + kind + "; name a new file");
+      throw UsageError(std::string(what) + " '" + path + "' exists and is " + file_kind(output.st_mode) +
+                       "; ptyroi writes only new or regular files: name a new file");
     }
     if (!overwrite) {
       throw UsageError(std::string(what) + " '" + path + "' already exists; pass --overwrite to replace it");
     }
+  } else if (errno != ENOENT) {
+    throw UsageError(std::string(what) + " '" + path + "' cannot be used: " + std::strerror(errno));
   }
   const std::string directory = directory_of(path);
-  if (access(directory.c_str(), W_OK) != 0) {
-    throw UsageError(std::string(what) + " '" + path + "': directory '" + directory + "' is not writable (" +
-                     std::strerror(errno) + ")");
+  struct stat directory_status {};
+  const char* problem = nullptr;
+  if (stat(directory.c_str(), &directory_status) != 0) {
+    problem = std::strerror(errno);
+  } else if (!S_ISDIR(directory_status.st_mode)) {
+    problem = "not a directory";
+  } else if (access(directory.c_str(), W_OK | X_OK) != 0) {
+    problem = std::strerror(errno);
+  }
+  if (problem != nullptr) {
+    throw UsageError(std::string(what) + " '" + path + "': directory '" + directory + "' is not writable (" + problem +
+                     ")");
+  }
+}
+
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  std::vector<std::string> canonical;
+  for (const auto& [what, path] : outputs) {
+    std::error_code error;
+    std::filesystem::path resolved = std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+    canonical.push_back(error ? std::filesystem::path(path).lexically_normal().string() : resolved.string());
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (canonical[i] != canonical[j]) continue;
+      throw UsageError(outputs[j].first + " '" + outputs[j].second + "' and " + outputs[i].first + " '" +
+                       outputs[i].second + "' name the same file; give each output its own name");
+    }
   }
 }
 

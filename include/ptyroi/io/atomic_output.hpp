@@ -13,7 +13,7 @@ namespace ptyroi {
 class PendingOutput {
  public:
   // Rank-local: creates an empty, exclusive temporary file next to final_path
-  // ("<dir>/.<name>.<unique>.partial"). Throws IoError naming final_path when the directory
+  // ("<dir>/<name>.<pid>-<random>.partial"). Throws IoError naming final_path when the directory
   // cannot take it.
   static PendingOutput create(const std::string& final_path, bool replace);
   // Another process's (rank's) handle of the same temporary: registered for signal clean-up only;
