@@ -114,6 +114,13 @@ int main(int argc, char** argv) {
   ptyroi::install_interrupt_handlers();
   const bool inspect = argc > 1 && std::strcmp(argv[1], "inspect") == 0;
   try {
+    // Once the run is over (returned or thrown), it has said what happened: a later signal is quiet.
+    struct EndNotices {
+      EndNotices() = default;
+      EndNotices(const EndNotices&) = delete;
+      EndNotices& operator=(const EndNotices&) = delete;
+      ~EndNotices() { ptyroi::end_interrupt_notices(); }
+    } const end_notices;
     // Parsing is deterministic, so every rank reaches the same verdict without talking.
     const std::vector<const char*> arguments =
         inspect ? inspect_arguments(argc, argv) : std::vector<const char*>(argv, argv + argc);

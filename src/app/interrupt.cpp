@@ -64,4 +64,6 @@ void install_interrupt_handlers() {
   for (const Notice& notice : notices) sigaction(notice.signal_number, &action, nullptr);
 }
 
+void end_interrupt_notices() { reports = 0; }
+
 }  // namespace ptyroi

@@ -8,4 +8,9 @@ namespace ptyroi {
 
 void install_interrupt_handlers();
 
+// From now on a signal still removes the temporaries and ends the process, but says nothing: the
+// program has reported its own outcome (mpiexec sends SIGTERM to ranks still finishing after
+// another rank exited non-zero, which is no news to the user).
+void end_interrupt_notices();
+
 }  // namespace ptyroi
