@@ -60,8 +60,15 @@ for signal in TERM USR1; do
   expected=$((128 + $(kill -l "$signal")))
   [ "$signal" = TERM ] && expected=1
   [ "$status" -eq "$expected" ] || problems+=("exit status $status, expected $expected")
-  [ "$(grep -c . "$work/$name.stderr")" -eq 1 ] || problems+=("not exactly one line on stderr")
-  grep -q "stopped by SIG$signal" "$work/$name.stderr" || problems+=("no line naming SIG$signal")
+  lines=$(grep -c . "$work/$name.stderr")
+  if [ "$signal" = TERM ]; then
+    # mpiexec may end the ranks' output forwarding before rank 0's line gets through: at most one.
+    [ "$lines" -le 1 ] || problems+=("$lines lines on stderr")
+    [ "$lines" -eq 0 ] || grep -q "stopped by SIGTERM" "$work/$name.stderr" || problems+=("a line not naming SIGTERM")
+  else
+    [ "$lines" -eq 1 ] || problems+=("$lines lines on stderr, expected 1")
+    grep -q "stopped by SIG$signal" "$work/$name.stderr" || problems+=("no line naming SIG$signal")
+  fi
   partial && problems+=("temporary file left")
   [ ! -e "$work/$name.h5" ] || problems+=("output file written")
   [ ! -e "$work/$name.json" ] || problems+=("summary written")

@@ -123,7 +123,9 @@ PendingOutput::PendingOutput(PendingOutput&& other) noexcept
       replace_(other.replace_),
       owner_(other.owner_),
       committed_(other.committed_),
-      slot_(other.slot_) {
+      slot_(other.slot_),
+      device_(other.device_),
+      inode_(other.inode_) {
   other.owner_ = false;
   other.slot_ = -1;
 }
@@ -139,6 +141,11 @@ void PendingOutput::commit() {
     return;
   }
   fsync_path(temporary_path_, false, "the output");
+  struct stat ours {};
+  if (stat(temporary_path_.c_str(), &ours) == 0) {
+    device_ = ours.st_dev;
+    inode_ = ours.st_ino;
+  }
   const int status = replace_ ? std::rename(temporary_path_.c_str(), final_path_.c_str())
                               : rename_no_replace(temporary_path_, final_path_);
   if (status != 0) {
@@ -156,7 +163,12 @@ void PendingOutput::commit() {
 }
 
 void PendingOutput::retract() noexcept {
-  if (owner_ && committed_) unlink(final_path_.c_str());
+  if (!owner_ || !committed_) return;
+  // Only the file this run put there: not one that replaced it meanwhile (another job's --overwrite).
+  struct stat there {};
+  if (lstat(final_path_.c_str(), &there) == 0 && there.st_dev == device_ && there.st_ino == inode_) {
+    unlink(final_path_.c_str());
+  }
 }
 
 void commit_all(std::vector<PendingOutput>& outputs) {

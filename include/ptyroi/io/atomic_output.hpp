@@ -33,7 +33,8 @@ class PendingOutput {
   // The creator: fsync the temporary, rename it to final_path (refusing to replace an existing
   // file unless `replace`), fsync the directory. Throws IoError/UsageError naming final_path.
   void commit();
-  // Undoes a commit (removes final_path) — for an output whose sibling could not be committed.
+  // Undoes a commit (removes final_path, if it is still the file this run committed) — for an
+  // output whose sibling could not be committed.
   void retract() noexcept;
 
  private:
@@ -44,6 +45,8 @@ class PendingOutput {
   bool owner_ = false;
   bool committed_ = false;
   int slot_ = -1;  // registration for signal clean-up
+  // The committed file (device, inode): retract removes that file only.
+  unsigned long long device_ = 0, inode_ = 0;
 };
 
 // Commits several outputs as one: all of them, or (when one fails) none — the ones already renamed
