@@ -109,7 +109,7 @@ expect_error input_list_is_directory 1 "--input-list '$work/a_directory' is a di
 expect_error positions_string_dtype 1 "positions '/positions_x' in '$in/positions_strings.h5' (default) holds 8-byte string values" --input "$in/positions_strings.h5" $(outputs positions_string_dtype)
 expect_error mask_compound_dtype 1 "--mask '/mask' in '$in/mask_compound.h5' holds 2-byte compound values" --input "$in/mask_compound.h5" "${g[@]}" --mask /mask $(outputs mask_compound_dtype)
 expect_error mask_all_bad 1 "mask (/mask) of '$in/mask_all_bad.h5' marks all 16x16 pixels bad" --input "$in/mask_all_bad.h5" "${g[@]}" --mask /mask $(outputs mask_all_bad)
-expect_error mask_crop_all_bad 1 "every pixel of the 8x8 crop window" --input "$in/mask_centre_bad.h5" "${g[@]}" --mask /mask --crop 8 $(outputs mask_crop_all_bad)
+expect_error mask_crop_all_bad 1 "no good pixel in the 8x8 crop window" --input "$in/mask_centre_bad.h5" "${g[@]}" --mask /mask --crop 8 $(outputs mask_crop_all_bad)
 expect_error max_valid_negative 2 "--max-valid -1 leaves out every pixel of the uint32 frames" --input "$in/good.h5" "${g[@]}" --max-valid -1 $(outputs max_valid_negative)
 expect_error max_valid_below_all 2 "is above max_valid 1 (--max-valid" --input "$in/float64.h5" "${g[@]}" --max-valid 1 $(outputs max_valid_below_all)
 expect_error positions_all_equal 1 "/positions_y): all 12 frames are at (1e-06, 2e-06)" --input "$in/positions_equal.h5" $(outputs positions_all_equal)
@@ -172,8 +172,9 @@ expect_error series_summary_is_list 2 "--series-summary '$work/series_one.txt' i
 [ ! -e "$out/series" ] || [ -z "$(ls -A "$out/series")" ] || { failed=$((failed + 1)); echo "FAILED  series: outputs written: $(ls "$out/series")"; }
 
 # Previews of a scan with one position far off (an encoder glitch): memory and time bounded by the
-# frame count, not by the extent.
-for far in 1cm 1e6m; do
+# frame count, not by the extent. (10^6 m off is refused as no scan's extent; the previews of such
+# positions are tested in test_preview.cpp.)
+for far in 1cm; do
   name=preview_position_${far}_off
   rm -rf "$out/$name"
   /usr/bin/time -f '%e %M' -o "$out/$name.time" timeout 60 "${mpiexec[@]}" "$ptyroi" -q \

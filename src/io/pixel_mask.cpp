@@ -127,19 +127,6 @@ PixelSelection pixel_selection(const PixelSettings& options, const InputDescript
     selection.window_row = static_cast<std::size_t>(row0);
     selection.window_col = static_cast<std::size_t>(col0);
     selection.window_rows = selection.window_cols = static_cast<std::size_t>(n_pixels);
-    if (!selection.good_pixels.empty()) {
-      bool any_good = false;
-      for (std::size_t r = selection.window_row; r < selection.window_row + selection.window_rows && !any_good; ++r) {
-        for (std::size_t c = selection.window_col; c < selection.window_col + selection.window_cols; ++c) {
-          any_good = any_good || selection.good_pixels[r * cols + c] != 0;
-        }
-      }
-      if (!any_good) {
-        throw InputError("the bad-pixel mask marks every pixel of the " + std::to_string(n_pixels) + "x" +
-                         std::to_string(n_pixels) + " crop window (rows " + std::to_string(row0) + ".., columns " +
-                         std::to_string(col0) + "..) bad: nothing is left to sum");
-      }
-    }
   }
   return selection;
 }
