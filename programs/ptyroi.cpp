@@ -43,13 +43,13 @@ ptyroi::ScanRun run_one_scan(const ptyroi::Options& options, MPI_Comm comm) {
 int run_series(const ptyroi::Options& options, MPI_Comm comm) {
   const bool root = ptyroi::mpi::rank(comm) == 0;
   std::vector<std::string> inputs;
-  ptyroi::mpi::run_phase(comm, [&] { inputs = ptyroi::read_input_list(options.input_list); });
+  ptyroi::mpi::run_phase(comm, [&] {
+    inputs = ptyroi::read_input_list(options.input_list);
+    if (root) ptyroi::check_series_outputs(options, inputs);
+  });
   std::vector<ptyroi::SeriesEntry> entries;
   const std::string summary_csv = ptyroi::series_summary_path(options);
-  std::string summary_json = summary_csv;
-  if (summary_json.size() > 4 && summary_json.compare(summary_json.size() - 4, 4, ".csv") == 0)
-    summary_json.resize(summary_json.size() - 4);
-  summary_json += ".json";
+  const std::string summary_json = ptyroi::series_summary_json_path(options);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const ptyroi::Options scan = ptyroi::series_scan_options(options, inputs[i]);
     ptyroi::SeriesEntry entry;
@@ -114,6 +114,13 @@ int main(int argc, char** argv) {
   ptyroi::install_interrupt_handlers();
   const bool inspect = argc > 1 && std::strcmp(argv[1], "inspect") == 0;
   try {
+    // Once the run is over (returned or thrown), it has said what happened: a later signal is quiet.
+    struct EndNotices {
+      EndNotices() = default;
+      EndNotices(const EndNotices&) = delete;
+      EndNotices& operator=(const EndNotices&) = delete;
+      ~EndNotices() { ptyroi::end_interrupt_notices(); }
+    } const end_notices;
     // Parsing is deterministic, so every rank reaches the same verdict without talking.
     const std::vector<const char*> arguments =
         inspect ? inspect_arguments(argc, argv) : std::vector<const char*>(argv, argv + argc);

@@ -32,6 +32,7 @@
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/positions.hpp"
 #include "ptyroi/io/roi_schema.hpp"
+#include "ptyroi/io/roi_writer.hpp"
 #include "ptyroi/recon/reconstruction.hpp"
 #include "ptyroi/version.hpp"
 
@@ -604,8 +605,22 @@ ComplexGrid start_probe(const Options& options, const Scan& scan, std::string& s
   return rec::probe_from_patterns(scan.data);
 }
 
+// The outputs, checked before the reconstruction starts: neither is an input (by any name), a link,
+// a device or a directory, nor exists without --overwrite, nor are they one file.
+void check_outputs(const Options& options) {
+  std::vector<std::string> inputs{options.input, options.reference, options.truth, options.probe};
+  for (const std::string& spec : {options.probe, options.positions_x, options.positions_y}) {
+    if (!spec.empty()) inputs.push_back(ptyroi::parse_dataset_spec(spec, options.input).file);
+  }
+  std::vector<std::pair<std::string, std::string>> outputs{{"--output", options.output}};
+  if (!options.summary.empty()) outputs.emplace_back("--summary", options.summary);
+  ptyroi::check_distinct_outputs(outputs);
+  for (const auto& [what, path] : outputs) ptyroi::check_output_path(path, what.c_str(), options.overwrite, inputs);
+}
+
 int run(const Options& options) {
   const auto start = std::chrono::steady_clock::now();
+  check_outputs(options);
   const Scan scan = read_scan(options);
   if (!options.quiet) {
     std::cout << kProgram << ": " << options.input << ":" << scan.dataset << "  " << scan.data.frames() << " of "
@@ -660,9 +675,9 @@ int run(const Options& options) {
   const double write_seconds = std::chrono::duration<double>(end - write_start).count();
   const double total_seconds = std::chrono::duration<double>(end - start).count();
   if (!options.summary.empty()) {
-    std::ofstream out(options.summary);
-    out << std::setw(2) << summary_json(report, total_seconds, write_seconds) << '\n';
-    if (!out) throw ptyroi::IoError("cannot write --summary '" + options.summary + "'");
+    std::ostringstream text;
+    text << std::setw(2) << summary_json(report, total_seconds, write_seconds) << '\n';
+    ptyroi::write_text_output(options.summary, text.str(), options.overwrite);
   }
   if (!options.quiet) {
     std::cout << "  region " << region.rows << "x" << region.cols << " at (" << region.top << ", " << region.left

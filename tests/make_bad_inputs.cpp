@@ -6,6 +6,7 @@
 // Prints one line per file; any HDF5 error ends the program with a message and exit status 1.
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -397,6 +399,148 @@ void make_all(const fs::path& dir) {
     write_array(f.get(), "/data", stack_dims(kFrames), pixels);
     write_positions(f.get(), kRows, kCols);
     report(path, "valid 3x4 scan, /data int16 [12,16,16] with negative pixels, positive frame sums");
+  }
+  // --- issue 13: types, masks and positions that leave nothing to work with, values beyond range ---
+  {  // Positions stored as text (a scan log copied verbatim): not numbers.
+    const fs::path path = dir / "positions_strings.h5";
+    Handle f = create_file(path);
+    write_array(f.get(), "/data", stack_dims(kFrames), rounded<std::uint32_t>(good));
+    Handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, "cannot copy the string type");
+    check(H5Tset_size(type.get(), 8), "cannot set the string size");
+    const std::vector<char> text(kFrames * 8, '1');
+    write_raw(f.get(), "/positions_x", type.get(), {kFrames}, {}, text.data());
+    write_array(f.get(), "/positions_y", {kFrames}, raster(kRows, kCols).y);
+    report(path, "good /data, /positions_x of 8-byte strings");
+  }
+  {  // A mask of records: HDF5 cannot turn a compound into a number.
+    const fs::path path = dir / "mask_compound.h5";
+    Handle f = create_file(path);
+    write_good_scan(f.get());
+    Handle type = checked(H5Tcreate(H5T_COMPOUND, 2), H5Tclose, "cannot create the compound type");
+    check(H5Tinsert(type.get(), "bad", 0, H5T_NATIVE_UINT8), "cannot insert member bad");
+    check(H5Tinsert(type.get(), "kind", 1, H5T_NATIVE_UINT8), "cannot insert member kind");
+    const std::vector<std::uint8_t> records(2 * frame_pixels, 0);
+    write_raw(f.get(), "/mask", type.get(), {kSide, kSide}, {}, records.data());
+    report(path, "good scan plus /mask [16,16] of compound {uint8 bad; uint8 kind}");
+  }
+  {  // A mask marking every pixel bad (inverted convention: 1 = good).
+    const fs::path path = dir / "mask_all_bad.h5";
+    Handle f = create_file(path);
+    write_good_scan(f.get());
+    write_array(f.get(), "/mask", {kSide, kSide}, std::vector<std::uint8_t>(frame_pixels, 1));
+    report(path, "good scan plus /mask uint8 [16,16], every pixel bad");
+  }
+  {  // A mask whose bad pixels cover the centre: a crop of the centre has no good pixel.
+    const fs::path path = dir / "mask_centre_bad.h5";
+    Handle f = create_file(path);
+    write_good_scan(f.get());
+    std::vector<std::uint8_t> mask(frame_pixels, 0);
+    for (int r = 4; r < 12; ++r) {
+      for (int c = 4; c < 12; ++c) mask[r * kSide + c] = 1;
+    }
+    write_array(f.get(), "/mask", {kSide, kSide}, mask);
+    report(path, "good scan plus /mask uint8 [16,16], the central 8x8 bad");
+  }
+  {  // Every frame at one position (an encoder that never moved).
+    const fs::path path = dir / "positions_equal.h5";
+    Handle f = create_file(path);
+    write_array(f.get(), "/data", stack_dims(kFrames), rounded<std::uint32_t>(good));
+    write_positions(f.get(), Positions{std::vector<double>(kFrames, 1e-6), std::vector<double>(kFrames, 2e-6)});
+    report(path, "good /data, all 12 positions equal");
+  }
+  {  // Two frames at one position (a stalled encoder for one step).
+    const fs::path path = dir / "positions_duplicated.h5";
+    Handle f = create_file(path);
+    Positions p = raster(kRows, kCols);
+    p.x[5] = p.x[4];
+    p.y[5] = p.y[4];
+    write_array(f.get(), "/data", stack_dims(kFrames), rounded<std::uint32_t>(good));
+    write_positions(f.get(), p);
+    report(path, "good /data, frames 4 and 5 at the same position");
+  }
+  {  // One position 1 cm off and one 1e6 m off (encoder glitches): the previews must stay small.
+    for (const auto& [name, offset] : {std::pair<const char*, double>{"positions_1cm_off.h5", 1e-2},
+                                       std::pair<const char*, double>{"positions_1e6m_off.h5", 1e6}}) {
+      const fs::path path = dir / name;
+      Handle f = create_file(path);
+      Positions p = raster(kRows, kCols);
+      p.x[7] += offset;
+      write_array(f.get(), "/data", stack_dims(kFrames), rounded<std::uint32_t>(good));
+      write_positions(f.get(), p);
+      report(path, "good /data, position 7 moved by " + std::to_string(offset) + " m in x");
+    }
+  }
+  {  // Finite float64 pixels whose sum overflows: frame 3 sums to +inf.
+    const fs::path path = dir / "sum_overflow.h5";
+    Handle f = create_file(path);
+    std::vector<double> pixels = good;
+    pixels[3 * frame_pixels + 0] = 1e308;
+    pixels[3 * frame_pixels + 1] = 1e308;
+    write_array(f.get(), "/data", stack_dims(kFrames), pixels);
+    write_positions(f.get(), kRows, kCols);
+    report(path, "/data float64 [12,16,16], frame 3 holds two pixels of 1e308 (sum +inf)");
+  }
+  {  // A finite total whose centre-of-mass moment overflows: frame 6 is 1.7e308 at column 15.
+    const fs::path path = dir / "moment_overflow.h5";
+    Handle f = create_file(path);
+    std::vector<double> pixels = good;
+    std::fill(pixels.begin() + 6 * frame_pixels, pixels.begin() + 7 * frame_pixels, 0.0);
+    pixels[6 * frame_pixels + 15] = 1.7e308;
+    write_array(f.get(), "/data", stack_dims(kFrames), pixels);
+    write_positions(f.get(), kRows, kCols);
+    report(path, "/data float64 [12,16,16], frame 6 = 1.7e308 at column 15 (moment beyond float64)");
+  }
+  {  // Finite totals whose neighbourhood mean overflows: frames 0, 1, 2 each total 7e307 (at pixel 0,
+     // so their centres of mass stay finite); the smoothed map at frame 1 sums three of them.
+    const fs::path path = dir / "map_overflow.h5";
+    Handle f = create_file(path);
+    std::vector<double> pixels = good;
+    for (int k = 0; k < 3; ++k) {
+      std::fill(pixels.begin() + k * frame_pixels, pixels.begin() + (k + 1) * frame_pixels, 0.0);
+      pixels[k * frame_pixels] = 7e307;
+    }
+    write_array(f.get(), "/data", stack_dims(kFrames), pixels);
+    write_positions(f.get(), kRows, kCols);
+    report(path, "/data float64 [12,16,16], frames 0-2 total 7e307 each (their 3x3 mean overflows)");
+  }
+  {  // NeXus masters whose beam centre is an "unset" value: 3.4e38 (float32 max) and -1e20.
+    for (const auto& [name, beam_x] : {std::pair<const char*, double>{"nexus_beam_unset.h5", 3.4e38},
+                                       std::pair<const char*, double>{"nexus_beam_negative.h5", -1e20}}) {
+      const fs::path path = dir / name;
+      Handle f = create_file(path);
+      write_array(f.get(), "/entry/data/data_000001", stack_dims(kFrames), rounded<std::uint32_t>(good));
+      write_array(f.get(), "/entry/instrument/detector/beam_center_x", {1}, std::vector<double>{beam_x});
+      write_array(f.get(), "/entry/instrument/detector/beam_center_y", {1}, std::vector<double>{7.5});
+      write_positions(f.get(), kRows, kCols);
+      report(path, "NeXus /entry/data/data_000001, beam_center_x = " + std::to_string(beam_x));
+    }
+  }
+  {  // A NeXus master whose frames live in a data file (external link): the data file is an input
+     // too, which no output may replace.
+    const fs::path data_path = dir / "nexus_external_data_000001.h5";
+    {
+      Handle data = create_file(data_path);
+      write_array(data.get(), "/entry/data/data", stack_dims(kFrames), rounded<std::uint32_t>(good));
+    }
+    const fs::path path = dir / "nexus_external_master.h5";
+    Handle f = create_file(path);
+    Handle lcpl = checked(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot create a link-creation list");
+    check(H5Pset_create_intermediate_group(lcpl.get(), 1), "cannot ask for intermediate groups");
+    check(H5Lcreate_external(data_path.filename().c_str(), "/entry/data/data", f.get(), "/entry/data/data_000001",
+                             lcpl.get(), H5P_DEFAULT),
+          "cannot create the external link");
+    write_positions(f.get(), kRows, kCols);
+    report(path, "NeXus master, /entry/data/data_000001 -> " + data_path.filename().string());
+  }
+  {  // One row of 32768 frames (2x2 pixels): a raster wider than a PNG preview can be.
+    const fs::path path = dir / "long_row.h5";
+    constexpr int frames = 32768;
+    Handle f = create_file(path);
+    std::vector<std::uint8_t> pixels(static_cast<std::size_t>(frames) * 4);
+    for (std::size_t i = 0; i < pixels.size(); ++i)
+      pixels[i] = static_cast<std::uint8_t>(1 + (i * 37 + i / 4 * 11) % 200);
+    write_array(f.get(), "/data", {frames, 2, 2}, pixels);
+    report(path, "/data uint8 [32768,2,2], no positions (use --grid 1x32768)");
   }
   {  // A copy cut short (full disk, interrupted transfer): a valid 12x64x64 contiguous file truncated to half
      // its size, so the superblock reads but the recorded end of file lies beyond the real one.

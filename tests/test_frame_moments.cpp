@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
+#include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -190,6 +194,98 @@ TEST(FrameMoments, PixelsAboveMaxValidAreLeftOutAndCounted) {
   limited.max_valid = 999999.5;
   FrameMomentsKernel float_kernel(limited);
   EXPECT_EQ(float_kernel(floats.data(), rows, cols).invalid_pixels, 2);
+}
+
+}  // namespace
+}  // namespace ptyroi
+
+namespace ptyroi {
+namespace {
+
+// One table case: a one-row frame with a at column 0 and b at column c; its exact centre of mass is
+// c·b / (a + b), and `expected` is that rational rounded once (tests/com_rounding_table.py,
+// Python's fractions).
+struct RoundingCase {
+  char type = 'u';
+  std::string a, b;
+  std::uint64_t column = 0;
+  double expected = 0.0;
+  std::string kind, line;
+};
+
+std::vector<RoundingCase> rounding_table() {
+  std::ifstream in(std::string(PTYROI_TEST_DATA_DIR) + "/com_rounding.txt");
+  std::vector<RoundingCase> cases;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    RoundingCase c;
+    std::string expected;
+    fields >> c.type >> c.a >> c.b >> c.column >> expected >> c.kind;
+    c.expected = std::strtod(expected.c_str(), nullptr);  // C99 hex float: exact
+    c.line = line;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+template <class Pixel>
+FrameFeatures one_row(Pixel a, Pixel b, std::uint64_t column) {
+  std::vector<Pixel> frame(column + 1, 0);
+  frame[0] = a;
+  frame[column] = b;
+  FrameMomentsKernel kernel;
+  return kernel(frame.data(), 1, frame.size());
+}
+
+TEST(FrameMoments, CentreOfMassIsRoundedOnceToNearestEven) {
+  const std::vector<RoundingCase> cases = rounding_table();
+  ASSERT_GE(cases.size(), 250u) << "tests/data/com_rounding.txt missing or short";
+  std::size_t double_rounding_cases = 0, ties = 0;
+  for (const RoundingCase& c : cases) {
+    const FrameFeatures f = c.type == 'u' ? one_row<std::uint64_t>(std::stoull(c.a), std::stoull(c.b), c.column)
+                                          : one_row<std::int64_t>(std::stoll(c.a), std::stoll(c.b), c.column);
+    ASSERT_TRUE(f.has_com) << c.line;
+    // Bitwise: the correctly rounded quotient, not merely within an ulp.
+    EXPECT_EQ(f.com_x, c.expected) << c.line << ": got " << std::hexfloat << f.com_x;
+    EXPECT_EQ(f.com_y, 0.0);
+    double_rounding_cases += c.kind == "double";
+    ties += c.kind == "tie";
+  }
+  // The table holds what the old long double division got wrong on x86-64, and exact ties.
+  EXPECT_GE(double_rounding_cases, 100u);
+  EXPECT_GE(ties, 30u);
+}
+
+TEST(FrameMoments, TheTableDefeatsDoubleRoundingThroughLongDouble) {
+  // Where long double has a 64-bit significand (x86-64), rounding the quotient to it first and then
+  // to double gives the other neighbour on the table's "double" cases: they test what they claim.
+  if (std::numeric_limits<long double>::digits != 64) GTEST_SKIP() << "long double is not 80-bit here";
+  std::size_t wrong = 0, checked = 0;
+  for (const RoundingCase& c : rounding_table()) {
+    if (c.kind != "double" || c.type != 'u') continue;
+    const long double a = std::stoull(c.a), b = std::stoull(c.b);
+    const auto twice = static_cast<double>(static_cast<long double>(c.column) * b / (a + b));
+    wrong += twice != c.expected;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0u);
+  EXPECT_GT(wrong, checked / 2) << wrong << " of " << checked;
+}
+
+TEST(FrameMoments, FeaturesDoNotDependOnTheKernelsHistory) {
+  // The same frame through a fresh kernel and through one that has seen other frames: bitwise equal
+  // (what makes features independent of which rank or block reads a frame).
+  const auto frame = structured_frame(13, 17);
+  FrameMomentsKernel fresh;
+  FrameMomentsKernel used;
+  for (std::size_t i = 0; i < 5; ++i) used(structured_frame(13 + i, 17).data(), 13 + i, 17);
+  const FrameFeatures a = fresh(frame.data(), 13, 17);
+  const FrameFeatures b = used(frame.data(), 13, 17);
+  EXPECT_EQ(a.total_intensity, b.total_intensity);
+  EXPECT_EQ(a.com_x, b.com_x);
+  EXPECT_EQ(a.com_y, b.com_y);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -428,6 +429,25 @@ TEST(Preview, UnwritableDestinationNamesThePath) {
     FAIL() << "expected IoError";
   } catch (const IoError& error) {
     EXPECT_NE(std::string(error.what()).find((out / "roi.png").string()), std::string::npos) << error.what();
+  }
+}
+
+TEST(Preview, OnePositionFarOffCostsNoMoreThanTheFrames) {
+  // An encoder glitch: one position 1 cm, or 10^6 m, away from a 2 µm spiral. The drawing's work
+  // (the outline's buckets, the nearest neighbours) is bounded by the frame count and the image
+  // size, not by the extent: before, 1 cm took 9 GB and 90 s, 10^6 m failed to allocate.
+  for (const double offset : {1e-2, 1e6}) {
+    const TempDir dir;
+    PreviewInput input = synthetic_spiral();
+    input.x[17] += offset;
+    const auto start = std::chrono::steady_clock::now();
+    const auto paths = write_previews(input, (dir.path() / "far").string());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(paths.size(), 7u);
+    EXPECT_LT(seconds, 15.0) << "offset " << offset << " m";
+    const PreviewLayout layout = preview_layout(input);
+    EXPECT_LE(layout.width, 1600);
+    EXPECT_LE(layout.height, 1200);
   }
 }
 

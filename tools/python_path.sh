@@ -24,6 +24,8 @@ for python in "${interpreters[@]}"; do
   # Judged without an earlier ptyroi.pth, which may have added Debian's packages itself.
   rm -f "$site/ptyroi.pth"
   lines="$dir"
+  # Judged without our own .pth: the one from an earlier run may be what makes numpy importable.
+  rm -f "$site/ptyroi.pth"
   if [ "$python" != /usr/bin/python3 ] && ! "$python" -c 'import numpy' 2>/dev/null; then
     lines+=$'\n/usr/lib/python3/dist-packages'
   fi

@@ -13,7 +13,8 @@ packages=(
   libcairo2-dev libfontconfig-dev fonts-dejavu-core  # --preview PNGs (text in DejaVu Sans)
   bitshuffle time   # HDF5 filter 32008 (Eiger bitshuffle-LZ4), /usr/bin/time: tools/bench.sh
   liblz4-dev libdeflate-dev zlib1g-dev  # in-process decoding of bitshuffle-LZ4 and deflate chunks (src/io/chunk_*.cpp)
-  python3-h5py  # tools/bench_codec.sh: an h5py read of the same files
+  python3-h5py  # tools/bench_codec.sh: an h5py read of the same files; the fault suite reads a contested output
+  strace  # the fault suite: the fsync/rename system calls of a commit
   slurm-wlm munge libpmix-dev  # the Slurm job tests (a one-node cluster); srun needs PMIx for OpenMPI
   python3-skimage python3-matplotlib  # the SSIM reference test and tools/validate.sh's plot
   python3-h5py zlib1g-dev  # the formats tests read outputs as the clients do; .npz checksums (zlib)

@@ -18,11 +18,19 @@ void inject_fault(const char* phase, MPI_Comm comm) {
   if (colon == std::string::npos) return;
   const std::string rank_text = text.substr(0, colon);
   std::string rest = text.substr(colon + 1);
-  const bool hang = rest.size() > 5 && rest.compare(rest.size() - 5, 5, ":hang") == 0;
-  if (hang) rest.resize(rest.size() - 5);
-  if (rest != phase || rank_text != std::to_string(mpi::rank(comm))) return;
-  if (hang) {
+  std::string action;
+  if (const auto second = rest.find(':'); second != std::string::npos) {
+    action = rest.substr(second + 1);
+    rest.resize(second);
+  }
+  if (rest != phase || (rank_text != "*" && rank_text != std::to_string(mpi::rank(comm)))) return;
+  if (action == "hang") {
     for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  if (action.rfind("sleep=", 0) == 0) {
+    const double seconds = std::strtod(action.c_str() + 6, nullptr);
+    if (seconds > 0.0 && seconds <= 3600.0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    return;
   }
   throw IoError("injected fault (PTYROI_FAULT) on rank " + rank_text + " in phase " + phase);
 }

@@ -83,6 +83,7 @@ std::string shell_quoted(const std::string& text) {
 std::string inspect_input(const Options& options) {
   std::ostringstream out;
   out << "ptyroi inspect: " << options.input_file << "\n";
+  require_not_directory(options.input_file, "--input");
   check_input_file(options.input_file);
   h5::Handle file = h5::open_file_read_serial(options.input_file);
   const InputLayout requested = parse_input_layout(options.layout);

@@ -18,7 +18,13 @@ namespace po = boost::program_options;
 
 namespace {
 
+constexpr std::int64_t kMaxBlockFrames = std::int64_t{1} << 20;
+constexpr std::int64_t kMaxCrop = std::int64_t{1} << 20;  // pixels a side: far beyond any detector
+
 struct Switches {
+  // Read signed, so that "-1" is refused as itself rather than wrapping to 2^64 - 1.
+  std::int64_t crop = 0;
+  std::int64_t block_frames = 0;
   bool no_log = false;
   bool no_patterns = false;
   bool no_file_mask = false;
@@ -88,7 +94,7 @@ po::options_description describe(Options& o, Switches& switches) {
        "zero frequency at the corner of the stored frames (as tike and many fly scans store them)? auto (default): "
        "decided from a sample of frames and reported; yes (also plain --fftshift); no. The analysis and the written "
        "patterns use the centred frames")
-      ("crop", po::value(&o.crop)->value_name("N"),
+      ("crop", po::value(&switches.crop)->value_name("N"),
        "use only the NxN pixels around the beam centre of the centred frames (and write them)")
       ("beam-center", po::value(&o.beam_center)->value_name("X,Y"),
        "beam centre in pixels (x = column); default: the file's metadata, else the frame centre")
@@ -110,7 +116,7 @@ po::options_description describe(Options& o, Switches& switches) {
        "a map selects frames only when its cluster gap is S times its noise (default 2)");
   po::options_description execution("Execution and output");
   execution.add_options()
-      ("block-frames", po::value(&o.block_frames)->value_name("B"), "frames read per block on each rank (default: as many as fit in 4 MiB)")
+      ("block-frames", po::value(&switches.block_frames)->value_name("B"), "frames read per block on each rank (default: as many as fit in 4 MiB)")
       ("decoder", po::value(&o.decoder)->value_name("NAME"),
        "auto (default: bitshuffle-LZ4 and deflate chunks read directly and decoded in-process) | hdf5 (everything through HDF5's filter pipeline)")
       ("output,o", po::value(&o.output_file)->value_name("FILE"),
@@ -179,8 +185,19 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   } catch (const po::error& error) {
     throw UsageError(error.what());
   }
-  if (values.count("block-frames") && o.block_frames == 0) {
-    throw UsageError("--block-frames 0 is out of range; expected 1..1048576");
+  if (values.count("block-frames")) {
+    if (switches.block_frames < 1 || switches.block_frames > kMaxBlockFrames) {
+      throw UsageError("--block-frames " + std::to_string(switches.block_frames) + " is out of range; expected 1.." +
+                       std::to_string(kMaxBlockFrames));
+    }
+    o.block_frames = static_cast<std::uint64_t>(switches.block_frames);
+  }
+  if (values.count("crop")) {
+    if (switches.crop < 0 || switches.crop > kMaxCrop) {
+      throw UsageError("--crop " + std::to_string(switches.crop) + " is out of range; expected 1.." +
+                       std::to_string(kMaxCrop) + " (or 0: the whole frame)");
+    }
+    o.crop = static_cast<std::uint64_t>(switches.crop);
   }
   o.use_log = !switches.no_log;
   o.contrast_test = !switches.no_contrast_test;
@@ -222,8 +239,13 @@ void validate(const Options& o) {
   if (o.iterations < 1 || o.iterations > 10000) {
     throw UsageError("--iterations " + std::to_string(o.iterations) + " is out of range; expected 1..10000");
   }
-  if (o.block_frames > (1u << 20)) {
-    throw UsageError("--block-frames " + std::to_string(o.block_frames) + " is out of range; expected 1..1048576");
+  if (o.block_frames > static_cast<std::uint64_t>(kMaxBlockFrames)) {
+    throw UsageError("--block-frames " + std::to_string(o.block_frames) + " is out of range; expected 1.." +
+                     std::to_string(kMaxBlockFrames));
+  }
+  if (o.crop > static_cast<std::uint64_t>(kMaxCrop)) {
+    throw UsageError("--crop " + std::to_string(o.crop) + " is out of range; expected 1.." + std::to_string(kMaxCrop) +
+                     " (or 0: the whole frame)");
   }
   if (!o.grid.empty()) {
     try {

@@ -3,6 +3,8 @@
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 
+#include <nanoflann.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -32,7 +34,8 @@ constexpr double kMaxWidth = 1600.0;
 constexpr double kMaxMapHeight = 900.0;
 constexpr double kMaxCell = 96.0;
 constexpr double kMinMapSide = 32.0;
-constexpr double kMarginLeft = 88.0;  // y tick labels and the y axis label
+constexpr std::int64_t kMaxRasterSide = 32767;  // cairo's image surfaces: a raster is drawn one pixel per cell first
+constexpr double kMarginLeft = 88.0;            // y tick labels and the y axis label
 constexpr double kTitleBaseline = 30.0;
 constexpr double kSubtitleBaseline = 53.0;  // its first line; the scan starts below the last
 constexpr double kSubtitleLeading = 17.0;
@@ -363,34 +366,50 @@ struct MapGeometry {
   std::vector<Point> centre;                   // per frame, pixels from the map's top-left corner
 };
 
+// nanoflann's view of the positions.
+struct PositionCloud {
+  const std::vector<double>* x = nullptr;
+  const std::vector<double>* y = nullptr;
+  std::size_t kdtree_get_point_count() const { return x->size(); }
+  double kdtree_get_pt(std::size_t index, std::size_t dimension) const {
+    return dimension == 0 ? (*x)[index] : (*y)[index];
+  }
+  template <class BoundingBox>
+  bool kdtree_get_bbox(BoundingBox& /*box*/) const {
+    return false;
+  }
+};
+using PositionTree = nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, PositionCloud>,
+                                                         PositionCloud, 2, std::size_t>;
+
 // Median distance from each frame to its nearest other frame (coincident frames ignored); 0 when
-// there is no such pair. A sweep along the longer axis keeps it near K log K for real scans.
+// there is no such pair. A k-d tree keeps it near K log K whatever the positions (a line, a raster
+// column, one position far off).
 double median_nearest_neighbour(const std::vector<double>& x, const std::vector<double>& y) {
   const std::size_t frames = x.size();
   if (frames < 2) return 0.0;
-  const auto [x_lo, x_hi] = std::minmax_element(x.begin(), x.end());
-  const auto [y_lo, y_hi] = std::minmax_element(y.begin(), y.end());
-  const std::vector<double>& primary = (*x_hi - *x_lo >= *y_hi - *y_lo) ? x : y;
-  std::vector<std::size_t> order(frames);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return primary[a] < primary[b]; });
+  const PositionCloud cloud{&x, &y};
+  PositionTree tree(2, cloud, nanoflann::KDTreeSingleIndexAdaptorParams(16));
+  tree.buildIndex();
   std::vector<double> nearest;
   nearest.reserve(frames);
+  std::vector<std::size_t> found;
+  std::vector<double> squared;
   for (std::size_t i = 0; i < frames; ++i) {
-    const std::size_t a = order[i];
-    double best = std::numeric_limits<double>::infinity();
-    const auto visit = [&](std::size_t j) {
-      const std::size_t b = order[j];
-      if (std::abs(primary[b] - primary[a]) >= best) return false;
-      const double d = std::hypot(x[b] - x[a], y[b] - y[a]);
-      if (d > 0.0) best = std::min(best, d);
-      return true;
-    };
-    for (std::size_t j = i + 1; j < frames && visit(j); ++j) {
+    const double query[2] = {x[i], y[i]};
+    // The nearest frames at a distance > 0: ask for more while all found coincide with this one.
+    for (std::size_t wanted = 2;; wanted = std::min(frames, 2 * wanted)) {
+      found.resize(wanted);
+      squared.resize(wanted);
+      const std::size_t count = tree.knnSearch(query, wanted, found.data(), squared.data());
+      const auto apart = std::find_if(squared.begin(), squared.begin() + static_cast<std::ptrdiff_t>(count),
+                                      [](double d) { return d > 0.0; });
+      if (apart != squared.begin() + static_cast<std::ptrdiff_t>(count)) {
+        nearest.push_back(std::sqrt(*apart));
+        break;
+      }
+      if (wanted >= frames) break;
     }
-    for (std::size_t j = i; j-- > 0 && visit(j);) {
-    }
-    if (std::isfinite(best)) nearest.push_back(best);
   }
   if (nearest.empty()) return 0.0;
   const auto middle = nearest.begin() + static_cast<std::ptrdiff_t>(nearest.size() / 2);
@@ -556,8 +575,13 @@ void point_outline_path(cairo_t* cr, const MapGeometry& g, const std::vector<std
   const double reach = 0.9 * g.spacing;
   const double horizon = 1.5 * reach;  // distances beyond it do not move the line
   const double step = std::clamp(g.spacing / 6.0, 1.0, 3.0);
-  // Every frame, hashed into buckets `horizon` wide: a node's frames within it are in 3×3 buckets.
-  const auto bucket_of = [&](double v) { return static_cast<std::int64_t>(std::floor(v / horizon)); };
+  // Every frame, hashed into square buckets at least `horizon` wide, so that a node's frames within
+  // it are in 3×3 buckets; and wide enough that there are no more buckets than about 4 per frame,
+  // whatever the scan's extent (one position far off squeezes the rest into a few pixels).
+  const double area = std::max(g.width, 1.0) * std::max(g.height, 1.0);
+  const double bucket =
+      std::max(horizon, std::sqrt(area / (4.0 * static_cast<double>(std::max<std::size_t>(mask.size(), 1)))));
+  const auto bucket_of = [&](double v) { return static_cast<std::int64_t>(std::floor(v / bucket)); };
   const std::int64_t buckets_x = bucket_of(g.width) + 1;
   const std::int64_t buckets_y = bucket_of(g.height) + 1;
   std::vector<std::vector<std::size_t>> buckets(static_cast<std::size_t>(buckets_x * buckets_y));
@@ -1126,7 +1150,7 @@ void check_input(const PreviewInput& input) {
     }
     return;
   }
-  if (grid.rows <= 0 || grid.cols <= 0 || grid.rows > 32767 || grid.cols > 32767) {
+  if (grid.rows <= 0 || grid.cols <= 0 || grid.rows > kMaxRasterSide || grid.cols > kMaxRasterSide) {
     throw InputError("preview: cannot draw a " + std::to_string(grid.rows) + "x" + std::to_string(grid.cols) +
                      " raster");
   }
@@ -1394,6 +1418,36 @@ PreviewLayout preview_layout(const PreviewInput& input) {
   return result;
 }
 
+const std::vector<std::string>& preview_file_names() {
+  static const std::vector<std::string> names{"absorption.png",         "scattering.png",         "com_field.png",
+                                              "absorption_cluster.png", "scattering_cluster.png", "roi.png",
+                                              "roi_borders.png"};
+  return names;
+}
+
+void check_previewable(const GridShape& grid) {
+  if (grid.rows > kMaxRasterSide || grid.cols > kMaxRasterSide) {
+    throw UsageError("--preview cannot draw the " + std::to_string(grid.rows) + "x" + std::to_string(grid.cols) +
+                     " raster: a PNG preview holds at most " + std::to_string(kMaxRasterSide) +
+                     " rows and columns; run without --preview");
+  }
+}
+
+void render_previews(const PreviewInput& input, const std::vector<std::string>& paths) {
+  check_input(input);
+  const std::vector<ImageSpec> specs = image_specs(input);
+  if (paths.size() != specs.size()) {
+    throw InternalError("preview: " + std::to_string(paths.size()) + " paths for " + std::to_string(specs.size()) +
+                        " images");
+  }
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].file != preview_file_names().at(i))
+      throw InternalError("preview: image " + specs[i].file + " out of order");
+  }
+  const Layout layout = make_layout(input, specs);
+  for (std::size_t i = 0; i < specs.size(); ++i) render(specs[i], layout, valid_utf8(input.title), paths[i]);
+}
+
 std::vector<std::string> write_previews(const PreviewInput& input, const std::string& directory) {
   check_input(input);
   if (directory.empty()) throw IoError("cannot write previews: the preview directory name is empty");
@@ -1403,14 +1457,11 @@ std::vector<std::string> write_previews(const PreviewInput& input, const std::st
     throw IoError("cannot create the preview directory '" + directory +
                   "': " + (error ? error.message() : std::string("it exists and is not a directory")));
   }
-  const std::vector<ImageSpec> specs = image_specs(input);
-  const Layout layout = make_layout(input, specs);
   std::vector<std::string> paths;
-  for (const ImageSpec& spec : specs) {
-    const std::string path = (std::filesystem::path(directory) / spec.file).string();
-    render(spec, layout, valid_utf8(input.title), path);
-    paths.push_back(path);
+  for (const std::string& name : preview_file_names()) {
+    paths.push_back((std::filesystem::path(directory) / name).string());
   }
+  render_previews(input, paths);
   return paths;
 }
 

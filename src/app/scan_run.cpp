@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <iterator>
@@ -9,7 +10,9 @@
 #include <sstream>
 
 #include "ptyroi/app/fault_injection.hpp"
+#include "ptyroi/app/preview.hpp"
 #include "ptyroi/app/progress.hpp"
+#include "ptyroi/app/scan_outputs.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/io/file_paths.hpp"
 #include "ptyroi/io/h5.hpp"
@@ -39,10 +42,16 @@ class StepClock {
   double start_;
 };
 
-// The files a run reads besides the stack: never to be replaced by an output.
-std::vector<std::string> run_inputs(const Options& options) {
-  std::vector<std::string> inputs{options.input_file};
-  if (!options.positions_file.empty()) inputs.push_back(options.positions_file);
+// Every file a run reads (the stack's data files included, once it is open): no output may be one of
+// them, under any name.
+std::vector<std::string> run_inputs(const Options& options, const PatternStack& stack) {
+  std::vector<std::string> inputs{options.input_file, options.config_file, options.input_list, options.positions_file};
+  for (const std::string& spec : {options.positions_x, options.positions_y, options.mask, options.monitor}) {
+    if (!spec.empty()) inputs.push_back(parse_dataset_spec(spec, options.input_file).file);
+  }
+  inputs.push_back(stack.description().positions_file);
+  for (std::size_t i = 0; i < stack.segments(); ++i) inputs.push_back(h5::file_name(stack.segment_dataset(i)));
+  inputs.erase(std::remove(inputs.begin(), inputs.end(), std::string()), inputs.end());
   return inputs;
 }
 
@@ -107,7 +116,7 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
   run.options = options;
   const int me = mpi::rank(comm);
   const RoiOutput output = roi_output(options);
-  const std::vector<std::string> inputs = run_inputs(options);
+  std::vector<std::string> inputs;
 
   // --- open: the stack on every rank; positions and masks read and checked on rank 0 -------------
   std::optional<PatternStack> stack;
@@ -116,10 +125,8 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
     mpi::run_phase(comm, [&] {
       inject_fault("open", comm);
       if (me != 0) return;
+      require_not_directory(options.input_file, "--input");
       check_input_file(options.input_file);
-      if (!output.path.empty()) check_roi_output(output, inputs);
-      if (!options.summary_file.empty())
-        check_output_path(options.summary_file, "--summary", options.overwrite, inputs);
     });
     mpi::run_phase(comm, [&] {
       stack.emplace(PatternStack::open(options.input_file, parse_input_layout(options.layout), options.dataset,
@@ -132,8 +139,11 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
     run.pixel_type = stack->pixel_type();
     std::vector<std::uint8_t> good_pixels;
     const PixelSettings pixels = pixel_settings(options);
+    inputs = run_inputs(options, *stack);
     mpi::run_phase(comm, [&] {
       if (me != 0) return;
+      // Every output checked before anything heavy is read or written.
+      check_scan_outputs(options, inputs);
       run.scan.positions = read_scan_positions(positions_spec(options), options.input_file, stack->description(),
                                                stack->frames(), options.grid.empty());
       run.scan.incident_flux = run_incident_flux(options.monitor, options.use_file_monitor, options.input_file,
@@ -192,6 +202,12 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
   if (run.scan.positions.empty()) {
     run.scan.positions = grid_positions(run.result.neighbourhood->grid(), run.result.local, run.scan.positions.source);
   }
+  // What only the result tells (the raster's size) but must not fail after the subset is written.
+  mpi::run_phase(comm, [&] {
+    if (!options.preview_dir.empty() && run.result.neighbourhood->is_raster()) {
+      check_previewable(run.result.neighbourhood->grid().shape);
+    }
+  });
 
   // --- write (uncommitted) -----------------------------------------------------------------------------
   if (!output.path.empty()) {

@@ -1,12 +1,18 @@
 #include "ptyroi/app/series.hpp"
 
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ptyroi/app/scan_outputs.hpp"
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/io/file_paths.hpp"
+#include "ptyroi/io/roi_writer.hpp"
 
 namespace ptyroi {
 
@@ -29,6 +35,7 @@ std::string csv_field(const std::string& text) {
 }  // namespace
 
 std::vector<std::string> read_input_list(const std::string& list_file) {
+  require_not_directory(list_file, "--input-list");
   std::ifstream in(list_file);
   if (!in) throw InputError("--input-list '" + list_file + "' cannot be read");
   std::vector<std::string> inputs;
@@ -56,6 +63,45 @@ Options series_scan_options(const Options& series, const std::string& input) {
 std::string series_summary_path(const Options& series) {
   if (!series.series_summary.empty()) return series.series_summary;
   return (series.output_dir.empty() ? directory_of(series.input_list) : series.output_dir) + "/ptyroi_series.csv";
+}
+
+std::string series_summary_json_path(const Options& series) {
+  std::string path = series_summary_path(series);
+  if (path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0) path.resize(path.size() - 4);
+  return path + ".json";
+}
+
+void check_series_outputs(const Options& series, const std::vector<std::string>& inputs) {
+  std::vector<std::string> all_inputs = inputs;
+  all_inputs.push_back(series.input_list);
+  if (!series.config_file.empty()) all_inputs.push_back(series.config_file);
+  // Each output file, by its resolved name, with who writes it.
+  std::map<std::string, std::string> writer_of;
+  const auto claim = [&](const std::string& path, const std::string& writer) {
+    std::error_code error;
+    std::filesystem::path key = std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+    if (error) key = std::filesystem::path(path).lexically_normal();
+    const auto [it, fresh] = writer_of.emplace(key.string(), writer);
+    if (!fresh) {
+      throw UsageError("--input-list '" + series.input_list + "': " + it->second + " and " + writer +
+                       " would both write '" + path + "'; give the inputs distinct names or separate --output-dir");
+    }
+  };
+  const std::string csv = series_summary_path(series);
+  const std::string json = series_summary_json_path(series);
+  claim(csv, "the series summary");
+  claim(json, "the series summary");
+  for (const std::string& input : inputs) {
+    for (const auto& [what, path] : scan_output_files(series_scan_options(series, input))) {
+      claim(path, "the scan '" + input + "'");
+      // An existing output is that scan's own failure later ("already exists"), unless it is an input
+      // or not a regular file: then the series stops before it starts.
+      struct stat status {};
+      if (lstat(path.c_str(), &status) == 0) check_output_path(path, what.c_str(), true, all_inputs);
+    }
+  }
+  check_output_path(csv, "--series-summary", series.overwrite, all_inputs);
+  check_output_path(json, "--series-summary", series.overwrite, all_inputs);
 }
 
 std::string series_csv(const std::vector<SeriesEntry>& entries) {

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <string>
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/frame_window.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/core/order_statistics.hpp"
 
@@ -66,6 +68,46 @@ std::vector<FrameFeatures> features_pass(const FrameSource& source, FrameRange r
   return features;
 }
 
+// A number for a message: "inf", "-1", "1.5e+308".
+std::string number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+// A frame's features must be finite numbers: finite pixels can still sum beyond the float64 range
+// (T = ±inf, or NaN from +inf + -inf), and so can the moments of the centre of mass. Rank-local.
+void check_finite_features(const std::vector<FrameFeatures>& features, FrameRange range, const std::string& source) {
+  for (std::size_t i = 0; i < features.size(); ++i) {
+    const FrameFeatures& f = features[i];
+    const std::string frame = "frame " + std::to_string(range.begin + i) + " of " + source;
+    if (!std::isfinite(f.total_intensity)) {
+      throw InputError(frame + ": its pixels sum to " + number(f.total_intensity) +
+                       " (finite values whose total is beyond the float64 range): its transmission is undefined");
+    }
+    if (f.total_intensity > 0.0 && !f.has_com) {
+      throw InputError(frame + ": its centre-of-mass moments (Σ i·pixel) are beyond the float64 range");
+    }
+    if (f.has_com && (!std::isfinite(f.com_x) || !std::isfinite(f.com_y))) {
+      throw InputError(frame + ": its centre of mass is not finite (total " + number(f.total_intensity) +
+                       " too small for its moments)");
+    }
+  }
+}
+
+// A map or value derived from finite features can still overflow (sums of huge values): an error
+// naming the frame, never a NaN clustered silently. Rank-local.
+void check_finite_values(const std::vector<double>& values, FrameRange range, const std::string& what,
+                         const std::string& source,
+                         const std::string& why = "its frames' values are beyond the float64 range") {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw InputError(what + " of frame " + std::to_string(range.begin + i) + " of " + source + " is " +
+                       number(values[i]) + " (" + why + ")");
+    }
+  }
+}
+
 // The map's value at each of this rank's frames before smoothing: log (unless disabled), with
 // values <= 0 clamped to the smallest positive value of all ranks.
 std::vector<double> feature_values(const std::vector<double>& local_values, bool log_features, MPI_Comm comm,
@@ -87,17 +129,29 @@ std::vector<double> feature_values(const std::vector<double>& local_values, bool
 // Smooths one map at this rank's frames, clusters it (log unless disabled), selects `cluster` and,
 // unless disabled, tests its contrast.
 MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeighbourhood& neighbourhood,
-                        const RoiParameters& parameters, int cluster, MPI_Comm comm, RoiTimings& timings) {
+                        FrameRange local, const RoiParameters& parameters, int cluster, const char* name,
+                        const std::string& source, MPI_Comm comm, RoiTimings& timings) {
   MapClusters result;
   std::vector<double> feature;
   {
     StepClock clock(timings.maps_s);
     result.local_map = neighbourhood.smooth(local_values, comm);
+    mpi::run_phase(comm, [&] {
+      check_finite_values(result.local_map, local, std::string("the smoothed ") + name + " map", source);
+    });
     feature = feature_values(result.local_map, parameters.log_features, comm, result.log_floor);
   }
   {
     StepClock clock(timings.kmeans_s);
     result.clusters = kmeans_1d(feature, parameters.clusters, parameters.iterations, comm);
+  }
+  // The centroids are global: every rank reaches the same verdict.
+  for (Eigen::Index c = 0; c < result.clusters.centroids.size(); ++c) {
+    if (!std::isfinite(result.clusters.centroids[c])) {
+      throw InputError(std::string("the ") + name + " map of " + source + " cannot be clustered: centroid " +
+                       std::to_string(c) + " is " + number(result.clusters.centroids[c]) +
+                       " (its values are beyond the float64 range)");
+    }
   }
   StepClock clock(timings.selection_s);
   result.selected_cluster = cluster;
@@ -163,6 +217,26 @@ void check_positions(const ScanPositions& positions, std::uint64_t frames, const
       throw InputError("positions (" + positions.source + ") have a non-finite value at frame " + std::to_string(k));
     }
   }
+  if (parameters.grid || frames < 2) return;  // the grid places the frames: positions are only recorded
+  // The positions define the scan's neighbours: two frames at one position (a stalled encoder, a
+  // dataset repeated) leave them undefined.
+  std::vector<std::size_t> order(frames);
+  for (std::size_t k = 0; k < frames; ++k) order[k] = k;
+  const auto at = [&](std::size_t k) { return std::make_pair(positions.x[k], positions.y[k]); };
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return at(a) < at(b) || (at(a) == at(b) && a < b); });
+  if (at(order.front()) == at(order.back())) {
+    throw InputError("positions (" + positions.source + "): all " + std::to_string(frames) + " frames are at (" +
+                     number(positions.x[0]) + ", " + number(positions.y[0]) +
+                     "), so scan neighbours cannot be defined; give the raster (grid ROWSxCOLS) or the real positions");
+  }
+  for (std::size_t i = 1; i < frames; ++i) {
+    if (at(order[i]) != at(order[i - 1])) continue;
+    const std::size_t a = std::min(order[i], order[i - 1]), b = std::max(order[i], order[i - 1]);
+    throw InputError("positions (" + positions.source + "): frames " + std::to_string(a) + " and " + std::to_string(b) +
+                     " are both at (" + number(positions.x[a]) + ", " + number(positions.y[a]) +
+                     "), so scan neighbours cannot be defined; give the raster (grid ROWSxCOLS) or fix the positions");
+  }
 }
 
 void check_incident_flux(const ScanInput& scan, std::uint64_t frames) {
@@ -197,6 +271,21 @@ void check_contrast(const RoiResult& result, const std::string& what, MPI_Comm c
                                                " frames have the same total intensity and centre of mass") +
                      ", so there is nothing to classify");
   }
+}
+
+// Pixels of a frame that count: the window's (or the frame's) good pixels.
+std::int64_t counted_pixels(const PixelSelection& pixels, const FrameSource& source) {
+  const FrameWindow window = frame_window(pixels, source.rows(), source.cols());
+  if (pixels.good_pixels.empty()) return static_cast<std::int64_t>(window.analysed_rows() * window.analysed_cols);
+  std::int64_t good = 0;
+  for (const std::size_t row : window.rows) {
+    for (const FrameWindow::Run& run : window.runs) {
+      for (std::size_t c = run.stored_col; c < run.stored_col + run.count; ++c) {
+        good += pixels.good_pixels[row * window.stored_cols + c] != 0;
+      }
+    }
+  }
+  return good;
 }
 
 RoiTimings max_over_ranks(const RoiTimings& local, MPI_Comm comm) {
@@ -246,6 +335,7 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
     if (!result.neighbourhood || result.neighbourhood->frames() != frames) {
       throw UsageError("classify_frames: the scan neighbourhood is not of " + std::to_string(frames) + " frames");
     }
+    check_finite_features(result.local_features, result.local, what);
   });
   RoiTimings& t = result.timings;
   // --- statistics: global CoM mean and spread; |standardised CoM| per frame (reduce once) ---------
@@ -268,11 +358,20 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
       throw InputError("no frame of " + what + " has signal (all " + std::to_string(result.frames) +
                        " frames sum to zero or less): there is nothing to classify");
     }
+    const ComStandardisation& com = result.com;
+    if (!std::isfinite(com.mean_x) || !std::isfinite(com.mean_y) || !std::isfinite(com.std_x) ||
+        !std::isfinite(com.std_y)) {
+      throw InputError("the centres of mass of " + what +
+                       " cannot be averaged: their mean or spread is beyond the float64 range");
+    }
     check_contrast(result, what, comm);
     result.local_com_magnitude.resize(result.local_features.size());
     for (std::size_t i = 0; i < result.local_features.size(); ++i) {
       result.local_com_magnitude[i] = result.com.magnitude(result.local_features[i]);
     }
+    mpi::run_phase(comm, [&] {
+      check_finite_values(result.local_com_magnitude, result.local, "the standardised centre of mass", what);
+    });
   }
 
   // --- maps and k-means: absorption (T) and scattering (c) ------------------------------------------
@@ -285,9 +384,14 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
     if (result.flux_normalised) local_totals[i] /= scan.incident_flux[result.local.begin + i];
   }
   const ScanNeighbourhood& scan_graph = *result.neighbourhood;
+  mpi::run_phase(comm, [&] {
+    check_finite_values(local_totals, result.local, "the transmission (T / incident flux)", what,
+                        "a flux of zero or values beyond the float64 range");
+  });
   // Absorption: the lowest cluster of T; scattering: the highest of c.
-  result.absorption = cluster_map(local_totals, scan_graph, parameters, 0, comm, t);
-  result.scattering = cluster_map(result.local_com_magnitude, scan_graph, parameters, parameters.clusters - 1, comm, t);
+  result.absorption = cluster_map(local_totals, scan_graph, result.local, parameters, 0, "absorption", what, comm, t);
+  result.scattering = cluster_map(result.local_com_magnitude, scan_graph, result.local, parameters,
+                                  parameters.clusters - 1, "scattering", what, comm, t);
 
   // --- selection: low-T cluster ∪ high-c cluster, grown or shrunk by the border -------------------
   {
@@ -326,6 +430,13 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
       throw UsageError("the pixel window lies outside the " + std::to_string(source.rows()) + "x" +
                        std::to_string(source.cols()) + " frames of " + source.name());
     }
+    if (!pixels.good_pixels.empty() && counted_pixels(pixels, source) == 0) {
+      throw InputError("the bad-pixel mask leaves no good pixel in the " +
+                       (windowed ? std::to_string(pixels.window_rows) + "x" + std::to_string(pixels.window_cols) +
+                                       " crop window of the frames of "
+                                 : std::string("frames of ")) +
+                       source.name() + ": nothing is left to sum");
+    }
   });
   // The scan first: a border beyond it or positions that do not fit fail before any frame is read.
   auto neighbourhood = scan_neighbourhood(scan, source.frames(), parameters, comm);
@@ -339,6 +450,18 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
       notify(hooks, "features");
       features = features_pass(source, local, block_frames, pixels, hooks);
     });
+  }
+  if (pixels.has_max_valid) {
+    // Nothing left to sum is the selection's doing, not the data's: blame max_valid, not the frames.
+    std::int64_t local_invalid = 0;
+    for (const FrameFeatures& frame : features) local_invalid += frame.invalid_pixels;
+    const std::int64_t invalid = mpi::all_sum(comm, local_invalid);
+    const auto counted = static_cast<std::int64_t>(source.frames()) * counted_pixels(pixels, source);
+    if (invalid > 0 && invalid >= counted) {
+      throw UsageError("every pixel of every frame of " + source.name() + " is above max_valid " +
+                       number(pixels.max_valid) +
+                       " (--max-valid, or the detector's flag value), so no frame has signal left");
+    }
   }
   RoiResult result = classify_frames(std::move(features), source.frames(), scan, parameters, std::move(neighbourhood),
                                      comm, hooks, source.name());

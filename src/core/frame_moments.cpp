@@ -93,6 +93,61 @@ bool pixel_limit(const PixelSelection& selection, RowSum<Pixel>& limit) {
   }
 }
 
+__extension__ typedef unsigned __int128 uint128;
+
+// Bits in an unsigned 128-bit value (0 for 0).
+int bit_length(uint128 value) {
+  int bits = 0;
+  while (value != 0) {
+    value >>= 1;
+    ++bits;
+  }
+  return bits;
+}
+
+// numerator / denominator (denominator > 0) as the double nearest to the exact quotient, ties to
+// even: one rounding, in integer arithmetic only, so the same on every machine (no long double,
+// whose width differs between x86-64, aarch64 and ppc64le). The quotient is developed bit by bit
+// until it has 54 significant bits (53 and the rounding bit); the remainder is the sticky bit.
+double correctly_rounded_quotient(int128 numerator, int128 denominator) {
+  if (numerator == 0) return 0.0;
+  const bool negative = numerator < 0;
+  const uint128 a = negative ? uint128(0) - static_cast<uint128>(numerator) : static_cast<uint128>(numerator);
+  const auto b = static_cast<uint128>(denominator);
+  uint128 quotient = a / b;
+  uint128 remainder = a % b;
+  int exponent = 0;  // value = (quotient + remainder / b) · 2^exponent
+  bool sticky = false;
+  const int bits = bit_length(quotient);
+  if (bits > 54) {
+    // More bits than a double keeps: the low ones only decide the rounding.
+    const int drop = bits - 54;
+    sticky = (quotient & ((uint128(1) << drop) - 1)) != 0;
+    quotient >>= drop;
+    exponent = drop;
+  } else {
+    // Long division, one bit at a time: remainder < b < 2^127, so 2·remainder fits.
+    while (quotient < (uint128(1) << 53)) {
+      remainder <<= 1;
+      quotient <<= 1;
+      if (remainder >= b) {
+        remainder -= b;
+        quotient |= 1;
+      }
+      --exponent;
+    }
+  }
+  sticky = sticky || remainder != 0;
+  // quotient holds 54 bits (2^53 <= quotient < 2^54): keep 53, round half to even.
+  std::uint64_t mantissa = static_cast<std::uint64_t>(quotient >> 1);
+  const bool round_bit = (quotient & 1) != 0;
+  if (round_bit && (sticky || (mantissa & 1) != 0)) ++mantissa;
+  // A carry to 2^53 is still exact in a double; ldexp only moves the exponent (no rounding: the
+  // quotient of two integers below 2^127 lies far inside the normal range).
+  const double magnitude = std::ldexp(static_cast<double>(mantissa), exponent + 1);
+  return negative ? -magnitude : magnitude;
+}
+
 template <class Pixel>
 FrameFeatures features_of(const RawMoments<Pixel>& m) {
   FrameFeatures features;
@@ -106,10 +161,9 @@ FrameFeatures features_of(const RawMoments<Pixel>& m) {
       features.has_com = true;
     }
   } else if (m.total > 0) {
-    // One rounding each: the exact moments divided in long double, then rounded to double.
-    const auto t = static_cast<long double>(m.total);
-    features.com_x = static_cast<double>(static_cast<long double>(m.column_moment) / t);
-    features.com_y = static_cast<double>(static_cast<long double>(m.row_moment) / t);
+    // One rounding each: the exact moments divided exactly, rounded once to the nearest double.
+    features.com_x = correctly_rounded_quotient(m.column_moment, m.total);
+    features.com_y = correctly_rounded_quotient(m.row_moment, m.total);
     features.has_com = true;
   }
   return features;

@@ -7,6 +7,10 @@
 
 namespace ptyroi {
 
+namespace {
+constexpr std::int64_t kMaxGridSide = (std::int64_t{1} << 31) - 1;
+}  // namespace
+
 GridShape parse_grid_shape(const std::string& text) {
   const auto bad = [&]() {
     return UsageError("grid '" + text + "' is not ROWSxCOLS with two positive integers (e.g. 85x188)");
@@ -22,10 +26,19 @@ GridShape parse_grid_shape(const std::string& text) {
   if (!digits(rows) || !digits(cols)) throw bad();
   GridShape shape{std::stoll(rows), std::stoll(cols)};
   if (shape.rows <= 0 || shape.cols <= 0) throw bad();
+  // Each side below 2^31, so rows·cols (< 2^62) never wraps; far more cells than any scan has.
+  if (shape.rows > kMaxGridSide || shape.cols > kMaxGridSide) {
+    throw UsageError("grid '" + text + "' is out of range: at most " + std::to_string(kMaxGridSide) +
+                     " rows and columns");
+  }
   return shape;
 }
 
 ScanGrid raster_grid(GridShape shape, std::uint64_t frames) {
+  if (shape.rows <= 0 || shape.cols <= 0 || shape.rows > kMaxGridSide || shape.cols > kMaxGridSide) {
+    throw UsageError("grid " + std::to_string(shape.rows) + "x" + std::to_string(shape.cols) +
+                     " is out of range: 1 to " + std::to_string(kMaxGridSide) + " rows and columns");
+  }
   if (static_cast<std::uint64_t>(shape.rows * shape.cols) != frames) {
     throw UsageError("grid " + std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + " has " +
                      std::to_string(shape.rows * shape.cols) + " cells but the stack has " + std::to_string(frames) +

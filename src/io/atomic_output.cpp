@@ -9,7 +9,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/io/file_paths.hpp"
@@ -19,7 +18,7 @@ namespace ptyroi {
 namespace {
 
 // Fixed storage: a signal handler may only call async-signal-safe functions (unlink).
-constexpr int kSlots = 16;
+constexpr int kSlots = 32;
 constexpr std::size_t kPathCapacity = 4096;
 char registered_paths[kSlots][kPathCapacity];
 volatile std::sig_atomic_t slot_in_use[kSlots] = {};
@@ -41,6 +40,16 @@ void unregister(int slot) {
 
 std::string errno_text() { return std::strerror(errno); }
 
+// "no space left on device in DIRECTORY" says where; other errors as the system words them.
+std::string write_failure(const std::string& final_path, int error) {
+  if (error == ENOSPC || error == EDQUOT) {
+    return "cannot write '" + final_path + "': no space left on device (" +
+           (error == EDQUOT ? std::string("disk quota exceeded") : std::string("file system full")) + ") in '" +
+           directory_of(final_path) + "'";
+  }
+  return "cannot write '" + final_path + "': " + std::strerror(error);
+}
+
 std::string unique_suffix() {
   unsigned char bytes[6] = {};
   if (getrandom(bytes, sizeof(bytes), 0) != static_cast<ssize_t>(sizeof(bytes))) {
@@ -60,6 +69,7 @@ void fsync_path(const std::string& path, bool directory, const std::string& what
   const int saved = errno;
   close(fd);
   // Some file systems (e.g. tmpfs for directories) cannot sync a directory: that is not a failure.
+  if (status != 0 && (saved == ENOSPC || saved == EDQUOT)) throw IoError(write_failure(path, saved));
   if (status != 0 && saved != EINVAL && saved != EROFS) {
     errno = saved;
     throw IoError("cannot flush " + what + " '" + path + "' to disk: " + errno_text());
@@ -113,7 +123,9 @@ PendingOutput::PendingOutput(PendingOutput&& other) noexcept
       replace_(other.replace_),
       owner_(other.owner_),
       committed_(other.committed_),
-      slot_(other.slot_) {
+      slot_(other.slot_),
+      device_(other.device_),
+      inode_(other.inode_) {
   other.owner_ = false;
   other.slot_ = -1;
 }
@@ -129,13 +141,18 @@ void PendingOutput::commit() {
     return;
   }
   fsync_path(temporary_path_, false, "the output");
+  struct stat ours {};
+  if (stat(temporary_path_.c_str(), &ours) == 0) {
+    device_ = ours.st_dev;
+    inode_ = ours.st_ino;
+  }
   const int status = replace_ ? std::rename(temporary_path_.c_str(), final_path_.c_str())
                               : rename_no_replace(temporary_path_, final_path_);
   if (status != 0) {
     if (errno == EEXIST) {
       throw UsageError("output '" + final_path_ +
-                       "' appeared while this run was writing it (another job?); it was left as it is. Pass "
-                       "--overwrite to replace it");
+                       "' already exists: it appeared while this run was writing it (another job?) and was left as "
+                       "it is; pass --overwrite to replace it");
     }
     throw IoError("cannot rename '" + temporary_path_ + "' to '" + final_path_ + "': " + errno_text());
   }
@@ -146,7 +163,12 @@ void PendingOutput::commit() {
 }
 
 void PendingOutput::retract() noexcept {
-  if (owner_ && committed_) unlink(final_path_.c_str());
+  if (!owner_ || !committed_) return;
+  // Only the file this run put there: not one that replaced it meanwhile (another job's --overwrite).
+  struct stat there {};
+  if (lstat(final_path_.c_str(), &there) == 0 && there.st_dev == device_ && there.st_ino == inode_) {
+    unlink(final_path_.c_str());
+  }
 }
 
 void commit_all(std::vector<PendingOutput>& outputs) {
@@ -160,8 +182,20 @@ void commit_all(std::vector<PendingOutput>& outputs) {
 }
 
 void write_text_output_to(const PendingOutput& output, const std::string& text) {
-  std::ofstream file(output.temporary_path(), std::ios::trunc);
-  if (!(file << text) || !file.flush()) throw IoError("cannot write '" + output.final_path() + "': " + errno_text());
+  const int fd = open(output.temporary_path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) throw IoError(write_failure(output.final_path(), errno));
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : ENOSPC;
+      close(fd);
+      throw IoError(write_failure(output.final_path(), error));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (close(fd) != 0) throw IoError(write_failure(output.final_path(), errno));
 }
 
 void write_text_output(const std::string& final_path, const std::string& text, bool replace) {

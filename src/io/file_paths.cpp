@@ -1,6 +1,17 @@
 #include "ptyroi/io/file_paths.hpp"
 
+#include <sys/stat.h>
+
+#include "ptyroi/core/error.hpp"
+
 namespace ptyroi {
+
+void require_not_directory(const std::string& path, const std::string& what) {
+  struct stat status {};
+  if (stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode)) {
+    throw InputError(what + " '" + path + "' is a directory, not a file");
+  }
+}
 
 std::string directory_of(const std::string& path) {
   const auto slash = path.rfind('/');

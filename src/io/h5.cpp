@@ -1,5 +1,7 @@
 #include "ptyroi/io/h5.hpp"
 
+#include "ptyroi/io/file_paths.hpp"
+
 #include <algorithm>
 #include <sstream>
 
@@ -74,12 +76,14 @@ Handle open_checked(hid_t id, const std::string& path) {
 }  // namespace
 
 Handle open_file_read(const std::string& path, MPI_Comm comm) {
+  require_not_directory(path, "HDF5 file");
   Handle fapl = checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file-access list");
   check(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), "cannot select the MPI-IO driver");
   return open_checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), path);
 }
 
 Handle open_file_read_serial(const std::string& path) {
+  require_not_directory(path, "HDF5 file");
   return open_checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path);
 }
 
@@ -104,6 +108,21 @@ void bound_metadata_cache(hid_t object, std::size_t bytes) {
   config.flash_incr_mode = H5C_flash_incr__off;
   config.decr_mode = H5C_decr__off;
   check(H5Fset_mdc_config(file.get(), &config), "cannot bound the metadata cache");
+}
+
+std::string file_name(hid_t object) {
+  const ssize_t size = H5Fget_name(object, nullptr, 0);
+  if (size <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  std::string name(static_cast<std::size_t>(size) + 1, '\0');
+  if (H5Fget_name(object, name.data(), name.size()) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  name.resize(static_cast<std::size_t>(size));
+  return name;
 }
 
 bool object_exists(hid_t location, const std::string& path) {
@@ -356,6 +375,25 @@ hid_t native_type(PixelType type) {
   return visit_pixel_type(type, [](auto pixel) { return native_type<decltype(pixel)>(); });
 }
 
+namespace {
+std::string type_class_name(H5T_class_t type_class) {
+  const char* names[] = {"integer",  "float",     "time", "string",          "bitfield", "opaque",
+                         "compound", "reference", "enum", "variable-length", "array"};
+  return type_class >= 0 && type_class < 11 ? names[type_class] : "unknown";
+}
+}  // namespace
+
+void require_numbers(hid_t dataset, const std::string& where) {
+  Handle type = checked(H5Dget_type(dataset), "cannot read the type of " + where);
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  // Enumerations convert through their integer base (h5py stores numpy bool as one).
+  if (type_class == H5T_INTEGER || type_class == H5T_FLOAT || type_class == H5T_ENUM) return;
+  const std::size_t bytes = H5Tget_size(type.get());
+  const bool variable = H5Tis_variable_str(type.get()) > 0;
+  throw InputError(where + " holds " + (variable ? std::string("variable-length") : std::to_string(bytes) + "-byte") +
+                   " " + type_class_name(type_class) + " values; expected numbers (integer or float)");
+}
+
 PixelType classify_pixel_type(hid_t file_type, const std::string& where) {
   const H5T_class_t type_class = H5Tget_class(file_type);
   const std::size_t bytes = H5Tget_size(file_type);
@@ -377,9 +415,7 @@ PixelType classify_pixel_type(hid_t file_type, const std::string& where) {
     if (bytes == 4) return PixelType::f32;
     if (bytes == 8) return PixelType::f64;
   }
-  const char* names[] = {"integer",  "float",     "time", "string",          "bitfield", "opaque",
-                         "compound", "reference", "enum", "variable-length", "array"};
-  const std::string name = type_class >= 0 && type_class < 11 ? names[type_class] : "unknown";
+  const std::string name = type_class_name(type_class);
   throw InputError(where + " holds " + std::to_string(bytes) + "-byte " + name +
                    " values; expected integer (8 to 64 bit) or float32/float64 pixels");
 }

@@ -24,6 +24,7 @@ std::vector<std::uint8_t> read_good_pixels(const std::string& mask_spec, const s
                      " but the frames are " + std::to_string(rows) + "x" + std::to_string(cols));
   }
   // Non-zero = bad for every type: read as double, so a float mask's 0.5 is bad too.
+  h5::require_numbers(dataset.get(), what + " '" + spec.path + "' in '" + spec.file + "'");
   const auto bad = h5::read_all<double>(dataset.get());
   std::vector<std::uint8_t> good(bad.size());
   for (std::size_t i = 0; i < bad.size(); ++i) good[i] = bad[i] == 0.0 ? 1 : 0;
@@ -46,6 +47,10 @@ std::vector<std::uint8_t> combined_good_pixels(const PixelSettings& options, con
     combine(read_good_pixels(input.mask_path, input_file, rows, cols, "the input's mask"), input.mask_path);
   }
   if (!options.mask.empty()) combine(read_good_pixels(options.mask, input_file, rows, cols, "--mask"), options.mask);
+  if (!good.empty() && std::find(good.begin(), good.end(), std::uint8_t{1}) == good.end()) {
+    throw InputError("the bad-pixel mask (" + sources + ") of '" + input_file + "' marks all " + std::to_string(rows) +
+                     "x" + std::to_string(cols) + " pixels bad: nothing is left to sum");
+  }
   return good;
 }
 
@@ -57,6 +62,14 @@ PixelSelection pixel_selection(const PixelSettings& options, const InputDescript
   if (options.max_valid) {
     selection.has_max_valid = true;
     selection.max_valid = *options.max_valid;
+    const bool is_unsigned = pixel_type == PixelType::u8 || pixel_type == PixelType::u16 ||
+                             pixel_type == PixelType::u32 || pixel_type == PixelType::u64;
+    if (is_unsigned && *options.max_valid < 0.0) {
+      std::ostringstream message;
+      message << "--max-valid " << *options.max_valid << " leaves out every pixel of the "
+              << pixel_type_name(pixel_type) << " frames (no value is at or below it)";
+      throw UsageError(message.str());
+    }
   }
   // NXmx: a pixel at 2^bit_depth − 1 is the detector's "bad pixel" flag, whatever the mask says.
   if (input.bit_depth > 0 && pixel_type != PixelType::f32 && pixel_type != PixelType::f64) {
@@ -83,20 +96,37 @@ PixelSelection pixel_selection(const PixelSettings& options, const InputDescript
         from += " (moved with the fftshift)";
       }
     }
+    const bool from_file = !options.beam_center && input.has_beam_center;
+    // Checked in double before any conversion: a centre of 1e30 or 3.4e38 (an "unset" value in a
+    // file) has no integer pixel, and the window's ends must not wrap.
+    const auto describe_centre = [&] {
+      std::ostringstream text;
+      text << "(" << centre_x << ", " << centre_y << ") from " << from;
+      return text.str();
+    };
+    const double frame_cols = static_cast<double>(cols), frame_rows = static_cast<double>(rows);
+    const bool centre_inside = std::isfinite(centre_x) && std::isfinite(centre_y) && centre_x >= -0.5 &&
+                               centre_y >= -0.5 && centre_x < frame_cols - 0.5 && centre_y < frame_rows - 0.5;
+    if (from_file && !centre_inside) {
+      throw InputError("the beam centre " + describe_centre() + " lies outside the " + std::to_string(rows) + "x" +
+                       std::to_string(cols) + " frames (an unset value?): give --beam-center X,Y with --crop");
+    }
     // N pixels centred on the beam: the window starts N/2 pixels before the pixel holding it.
-    const auto n = static_cast<std::int64_t>(options.crop);
-    const std::int64_t col0 = static_cast<std::int64_t>(std::floor(centre_x + 0.5)) - n / 2;
-    const std::int64_t row0 = static_cast<std::int64_t>(std::floor(centre_y + 0.5)) - n / 2;
-    if (col0 < 0 || row0 < 0 || col0 + n > static_cast<std::int64_t>(cols) ||
-        row0 + n > static_cast<std::int64_t>(rows)) {
+    const double n = static_cast<double>(options.crop);
+    const double first_col = centre_inside ? std::floor(centre_x + 0.5) - std::floor(n / 2.0) : -1.0;
+    const double first_row = centre_inside ? std::floor(centre_y + 0.5) - std::floor(n / 2.0) : -1.0;
+    if (!(first_col >= 0.0 && first_row >= 0.0 && first_col + n <= frame_cols && first_row + n <= frame_rows)) {
       std::ostringstream message;
-      message << "crop " << n << " around the beam centre (" << centre_x << ", " << centre_y << ") from " << from
-              << " does not fit in the " << rows << "x" << cols << " frames";
+      message << "--crop " << options.crop << " around the beam centre " << describe_centre() << " does not fit in the "
+              << rows << "x" << cols << " frames";
       throw UsageError(message.str());
     }
+    const auto row0 = static_cast<std::int64_t>(first_row);
+    const auto col0 = static_cast<std::int64_t>(first_col);
+    const auto n_pixels = static_cast<std::int64_t>(options.crop);
     selection.window_row = static_cast<std::size_t>(row0);
     selection.window_col = static_cast<std::size_t>(col0);
-    selection.window_rows = selection.window_cols = static_cast<std::size_t>(n);
+    selection.window_rows = selection.window_cols = static_cast<std::size_t>(n_pixels);
   }
   return selection;
 }

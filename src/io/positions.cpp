@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/io/file_paths.hpp"
 #include "ptyroi/io/h5.hpp"
 
 namespace ptyroi {
@@ -42,6 +43,7 @@ std::vector<double> read_column(hid_t file, const DatasetSpec& spec, std::uint64
     throw InputError(where + " holds " + std::to_string(dims[0]) + " positions but the stack has " +
                      std::to_string(frames) + " frames");
   }
+  h5::require_numbers(dataset.get(), where);
   auto values = h5::read_all<double>(dataset.get());
   if (!one_column) {
     const std::size_t stride = dims[1];
@@ -333,6 +335,7 @@ ScanPositions read_scan_positions(const PositionsSpec& spec, const std::string& 
   if (!spec.table_file.empty() && is_dataset_spec(spec.table_file, input_file)) {
     positions = read_position_columns(parse_dataset_spec(spec.table_file, input_file), spec.table_columns, frames);
   } else if (!spec.table_file.empty()) {
+    require_not_directory(spec.table_file, "positions file");
     std::ifstream file(spec.table_file);
     if (!file) throw InputError("positions file '" + spec.table_file + "' cannot be read");
     positions = parse_position_table(file, spec.table_columns, spec.table_file);

@@ -1,12 +1,15 @@
 #include "ptyroi/io/roi_writer.hpp"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "formats/formats.hpp"
@@ -29,32 +32,78 @@ std::vector<std::string> RoiOutput::paths() const {
   return paths;
 }
 
+namespace {
+
+// The kind of a file that is not a regular one, for messages.
+const char* file_kind(mode_t mode) {
+  return S_ISDIR(mode)                    ? "a directory"
+         : S_ISLNK(mode)                  ? "a symbolic link"
+         : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+         : S_ISFIFO(mode)                 ? "a pipe"
+         : S_ISSOCK(mode)                 ? "a socket"
+                                          : "not a regular file";
+}
+
+}  // namespace
+
 void check_output_path(const std::string& path, const char* what, bool overwrite,
                        const std::vector<std::string>& inputs) {
-  struct stat output {};
-  const bool exists = lstat(path.c_str(), &output) == 0;
-  if (exists) {
+  if (path.empty() || path.back() == '/' || file_name_of(path) == "." || file_name_of(path) == "..") {
+    throw UsageError(std::string(what) + " '" + path + "' names a directory, not a file");
+  }
+  // The file the name leads to (through any symbolic link) must not be an input, whatever its name.
+  struct stat target {};
+  if (stat(path.c_str(), &target) == 0) {
     for (const std::string& input : inputs) {
       struct stat in {};
-      if (!input.empty() && stat(input.c_str(), &in) == 0 && in.st_dev == output.st_dev && in.st_ino == output.st_ino) {
+      if (!input.empty() && stat(input.c_str(), &in) == 0 && in.st_dev == target.st_dev && in.st_ino == target.st_ino) {
         throw UsageError(std::string(what) + " '" + path + "' is the input '" + input +
-                         "': ptyroi never replaces its input");
+                         "' (the same file): ptyroi never replaces its input");
       }
     }
+  }
+  // The name itself: absent, or (with overwrite) a regular file; never a link, a device or a directory.
+  struct stat output {};
+  if (lstat(path.c_str(), &output) == 0) {
     if (!S_ISREG(output.st_mode)) {
-      const char* kind = S_ISDIR(output.st_mode)   ? "a directory"
-                         : S_ISLNK(output.st_mode) ? "a symbolic link"
-                                                   : "not a regular file";
-      throw UsageError(std::string(what) + " '" + path + "' exists and is " + kind + "; name a new file");
+      throw UsageError(std::string(what) + " '" + path + "' exists and is " + file_kind(output.st_mode) +
+                       "; ptyroi writes only new or regular files: name a new file");
     }
     if (!overwrite) {
       throw UsageError(std::string(what) + " '" + path + "' already exists; pass --overwrite to replace it");
     }
+  } else if (errno != ENOENT) {
+    throw UsageError(std::string(what) + " '" + path + "' cannot be used: " + std::strerror(errno));
   }
   const std::string directory = directory_of(path);
-  if (access(directory.c_str(), W_OK) != 0) {
-    throw UsageError(std::string(what) + " '" + path + "': directory '" + directory + "' is not writable (" +
-                     std::strerror(errno) + ")");
+  struct stat directory_status {};
+  const char* problem = nullptr;
+  if (stat(directory.c_str(), &directory_status) != 0) {
+    problem = std::strerror(errno);
+  } else if (!S_ISDIR(directory_status.st_mode)) {
+    problem = "not a directory";
+  } else if (access(directory.c_str(), W_OK | X_OK) != 0) {
+    problem = std::strerror(errno);
+  }
+  if (problem != nullptr) {
+    throw UsageError(std::string(what) + " '" + path + "': directory '" + directory + "' is not writable (" + problem +
+                     ")");
+  }
+}
+
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  std::vector<std::string> canonical;
+  for (const auto& [what, path] : outputs) {
+    std::error_code error;
+    std::filesystem::path resolved = std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+    canonical.push_back(error ? std::filesystem::path(path).lexically_normal().string() : resolved.string());
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (canonical[i] != canonical[j]) continue;
+      throw UsageError(outputs[j].first + " '" + outputs[j].second + "' and " + outputs[i].first + " '" +
+                       outputs[i].second + "' name the same file; give each output its own name");
+    }
   }
 }
 
@@ -63,6 +112,74 @@ void check_roi_output(const RoiOutput& output, const std::vector<std::string>& i
 }
 
 namespace {
+
+// Holds back what this process writes to stderr (file descriptor 2) while it lives: into memory,
+// so a full disk cannot lose it. take() returns it and restores stderr; pass_on() restores stderr
+// and writes the text there. Without memfd/dup it captures nothing.
+class StderrCapture {
+ public:
+  StderrCapture() {
+    std::fflush(stderr);
+    capture_ = memfd_create("ptyroi-stderr", MFD_CLOEXEC);
+    if (capture_ < 0) return;
+    saved_ = dup(STDERR_FILENO);
+    if (saved_ < 0 || dup2(capture_, STDERR_FILENO) < 0) {
+      close(capture_);
+      if (saved_ >= 0) close(saved_);
+      capture_ = saved_ = -1;
+    }
+  }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+  ~StderrCapture() { pass_on(); }
+
+  std::string take() {
+    if (capture_ < 0) return {};
+    std::fflush(stderr);
+    dup2(saved_, STDERR_FILENO);
+    std::string text;
+    char buffer[4096];
+    ssize_t n = 0;
+    off_t offset = 0;
+    while ((n = pread(capture_, buffer, sizeof(buffer), offset)) > 0 && text.size() < (1u << 20)) {
+      text.append(buffer, static_cast<std::size_t>(n));
+      offset += n;
+    }
+    close(capture_);
+    close(saved_);
+    capture_ = saved_ = -1;
+    return text;
+  }
+  void pass_on() {
+    const std::string text = take();
+    if (!text.empty()) {
+      std::fwrite(text.data(), 1, text.size(), stderr);
+      std::fflush(stderr);
+    }
+  }
+
+ private:
+  int capture_ = -1, saved_ = -1;
+};
+
+// The one line for a failed write: "no space left on device" and where, when that is what
+// happened (the file system is full, or the MPI-IO layer said so), with the first line MPI-IO
+// printed folded in.
+std::string explain_write_failure(const std::string& message, const std::string& output, const std::string& printed) {
+  const int error = errno;
+  const std::string first_printed = printed.substr(0, printed.find('\n'));
+  const std::string directory = directory_of(output);
+  struct statvfs file_system {};
+  const bool full = statvfs(directory.c_str(), &file_system) == 0 && file_system.f_bavail == 0;
+  const bool no_space = full || error == ENOSPC || error == EDQUOT ||
+                        printed.find(std::strerror(ENOSPC)) != std::string::npos ||
+                        printed.find(std::strerror(EDQUOT)) != std::string::npos;
+  if (no_space && message.find("no space left on device") == std::string::npos) {
+    return "no space left on device writing --output '" + output + "' in '" + directory + "' (" + message + ")";
+  }
+  if (!first_printed.empty()) return message + " (MPI-IO: " + first_printed + ")";
+  return message;
+}
 
 // Fails before writing when the subset cannot fit: better than ENOSPC halfway through.
 void check_free_space(const std::string& path, std::uint64_t bytes_needed) {
@@ -156,7 +273,11 @@ std::vector<PendingOutput> write_roi(const RoiOutput& output, const RoiResult& r
     if (me != 0) pending.push_back(PendingOutput::shared(paths[i], temporaries[i], output.overwrite));
   }
 
-  {
+  // OpenMPI's MPI-IO prints a failing write itself (e.g. "mca_fbtl_posix_pwritev: error in
+  // (p)write(v):No space left on device", once per block and rank): its text is held back and
+  // folded into the one error line; when nothing fails it is passed on as it was.
+  StderrCapture mpi_io_messages;
+  try {
     // The HDF5 files are created collectively; the format writes its other files itself.
     const std::vector<OutputFile> files = format.files(output.path);
     std::vector<h5::Handle> hdf5(paths.size());
@@ -165,64 +286,81 @@ std::vector<PendingOutput> write_roi(const RoiOutput& output, const RoiResult& r
         if (files[i].hdf5) hdf5[i] = h5::create_file(temporaries[i], comm);
       }
     });
-    std::vector<hid_t> ids;
-    hid_t record_file = -1;
-    for (const auto& file : hdf5) {
-      ids.push_back(file ? file.get() : -1);
-      if (record_file < 0 && file) record_file = file.get();
-    }
-    const h5::Handle independent = h5::transfer_plist(false);
-    const auto roi_offset = static_cast<std::uint64_t>(
-        mpi::exclusive_prefix_sum(comm, static_cast<std::int64_t>(result.local_selected.size())));
-    // The written frames: the format's layout of the analysed window.
-    const PatternLayout layout = format.layout;
-    const PixelType written_type = output_pixel_type(layout, source.pixel_type());
-    const bool stored_type_kept = !layout.pixel_type && pattern_type >= 0;
-    FormatContext context(result, positions, pixels, info.instrument);
-    context.source_rows = source.rows();
-    context.source_cols = source.cols();
-    context.window = window_pixels(pixels, source.rows(), source.cols());
-    context.layout = layout;
-    context.pixel_type = written_type;
-    // The input's own type (byte order included) when the format keeps it; else little-endian.
-    h5::Handle little_endian;
-    if (stored_type_kept) {
-      context.pattern_type = pattern_type;
-    } else {
-      little_endian = h5::checked(H5Tcopy(h5::native_type(written_type)), "cannot copy a pixel type");
-      h5::check(H5Tset_order(little_endian.get(), H5T_ORDER_LE), "cannot set a byte order");
-      context.pattern_type = little_endian.get();
-    }
-    context.roi_offset = roi_offset;
-    context.comm = comm;
-    context.files = files;
-    context.temporaries = temporaries;
-    WrittenFrames written;
-    written.rows = result.rows;
-    written.cols = result.cols;
-    written.layout = layout;
-    written.pixel_type = written_type;
-    written.bad_pixels = formats::written_bad_pixels(context);
-    written.beam_center = formats::written_beam_center(context);
-
-    // Metadata: created identically on every rank (parallel HDF5 metadata is collective).
-    const std::unique_ptr<FormatWriter> writer = format.create(ids, context, with_patterns);
-    const RoiRecordWriter record(record_file, result, positions, pixels, info, written);
-
-    // Raw data: rank-local, independent transfers; agreed on before the collective close.
-    std::int64_t zeroed = 0;
-    mpi::run_phase(comm, [&] {
-      if (on_phase) on_phase("write");
-      writer->write_local(context, me, independent.get());
-      record.write_local(result, positions, roi_offset, independent.get());
-      if (with_patterns && writer->takes_patterns()) {
-        zeroed = copy_patterns(result, pixels, source, *writer, context, independent.get());
+    {
+      std::vector<hid_t> ids;
+      hid_t record_file = -1;
+      for (const auto& file : hdf5) {
+        ids.push_back(file ? file.get() : -1);
+        if (record_file < 0 && file) record_file = file.get();
       }
+      const h5::Handle independent = h5::transfer_plist(false);
+      const auto roi_offset = static_cast<std::uint64_t>(
+          mpi::exclusive_prefix_sum(comm, static_cast<std::int64_t>(result.local_selected.size())));
+      // The written frames: the format's layout of the analysed window.
+      const PatternLayout layout = format.layout;
+      const PixelType written_type = output_pixel_type(layout, source.pixel_type());
+      const bool stored_type_kept = !layout.pixel_type && pattern_type >= 0;
+      FormatContext context(result, positions, pixels, info.instrument);
+      context.source_rows = source.rows();
+      context.source_cols = source.cols();
+      context.window = window_pixels(pixels, source.rows(), source.cols());
+      context.layout = layout;
+      context.pixel_type = written_type;
+      // The input's own type (byte order included) when the format keeps it; else little-endian.
+      h5::Handle little_endian;
+      if (stored_type_kept) {
+        context.pattern_type = pattern_type;
+      } else {
+        little_endian = h5::checked(H5Tcopy(h5::native_type(written_type)), "cannot copy a pixel type");
+        h5::check(H5Tset_order(little_endian.get(), H5T_ORDER_LE), "cannot set a byte order");
+        context.pattern_type = little_endian.get();
+      }
+      context.roi_offset = roi_offset;
+      context.comm = comm;
+      context.files = files;
+      context.temporaries = temporaries;
+      WrittenFrames written;
+      written.rows = result.rows;
+      written.cols = result.cols;
+      written.layout = layout;
+      written.pixel_type = written_type;
+      written.bad_pixels = formats::written_bad_pixels(context);
+      written.beam_center = formats::written_beam_center(context);
+
+      // Metadata: created identically on every rank (parallel HDF5 metadata is collective).
+      const std::unique_ptr<FormatWriter> writer = format.create(ids, context, with_patterns);
+      const RoiRecordWriter record(record_file, result, positions, pixels, info, written);
+
+      // Raw data: rank-local, independent transfers; agreed on before the collective close.
+      std::int64_t zeroed = 0;
+      mpi::run_phase(comm, [&] {
+        if (on_phase) on_phase("write");
+        writer->write_local(context, me, independent.get());
+        record.write_local(result, positions, roi_offset, independent.get());
+        if (with_patterns && writer->takes_patterns()) {
+          zeroed = copy_patterns(result, pixels, source, *writer, context, independent.get());
+        }
+      });
+      writer->finish(context);
+      record.write_zeroed_pixels(mpi::all_sum(comm, zeroed));
+      // The datasets close here.
+    }
+    // Then the files, collectively, each close checked: its metadata is written now, and a file whose
+    // close failed (a full disk) must never be committed.
+    std::string close_failure;
+    for (std::size_t i = 0; i < hdf5.size(); ++i) {
+      if (hdf5[i] && H5Fclose(hdf5[i].get()) < 0 && close_failure.empty()) {
+        const std::string detail = h5::error_stack_message();
+        close_failure = "cannot complete '" + paths[i] + "'" + (detail.empty() ? "" : " (HDF5: " + detail + ")");
+      }
+    }
+    mpi::run_phase(comm, [&] {
+      if (!close_failure.empty()) throw IoError(close_failure);
     });
-    writer->finish(context);
-    record.write_zeroed_pixels(mpi::all_sum(comm, zeroed));
-    // Datasets close here, then the files (collectively), before the commit.
+  } catch (const Error& error) {
+    throw_error(error.category(), explain_write_failure(error.what(), paths.front(), mpi_io_messages.take()));
   }
+  mpi_io_messages.pass_on();
   return pending;
 }
 

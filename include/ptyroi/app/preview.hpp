@@ -35,6 +35,18 @@ struct PreviewInput {
 // file when it cannot be created or written.
 std::vector<std::string> write_previews(const PreviewInput& input, const std::string& directory);
 
+// The file names of the images, in the order write_previews writes them.
+const std::vector<std::string>& preview_file_names();
+
+// Draws the images into `paths` (one per preview_file_names(), in that order; each file is created
+// or truncated): what write_previews does once it has the directory, for a caller that writes
+// through temporary files (io/atomic_output.hpp).
+void render_previews(const PreviewInput& input, const std::vector<std::string>& paths);
+
+// Throws UsageError naming --preview when the scan's raster cannot be drawn (more than 32767 rows or
+// columns): checked before anything is written.
+void check_previewable(const GridShape& grid);
+
 // Where write_previews draws the scan, in pixels from the images' top-left corner.
 struct PreviewLayout {
   int width = 0, height = 0;                                           // of every image

@@ -33,6 +33,14 @@ Options series_scan_options(const Options& series, const std::string& input);
 // list's directory. The JSON twin has the same name with .json.
 std::string series_summary_path(const Options& series);
 
+// Its JSON twin: the same name with .json for .csv.
+std::string series_summary_json_path(const Options& series);
+
+// Rank-local, before the first scan: no two scans (nor the series summary) write the same file, no
+// output is one of the inputs (by any name) or the list, and the series summary (CSV and JSON) does
+// not exist unless --overwrite. Throws UsageError naming the list, the inputs and the file.
+void check_series_outputs(const Options& series, const std::vector<std::string>& inputs);
+
 std::string series_csv(const std::vector<SeriesEntry>& entries);
 std::string series_json(const std::vector<SeriesEntry>& entries);
 

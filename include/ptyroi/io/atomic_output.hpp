@@ -13,7 +13,7 @@ namespace ptyroi {
 class PendingOutput {
  public:
   // Rank-local: creates an empty, exclusive temporary file next to final_path
-  // ("<dir>/.<name>.<unique>.partial"). Throws IoError naming final_path when the directory
+  // ("<dir>/<name>.<pid>-<random>.partial"). Throws IoError naming final_path when the directory
   // cannot take it.
   static PendingOutput create(const std::string& final_path, bool replace);
   // Another process's (rank's) handle of the same temporary: registered for signal clean-up only;
@@ -33,7 +33,8 @@ class PendingOutput {
   // The creator: fsync the temporary, rename it to final_path (refusing to replace an existing
   // file unless `replace`), fsync the directory. Throws IoError/UsageError naming final_path.
   void commit();
-  // Undoes a commit (removes final_path) — for an output whose sibling could not be committed.
+  // Undoes a commit (removes final_path, if it is still the file this run committed) — for an
+  // output whose sibling could not be committed.
   void retract() noexcept;
 
  private:
@@ -44,6 +45,8 @@ class PendingOutput {
   bool owner_ = false;
   bool committed_ = false;
   int slot_ = -1;  // registration for signal clean-up
+  // The committed file (device, inode): retract removes that file only.
+  unsigned long long device_ = 0, inode_ = 0;
 };
 
 // Commits several outputs as one: all of them, or (when one fails) none — the ones already renamed

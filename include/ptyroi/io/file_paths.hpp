@@ -5,6 +5,10 @@
 
 namespace ptyroi {
 
+// Throws InputError("<what> '<path>' is a directory, not a file") when path names a directory;
+// anything else (a missing file included) is left to the reader, which says what it found.
+void require_not_directory(const std::string& path, const std::string& what);
+
 // "dir/sub/scan.h5" → "dir/sub"; "scan.h5" → "."; "/scan.h5" → "/".
 std::string directory_of(const std::string& path);
 

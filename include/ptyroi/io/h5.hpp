@@ -57,6 +57,10 @@ Handle open_file_read(const std::string& path, MPI_Comm comm);
 Handle open_file_read_serial(const std::string& path);
 Handle create_file(const std::string& path, MPI_Comm comm);
 
+// The name of the file holding `object` as HDF5 opened it (an external link's target file for a
+// dataset reached through one); "" when unknown.
+std::string file_name(hid_t object);
+
 // True when every component of an absolute path exists and the last one is an object.
 bool object_exists(hid_t location, const std::string& path);
 bool is_dataset(hid_t location, const std::string& path);
@@ -73,6 +77,10 @@ hid_t native_type(PixelType type);
 // The PixelType of a dataset's file type; throws InputError naming `where` for anything but
 // 8..64-bit integers and float32/float64.
 PixelType classify_pixel_type(hid_t file_type, const std::string& where);
+
+// Throws InputError("<where> holds 4-byte string values; expected numbers ...") unless the dataset
+// holds integers, floats or an enumeration (e.g. numpy's bool): what read_all can convert.
+void require_numbers(hid_t dataset, const std::string& where);
 
 // Reads a whole (small) numeric dataset, converting to T.
 template <class T>

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ptyroi/core/find_roi.hpp"
@@ -29,11 +30,16 @@ struct RoiOutput {
 };
 
 // Rank-local checks before any heavy I/O, for one output file `path` named by `what` (e.g.
-// "--output"): it must not be one of `inputs` (same file, even by another name), must not exist
-// unless `overwrite`, and if it exists must be a regular file (not a directory, device or symbolic
-// link); its directory must be writable. Throws UsageError naming `what` and the path.
+// "--output"): it must not be one of `inputs` (the same file, even by another name, a hard link or a
+// symbolic link), must not exist unless `overwrite`, and if it exists must be a regular file (never
+// a directory, device, pipe or symbolic link: nothing is written through a link); its directory must
+// be writable. Throws UsageError naming `what` and the path.
 void check_output_path(const std::string& path, const char* what, bool overwrite,
                        const std::vector<std::string>& inputs);
+
+// Outputs as (option, path): throws UsageError naming both options when two of them are the same
+// file (after resolving "..", "." and symbolic links of the directories).
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
 
 // check_output_path for every file of the output.
 void check_roi_output(const RoiOutput& output, const std::vector<std::string>& inputs);
