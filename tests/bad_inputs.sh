@@ -152,7 +152,7 @@ expect_error output_is_directory 2 "--output '$out' exists and is a directory" -
 expect_error output_names_directory 2 "names a directory, not a file" --input "$in/good.h5" "${g[@]}" --output "$out/"
 expect_error preview_image_exists 2 "--preview '$work/previews_taken/roi.png' already exists" --input "$in/good.h5" "${g[@]}" --preview "$work/previews_taken" $(outputs preview_image_exists)
 expect_error preview_dir_is_a_file 2 "--preview '$work/previews_is_a_file' exists and is not a directory" --input "$in/good.h5" "${g[@]}" --preview "$work/previews_is_a_file" $(outputs preview_dir_is_a_file)
-expect_error preview_raster_too_wide 2 "--preview cannot draw the 1x32768 raster" --input "$in/long_row.h5" --grid 1x32768 --preview "$out/long_row_preview" $(outputs preview_raster_too_wide)
+expect_error preview_raster_too_wide 2 "--preview cannot draw the 1x32768 raster" --input "$in/long_row.h5" --grid 1x32768 --format mask-only --preview "$out/long_row_preview" $(outputs preview_raster_too_wide)
 [ ! -e "$out/long_row_preview" ] || { failed=$((failed + 1)); echo "FAILED  preview_raster_too_wide: preview directory left"; }
 [ "$(md5sum <"$in/good.h5")" = "$good_sum" ] && [ "$(cat "$work/previews_taken/roi.png")" = "" ] \
   || { failed=$((failed + 1)); echo "FAILED  clobbering: an input or a taken file was changed"; }

@@ -41,7 +41,7 @@ expect_refusal foldslice_not_square data_roi0 "--format ptychoshelves: fold_slic
   --input "$inputs/rect.h5" --format ptychoshelves
 expect_refusal foldslice_grid_steps data_roi0 "fold_slice's APS loader needs scan positions in metres" \
   --input "$inputs/nopos.h5" --grid 23x31 --format ptychoshelves
-expect_refusal tike_grid_steps t.npz "tike needs scan positions in metres and the input has none" \
+expect_refusal tike_grid_steps t.npz "tike needs scan positions in metres and these are none" \
   --input "$inputs/nopos.h5" --grid 23x31 --format tike --energy 10 --distance 2 --pixel-size 75e-6
 expect_refusal energy_zero c.cxi "--energy must be a positive number" --input "$scan" --energy 0
 expect_refusal pixel_size_negative c.cxi "--pixel-size must be a positive number" --input "$scan" --pixel-size -1

@@ -989,6 +989,7 @@ struct Layout {
   double map_y = 0.0;
   double panel_x = 0.0;
   MapGeometry map;
+  bool pixel_positions = false;  // irregular axes in the positions' pixels, not µm
 };
 
 void draw_axes(cairo_t* cr, const Layout& layout) {
@@ -1048,13 +1049,14 @@ void draw_axes(cairo_t* cr, const Layout& layout) {
     if (g.cell_width > g.cell_height) x_label += ", stretched";
     if (g.cell_height > g.cell_width) y_label += ", stretched";
   } else {
-    constexpr double kMicro = 1e6;
+    const bool pixels = layout.pixel_positions;
+    const double kMicro = pixels ? 1.0 : 1e6;  // axes in µm, or in the positions' own pixels
     const Ticks xs = nice_ticks(g.x_min * kMicro, (g.x_min + g.width / g.scale_x) * kMicro, 70.0 / g.scale_x * kMicro);
     for (double v : xs.values) x_tick((v / kMicro - g.x_min) * g.scale_x, fixed(v, xs.decimals));
     const Ticks ys = nice_ticks(g.y_min * kMicro, (g.y_min + g.height / g.scale_y) * kMicro, 34.0 / g.scale_y * kMicro);
     for (double v : ys.values) y_tick((v / kMicro - g.y_min) * g.scale_y, fixed(v, ys.decimals));
-    x_label = "x (\u00b5m)";
-    y_label = "y (\u00b5m, down)";
+    x_label = pixels ? "x (px)" : "x (\u00b5m)";
+    y_label = pixels ? "y (px, down)" : "y (\u00b5m, down)";
     if (g.scale_x > g.scale_y) x_label += ", stretched";
     if (g.scale_y > g.scale_x) y_label += ", stretched";
   }
@@ -1171,11 +1173,13 @@ std::string scan_description(const PreviewInput& input) {
   }
   const auto [x_lo, x_hi] = std::minmax_element(input.x.begin(), input.x.end());
   const auto [y_lo, y_hi] = std::minmax_element(input.y.begin(), input.y.end());
-  const double span = std::max(*x_hi - *x_lo, *y_hi - *y_lo) * 1e6;
+  const bool pixels = input.position_unit == "px";
+  const double scale = pixels ? 1.0 : 1e6;
+  const double span = std::max(*x_hi - *x_lo, *y_hi - *y_lo) * scale;
   if (!(span > 0.0)) return "irregular scan, " + frames_text(frames) + " at one position";
   const int decimals = span >= 100.0 ? 0 : span >= 10.0 ? 1 : 2;
-  return "irregular scan, " + frames_text(frames) + " over " + fixed((*x_hi - *x_lo) * 1e6, decimals) + " \u00d7 " +
-         fixed((*y_hi - *y_lo) * 1e6, decimals) + " \u00b5m";
+  return "irregular scan, " + frames_text(frames) + " over " + fixed((*x_hi - *x_lo) * scale, decimals) + " \u00d7 " +
+         fixed((*y_hi - *y_lo) * scale, decimals) + (pixels ? " px" : " \u00b5m");
 }
 
 std::string range_note(const LogMap& map, const Range& range, const std::string& symbol) {
@@ -1378,6 +1382,7 @@ Layout make_layout(const PreviewInput& input, const std::vector<ImageSpec>& spec
   panel_width = std::min(std::ceil(panel_width), kMaxPanelWidth);
 
   Layout layout;
+  layout.pixel_positions = input.position_unit == "px";
   const double max_map_width = kMaxWidth - kMarginLeft - kPanelGap - panel_width - kMarginRight;
   layout.map = map_geometry(input, max_map_width);
   double panel_height = 0.0;

@@ -181,8 +181,8 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
       const std::uint64_t rows = run.selection.window_rows > 0 ? run.selection.window_rows : stack->rows();
       const std::uint64_t cols = run.selection.window_cols > 0 ? run.selection.window_cols : stack->cols();
       mpi::run_phase(comm, [&] {
-        run.warnings =
-            check_format_needs(output.format_or_default(), run.instrument, rows, cols, !run.scan.positions.empty());
+        run.warnings = check_format_needs(output.format_or_default(), run.instrument, rows, cols,
+                                          !run.scan.positions.empty() && run.scan.positions.unit == "m");
       });
     }
   }
@@ -245,6 +245,7 @@ PreviewInput gather_preview_input(const ScanRun& run, MPI_Comm comm) {
                          ? std::vector<double>(positions.y.begin() + static_cast<std::ptrdiff_t>(result.local.begin),
                                                positions.y.begin() + static_cast<std::ptrdiff_t>(result.local.end))
                          : positions.y;
+  preview.position_unit = positions.unit == "px" ? "px" : "m";
   preview.x = gather_frames(own_x);
   preview.y = gather_frames(own_y);
   if (result.neighbourhood->is_raster() && root) {

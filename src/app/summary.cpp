@@ -124,8 +124,11 @@ std::string summary_json(const ScanRun& run) {
        {{"rows", r.neighbourhood->grid().shape.rows},
         {"cols", r.neighbourhood->grid().shape.cols},
         {"origin", r.neighbourhood->grid().origin}}},
-      {"neighbourhood", r.neighbourhood->description()},
-      {"scan_step_m", r.neighbourhood->step()},
+      {"neighbourhood", r.neighbourhood->description(run.scan.positions.unit)},
+      {"scan_step_m", run.scan.positions.unit == "m" ? nlohmann::ordered_json(r.neighbourhood->step())
+                                                     : nlohmann::ordered_json(nullptr)},
+      {"scan_step", r.neighbourhood->step()},
+      {"positions_unit", run.scan.positions.unit},
       {"positions_source", run.scan.positions.source},
       {"incident_flux", run.scan.incident_flux.empty() ? nlohmann::ordered_json(nullptr)
                                                        : nlohmann::ordered_json(run.scan.incident_flux_source)},
@@ -182,7 +185,7 @@ std::string summary_text(const ScanRun& run) {
       << r.rows << "x" << r.cols << " " << pixel_type_name(run.pixel_type) << " (" << input_layout_name(run.layout)
       << (run.data_files > 1 ? ", " + std::to_string(run.data_files) + " data files" : std::string()) << "), "
       << r.ranks << " ranks\n";
-  out << "  scan           " << r.neighbourhood->description() << "\n";
+  out << "  scan           " << r.neighbourhood->description(run.scan.positions.unit) << "\n";
   out << std::setprecision(1) << "  RoI            " << r.roi_frames << " of " << r.frames << " frames ("
       << 100.0 * fraction(r.roi_frames, r.frames) << "%), border " << o.border_steps << "\n";
   const auto cluster_line = [&](const char* name, const MapClusters& map) {

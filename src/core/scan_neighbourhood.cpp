@@ -153,13 +153,13 @@ ScanNeighbourhood ScanNeighbourhood::irregular(const std::vector<double>& x, con
   return neighbourhood;
 }
 
-std::string ScanNeighbourhood::description() const {
+std::string ScanNeighbourhood::description(const std::string& unit) const {
   std::ostringstream text;
   if (is_raster()) {
     text << "raster " << grid_.shape.rows << "x" << grid_.shape.cols << " (" << grid_.origin << "), 3x3 neighbours";
   } else {
-    text << "irregular, each position with its " << kSmoothingNeighbours << " nearest; scan step " << step_
-         << " m (a square raster of the same density)";
+    text << "irregular, each position with its " << kSmoothingNeighbours << " nearest; scan step " << step_ << " "
+         << unit << " (a square raster of the same density)";
   }
   return text.str();
 }

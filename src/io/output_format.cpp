@@ -104,8 +104,9 @@ std::vector<Shortfall> shortfalls_of(const OutputFormat& format, const Instrumen
                                     std::to_string(cols) + ": add --crop N"});
   }
   if (needs.metric_positions && !metric_positions) {
-    shortfalls.push_back({true, reader + " needs scan positions in metres and the input has none: add --positions "
-                                         "FILE (or --positions-x/-y) with --positions-scale"});
+    shortfalls.push_back({true, reader + " needs scan positions in metres and these are none, or pixels without a "
+                                         "size: add --positions (or --positions-x/-y) with --positions-unit, and "
+                                         "--positions-pixel-size for pixels"});
   }
   return shortfalls;
 }

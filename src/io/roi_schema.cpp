@@ -76,8 +76,9 @@ void write_attributes(hid_t roi, const RoiResult& result, const ScanPositions& p
   h5::write_attribute(roi, "grid_rows", scan.grid().shape.rows);
   h5::write_attribute(roi, "grid_cols", scan.grid().shape.cols);
   h5::write_attribute(roi, "grid_origin", scan.grid().origin);
-  h5::write_attribute(roi, "neighbourhood", scan.description());
-  h5::write_attribute(roi, "scan_step_m", scan.step());
+  h5::write_attribute(roi, "neighbourhood", scan.description(positions.unit));
+  h5::write_attribute(roi, "scan_step_m", positions.unit == "m" ? scan.step() : 0.0);
+  h5::write_attribute(roi, "positions_unit", positions.unit);
   h5::write_attribute(roi, "masks", info.masks);
   h5::write_attribute(roi, "invalid_pixels", result.invalid_pixels);
   h5::write_attribute(roi, roi_schema::fftshift, std::int64_t{pixels.fftshift});

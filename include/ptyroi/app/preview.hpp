@@ -12,13 +12,14 @@
 namespace ptyroi {
 
 struct PreviewInput {
-  std::string title;                                         // e.g. the input file name, shown in every title
-  std::vector<double> x, y;                                  // positions per frame, metres (x fast axis)
-  GridShape grid;                                            // rows, cols of the raster; {0,0} for an irregular scan
-  std::vector<std::int64_t> cell_of_frame;                   // raster: cell (row-major) of frame k; empty if irregular
-  std::vector<double> transmission;                          // T per frame (raw), >= 0
-  std::vector<double> com_magnitude;                         // c per frame
-  std::vector<double> com_x, com_y;                          // standardised CoM components per frame
+  std::string title;                        // e.g. the input file name, shown in every title
+  std::vector<double> x, y;                 // positions per frame, metres (x fast axis)
+  std::string position_unit = "m";          // "m" (axes in µm), or "px" when the positions are pixels of unknown size
+  GridShape grid;                           // rows, cols of the raster; {0,0} for an irregular scan
+  std::vector<std::int64_t> cell_of_frame;  // raster: cell (row-major) of frame k; empty if irregular
+  std::vector<double> transmission;         // T per frame (raw), >= 0
+  std::vector<double> com_magnitude;        // c per frame
+  std::vector<double> com_x, com_y;         // standardised CoM components per frame
   std::vector<std::uint8_t> absorption_roi, scattering_roi;  // the two selected clusters per frame, 0/1
   int border_steps = 0;
   std::vector<std::uint8_t> roi;  // final RoI per frame at border_steps

@@ -49,7 +49,9 @@ class ScanNeighbourhood {
   // Irregular scans: how far a border of that many steps grows or shrinks the RoI, metres.
   double border_radius(int border_steps) const;
   std::uint64_t frames() const { return frames_; }
-  std::string description() const;
+  // "raster 85x188 (given), 3x3 neighbours", "irregular, ...; scan step 6e-08 m (...)"; `unit`: that of
+  // the positions.
+  std::string description(const std::string& unit = "m") const;
 
   // The mean of by_frame (all frames) over the neighbourhood of each frame in `range`.
   std::vector<double> smooth(const std::vector<double>& by_frame, FrameRange range) const;

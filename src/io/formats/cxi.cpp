@@ -35,7 +35,7 @@ const OutputFormat& cxi() {
       single_file,
       create,
       PatternLayout{std::nullopt, true, false},
-      FormatNeeds{"ptychodus's CXI reader", Need::recommended, false, false}};
+      FormatNeeds{"ptychodus's CXI reader", Need::recommended, false, true}};
   return format;
 }
 
