@@ -12,6 +12,7 @@
 #include "ptyroi/version.hpp"
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/feature_exchange.hpp"
 #include "ptyroi/core/find_roi.hpp"
 #include "ptyroi/core/frame_source.hpp"
 #include "ptyroi/core/memory_frames.hpp"
