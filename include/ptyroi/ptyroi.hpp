@@ -25,6 +25,7 @@
 #include "ptyroi/io/atomic_output.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/input_layout.hpp"
+#include "ptyroi/io/live_stack.hpp"
 #include "ptyroi/io/output_format.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
