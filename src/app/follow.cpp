@@ -19,6 +19,7 @@
 #include "ptyroi/core/feature_exchange.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/io/file_paths.hpp"
+#include "ptyroi/io/file_watch.hpp"
 #include "ptyroi/io/live_stack.hpp"
 #include "ptyroi/io/output_format.hpp"
 #include "ptyroi/io/positions.hpp"
@@ -31,6 +32,7 @@ namespace {
 
 constexpr double kFirstPause = 0.05;   // seconds between looks right after frames arrived
 constexpr double kLongestPause = 1.0;  // ... growing to this while nothing arrives
+constexpr double kMinimumGap = 0.02;   // seconds between looks at least
 constexpr double kDefaultUpdateEvery = 5.0;
 // With --fftshift auto, zero frequency is decided on the first frames (the final run decides again
 // on the whole scan and reads every frame again only if it decides otherwise).
@@ -153,8 +155,10 @@ class Follower {
 
   // --- the input, as soon as it opens ---------------------------------------------------------------
   void open_input() {
+    // New data files, a master written or replaced, a growing file wake rank 0 up (on this machine).
     double pause = kFirstPause;
     for (;;) {
+      if (root_) watch_.watch_directory_of(options_.input_file);  // once its directory exists
       std::string why;
       mpi::run_phase_sleeping(comm_, [&] {
         if (!root_) return;
@@ -173,7 +177,7 @@ class Follower {
         throw InputError("--follow: '" + options_.input_file + "' cannot be used after waiting " +
                          seconds_text(options_.idle_timeout_s) + " s (--idle-timeout): " + why);
       }
-      sleep_seconds(pause);
+      if (root_) watch_.wait(pause);  // the others wait for rank 0, asleep
       pause = std::min(pause * 1.5, kLongestPause);
     }
     mpi::run_phase(comm_, [&] {
@@ -183,13 +187,25 @@ class Follower {
     });
     meta_.input_file = options_.input_file;
     meta_.layout = stack_->description().layout;
+    if (root_ && !options_.positions_file.empty() && options_.positions_file != "none") {
+      // Appended positions wake rank 0 up too (a CSV file, or the file of a "FILE:/PATH" dataset).
+      const std::string& spec = options_.positions_file;
+      const auto split = spec.rfind(":/");
+      watch_.watch_directory_of(split == std::string::npos ? spec : spec.substr(0, split));
+    }
   }
 
-  // --- one look: rank 0 looks, every rank adopts what it saw ------------------------------------------
-  Look look() {
+  // --- one look: rank 0 waits (`pause` seconds at most, less when a watched directory changes),
+  //     looks, and every rank adopts what it saw; the others wait asleep --------------------------------
+  Look look(double pause) {
     Look seen;
     mpi::run_phase_sleeping(comm_, [&] {
       if (!root_) return;
+      if (pause > 0) {
+        // Never more than one look per kMinimumGap, however fast a writer's events come.
+        sleep_seconds(std::min(pause, kMinimumGap));
+        if (pause > kMinimumGap) watch_.wait(pause - kMinimumGap);
+      }
       seen.view = stack_->look();
       try {
         positions_ = read_available_positions(positions_spec(options_), options_.input_file, stack_->description(),
@@ -434,10 +450,11 @@ class Follower {
   void follow() {
     double pause = kFirstPause;
     double last_update = -std::numeric_limits<double>::infinity();
+    double wait = 0.0;
     std::uint64_t last_frames = 0, last_positions = 0, attempted_frames = 0, updated_done = 0;
     last_change_ = 0.0;
     for (;;) {
-      const Look seen = look();
+      const Look seen = look(wait);
       expected_ = expected(seen);
       const bool arrived = seen.view.frames > last_frames || seen.positions > last_positions;
       if (arrived) last_change_ = seen.now;
@@ -490,12 +507,12 @@ class Follower {
       // Asleep until the next look: soon after an arrival, longer while nothing comes; never past a
       // due update or the idle timeout. Every rank computes the same pause from rank 0's numbers.
       pause = arrived ? kFirstPause : std::min(pause * 2.0, kLongestPause);
-      double wait = pause;
+      wait = pause;
       if (std::isfinite(update_every_) && done_ > updated_done) {
         wait = std::min(wait, std::max(0.0, last_update + update_every_ - seen.now));
       }
       wait = std::min(wait, std::max(0.0, last_change_ + options_.idle_timeout_s - seen.now));
-      sleep_seconds(std::max(wait, 0.005));
+      wait = std::max(wait, kMinimumGap);
     }
   }
 
@@ -555,6 +572,7 @@ class Follower {
   double update_every_ = kDefaultUpdateEvery;
 
   std::unique_ptr<LiveStack> stack_;
+  FileWatch watch_;  // rank 0's
   h5::Handle file_type_;
   ScanRun meta_;  // the input's metadata and pixel selection (no result)
   bool pixels_ready_ = false;
