@@ -82,7 +82,7 @@ nexus_input=(--positions-scale 1e-6 --border 1)
 # DECTRIS-like: the master first with every link and nimages, the data files copied in one by one.
 follow nexus_upfront 2 nexus src/eiger_master.h5 nexus_upfront/live --delay 0.4 -- \
   --input nexus_upfront/live/eiger_master.h5 --positions nexus_upfront/live/eiger_positions.csv "${nexus_input[@]}" \
-  -- --update-frames 20 --idle-timeout 20
+  -- --update-frames 10 --idle-timeout 20
 # The master replaced with one more link per data file, no nimages: ends at --expect-frames.
 follow nexus_grow 3 nexus src/eiger_master.h5 nexus_grow/live --master grow --no-nimages --delay 0.4 -- \
   --input nexus_grow/live/eiger_master.h5 --positions nexus_grow/live/eiger_positions.csv "${nexus_input[@]}" \
