@@ -136,6 +136,9 @@ wait $writer_pid
 grep -q "injected fault (PTYROI_FAULT) on rank 1 in phase features" $name/stderr || problems+=("no line naming rank 1")
 [ ! -e $name/roi.h5 ] || problems+=("final output written")
 find $name -name '*.partial' | grep -q . && problems+=("temporary files left")
+# The live summary, written before the failure, now says so.
+"$python" -c 'import json, sys; f = json.load(open(sys.argv[1]))["follow"]; sys.exit(f["state"] != "failed" or "injected fault" not in f["note"])' \
+  $name/roi.json 2>/dev/null || problems+=("no live summary saying the run failed")
 report "$name ($elapsed s)" "${problems[@]}"
 
 # SIGTERM while following (a batch system's time limit): non-zero, no temporary file, no final output.

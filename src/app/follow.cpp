@@ -369,11 +369,8 @@ class Follower {
     live.timings.total_s = look.now;
     live.follow = status;
     write_live_mask(live);
-    PreviewInput preview;
-    if (!options_.preview_dir.empty()) preview = gather_preview_input(live, comm_);
     mpi::run_phase_sleeping(comm_, [&] {
       if (!root_) return;
-      if (!options_.preview_dir.empty()) write_previews(preview, options_.preview_dir);
       if (!options_.summary_file.empty()) write_text_output(options_.summary_file, summary_json(live), true);
       if (!options_.quiet) {
         std::fprintf(stderr, "ptyroi: follow: %llu frames read%s, RoI %lld of %llu (update %lld, %.1f s)\n",
@@ -383,6 +380,17 @@ class Follower {
                      static_cast<long long>(updates_), look.now);
       }
     });
+    // The previews after the summary (drawing them takes longest), and never more than a fifth of
+    // the time: a display still gets every update's numbers at once.
+    if (!options_.preview_dir.empty() && look.now >= next_previews_at_) {
+      const PreviewInput preview = gather_preview_input(live, comm_);
+      double drawing_s = MPI_Wtime();
+      mpi::run_phase_sleeping(comm_, [&] {
+        if (root_) write_previews(preview, options_.preview_dir);
+      });
+      drawing_s = mpi::all_max(comm_, MPI_Wtime() - drawing_s);
+      next_previews_at_ = look.now + 5.0 * drawing_s;
+    }
     summary_written_ = summary_written_ || !options_.summary_file.empty();
     last_live_ = std::make_unique<ScanRun>(std::move(live));
   }
@@ -590,6 +598,7 @@ class Follower {
   double last_change_ = 0.0, last_now_ = 0.0;
   bool summary_written_ = false;
   std::unique_ptr<ScanRun> last_live_;
+  double next_previews_at_ = 0.0;  // rank 0's time from which the next live update draws previews
   std::string end_reason_;
 };
 
