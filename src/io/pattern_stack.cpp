@@ -90,7 +90,7 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
   PatternStack stack;
   stack.file_path_ = file_path;
   stack.decoder_ = decoder;
-  // Before any filter plugin is loaded (check_filters below loads them).
+  // Before any filter plugin is loaded (check_stack_filters below loads them).
   limit_plugin_threads(comm);
   stack.file_ = h5::open_file_read(file_path, comm);
   stack.description_ = describe_input(stack.file_.get(), file_path, layout, dataset_path);
