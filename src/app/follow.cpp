@@ -460,12 +460,14 @@ class Follower {
     double last_update = -std::numeric_limits<double>::infinity();
     double wait = 0.0;
     std::uint64_t last_frames = 0, last_positions = 0, attempted_frames = 0, updated_done = 0;
-    last_change_ = 0.0;
+    bool first_look = true;
     for (;;) {
       const Look seen = look(wait);
       expected_ = expected(seen);
       const bool arrived = seen.view.frames > last_frames || seen.positions > last_positions;
-      if (arrived) last_change_ = seen.now;
+      // The idle time counts from the input's opening (which may itself have been waited for).
+      if (arrived || first_look) last_change_ = seen.now;
+      first_look = false;
       last_frames = seen.view.frames;
       last_positions = seen.positions;
       const bool idle = seen.now - last_change_ >= options_.idle_timeout_s;
