@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -114,8 +115,13 @@ class Follower {
         start_(MPI_Wtime()),
         live_mask_(live_mask_path(options)) {
     meta_.options = options;
-    inputs_ = {options.input_file};
-    if (!options.positions_file.empty() && options.positions_file != "none") inputs_.push_back(options.positions_file);
+    // The files the run reads (the data files join once known): no output may be one of them.
+    inputs_ = {options.input_file, options.config_file};
+    if (options.positions_file != "none") inputs_.push_back(options.positions_file);
+    for (const std::string& spec : {options.positions_x, options.positions_y, options.mask, options.monitor}) {
+      if (!spec.empty()) inputs_.push_back(parse_dataset_spec(spec, options.input_file).file);
+    }
+    inputs_.erase(std::remove(inputs_.begin(), inputs_.end(), std::string()), inputs_.end());
     update_every_ = options.update_every_s > 0  ? options.update_every_s
                     : options.update_frames > 0 ? std::numeric_limits<double>::infinity()
                                                 : kDefaultUpdateEvery;
@@ -146,10 +152,14 @@ class Follower {
     mpi::run_phase(comm_, [&] {
       inject_fault("open", comm_);
       if (!root_) return;
-      if (!output.path.empty()) check_roi_output(output, inputs_);
-      if (!options_.summary_file.empty())
-        check_output_path(options_.summary_file, "--summary", options_.overwrite, inputs_);
-      if (!live_mask_.empty()) check_output_path(live_mask_, "the live mask", options_.overwrite, inputs_);
+      // As a batch run checks them, and the live mask with them.
+      check_scan_outputs(options_, inputs_);
+      if (!live_mask_.empty()) {
+        auto files = scan_output_files(options_);
+        files.emplace_back("the live mask", live_mask_);
+        check_distinct_outputs(files);
+        check_output_path(live_mask_, "the live mask", options_.overwrite, inputs_);
+      }
     });
   }
 
@@ -386,7 +396,7 @@ class Follower {
       const PreviewInput preview = gather_preview_input(live, comm_);
       double drawing_s = MPI_Wtime();
       mpi::run_phase_sleeping(comm_, [&] {
-        if (root_) write_previews(preview, options_.preview_dir);
+        if (root_) write_live_previews(preview);
       });
       drawing_s = mpi::all_max(comm_, MPI_Wtime() - drawing_s);
       next_previews_at_ = look.now + 5.0 * drawing_s;
@@ -422,6 +432,22 @@ class Follower {
     }
     positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
     return positions;
+  }
+
+  // The previews, each drawn under a temporary name and renamed over the previous image: a viewer
+  // polling the directory never sees half an image (rank 0).
+  void write_live_previews(const PreviewInput& preview) {
+    std::error_code error;
+    std::filesystem::create_directories(options_.preview_dir, error);
+    std::vector<PendingOutput> images;
+    std::vector<std::string> temporaries;
+    for (const std::string& name : preview_file_names()) {
+      images.push_back(PendingOutput::create((std::filesystem::path(options_.preview_dir) / name).string(), true));
+      temporaries.push_back(images.back().temporary_path());
+    }
+    render_previews(preview, temporaries);
+    for (PendingOutput& image : images) image.commit();
+    previews_written_ = true;
   }
 
   // A live summary without a new RoI (rank 0).
@@ -556,7 +582,10 @@ class Follower {
     followed.frames = done_;
     followed.selection = meta_.selection;
     followed.features_s = features_s_;
-    followed.summary_is_live = summary_written_;
+    // Whether rank 0 wrote live previews: the final ones then replace them.
+    int previews = previews_written_ ? 1 : 0;
+    MPI_Allreduce(MPI_IN_PLACE, &previews, 1, MPI_INT, MPI_MAX, comm_);
+    followed.live_outputs = summary_written_ || previews != 0;
     if (!pixels_ready_) followed.frames = 0;
     ScanRun run = run_scan(options_, comm_, &followed);
     FollowStatus status = status_now("done", now());
@@ -599,6 +628,7 @@ class Follower {
   std::int64_t updates_ = 0;
   double last_change_ = 0.0, last_now_ = 0.0;
   bool summary_written_ = false;
+  bool previews_written_ = false;  // rank 0's
   std::unique_ptr<ScanRun> last_live_;
   double next_previews_at_ = 0.0;  // rank 0's time from which the next live update draws previews
   std::string end_reason_;
