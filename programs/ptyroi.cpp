@@ -1,6 +1,7 @@
 // ptyroi: the region of interest of a ptychography scan, from its diffraction patterns alone.
 //   ptyroi --input FILE [options]          one scan
 //   ptyroi --input-list LIST [options]     a series, one scan after another on all ranks
+//   ptyroi --follow --input FILE [options] live, while the scan is acquired (app/follow.hpp)
 //   ptyroi inspect FILE [options]          what ptyroi sees in FILE, and the command it suggests
 // A thin shell over the library (ptyroi/core, ptyroi/io) and the application layer (ptyroi/app).
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ptyroi/app/follow.hpp"
 #include "ptyroi/app/inspect.hpp"
 #include "ptyroi/app/interrupt.hpp"
 #include "ptyroi/app/options.hpp"
@@ -27,8 +29,14 @@ namespace {
 // One scan: the method and the written (uncommitted) RoI files, then the previews and the summary;
 // everything is committed together, so a failure anywhere leaves nothing behind.
 ptyroi::ScanRun run_one_scan(const ptyroi::Options& options, MPI_Comm comm) {
-  ptyroi::ScanRun run = ptyroi::run_scan(options, comm);
-  ptyroi::finish_scan_outputs(run, comm);
+  ptyroi::ScanRun run;
+  if (options.follow) {
+    // Live: the acquisition followed to its end, then the same outputs, committed the same way.
+    run = ptyroi::follow_scan(options, comm);
+  } else {
+    run = ptyroi::run_scan(options, comm);
+    ptyroi::finish_scan_outputs(run, comm);
+  }
   // Said even with --quiet: it changes what the output means.
   if (run.result.whole_scan && ptyroi::mpi::rank(comm) == 0) {
     std::fprintf(stderr, "ptyroi: notice: %s\n", ptyroi::no_background_notice(run.result).c_str());

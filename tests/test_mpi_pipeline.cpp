@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "ptyroi/app/scan_run.hpp"
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/feature_exchange.hpp"
 #include "ptyroi/core/find_roi.hpp"
 #include "ptyroi/core/memory_frames.hpp"
 #include "ptyroi/core/mpi.hpp"
@@ -175,6 +177,42 @@ TEST_F(MPI_Pipeline, FramesInMemoryGiveTheFileResultBitwise) {
         MemoryFrames::view(frames.data(), stack.frames(), stack.rows(), stack.cols(), mine.begin, mine.count() / 2);
     EXPECT_THROW(find_roi(too_few, ScanPositions{}, PixelSelection{}, parameters, comm), UsageError);
   }
+}
+
+// Features computed by whichever rank read the frame (pieces dealt out as an acquisition would
+// deliver them), moved to their owners by share_features and classified: bitwise the result of
+// find_roi, for every rank count (what ptyroi --follow relies on).
+TEST_F(MPI_Pipeline, FeaturesFromAnyRankSharedThenClassifiedEqualFindRoi) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const PatternStack stack = PatternStack::open(scan_, InputLayout::automatic, "", 0, comm);
+  RoiParameters parameters;
+  parameters.grid = parse_grid_shape(grid_);
+  parameters.border_steps = 2;
+  const RoiResult batch = find_roi(stack, ScanPositions{}, PixelSelection{}, parameters, comm);
+  const int ranks = mpi::size(comm), me = mpi::rank(comm);
+  std::vector<FeatureRun> held;
+  // Pieces of 1..13 frames, piece k to rank ranks - 1 - (k mod ranks): not the owners' order.
+  std::uint64_t piece = 0;
+  for (std::uint64_t first = 0; first < stack.frames(); ++piece) {
+    const std::uint64_t length = std::min<std::uint64_t>(1 + (piece * 7) % 13, stack.frames() - first);
+    if (ranks - 1 - static_cast<int>(piece % static_cast<std::uint64_t>(ranks)) == me) {
+      append_features(held, first, frame_features(stack, {first, first + length}, PixelSelection{}, 3));
+    }
+    first += length;
+  }
+  auto neighbourhood = scan_neighbourhood(ScanPositions{}, stack.frames(), parameters, comm);
+  const RoiResult shared = classify_frames(share_features(held, stack.frames(), comm), stack.frames(), ScanPositions{},
+                                           parameters, neighbourhood, comm);
+  const Fingerprint a = fingerprint(batch, comm), b = fingerprint(shared, comm);
+  EXPECT_TRUE(bitwise_equal(a.totals, b.totals));
+  EXPECT_TRUE(bitwise_equal(a.com_x, b.com_x));
+  EXPECT_TRUE(bitwise_equal(a.com_y, b.com_y));
+  EXPECT_TRUE(bitwise_equal(a.magnitudes, b.magnitudes));
+  EXPECT_TRUE(bitwise_equal(a.absorption_map, b.absorption_map));
+  EXPECT_TRUE(bitwise_equal(a.scattering_map, b.scattering_map));
+  EXPECT_TRUE(bitwise_equal(a.centroids, b.centroids));
+  EXPECT_EQ(a.mask, b.mask);
+  EXPECT_EQ(batch.roi_frames, shared.roi_frames);
 }
 
 }  // namespace

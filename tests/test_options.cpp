@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ptyroi/app/follow.hpp"
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/io/chunk_reader.hpp"
 
@@ -85,6 +86,32 @@ TEST(Options, DecoderIsAutoOrHdf5) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("--decoder 'plugin'"), std::string::npos) << e.what();
   }
+}
+
+TEST(Options, FollowAndItsSettings) {
+  const Options o = parse({"--input", "m.h5", "--follow", "--update-frames", "50", "--expect-frames", "2400",
+                           "--idle-timeout", "30", "--output", "out/scan_roi.h5"})
+                        .options;
+  EXPECT_NO_THROW(validate(o));
+  EXPECT_TRUE(o.follow);
+  EXPECT_EQ(o.update_frames, 50u);
+  EXPECT_EQ(o.expect_frames, 2400u);
+  EXPECT_EQ(o.idle_timeout_s, 30.0);
+  EXPECT_EQ(live_mask_path(o), "out/scan_roi.live.h5");
+  EXPECT_EQ(live_mask_path(parse({"--input", "m.h5", "--follow", "--summary", "s.json"}).options), "s.live.h5");
+  EXPECT_EQ(live_mask_path(parse({"--input", "m.h5", "--follow"}).options), "");
+  const auto message = [](std::vector<std::string> args) {
+    try {
+      validate(parse(std::move(args)).options);
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({"--input", "a.h5", "--expect-frames", "10"}).find("are for --follow"), std::string::npos);
+  EXPECT_NE(message({"--input", "a.h5", "--follow", "--idle-timeout", "0"}).find("--idle-timeout"), std::string::npos);
+  EXPECT_NE(message({"--input", "a.h5", "--follow", "--update-every", "-2"}).find("--update-every"), std::string::npos);
+  EXPECT_NE(message({"--input-list", "l.txt", "--follow"}).find("--follow"), std::string::npos);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "ptyroi/version.hpp"
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/feature_exchange.hpp"
 #include "ptyroi/core/find_roi.hpp"
 #include "ptyroi/core/frame_source.hpp"
 #include "ptyroi/core/memory_frames.hpp"
@@ -24,6 +25,7 @@
 #include "ptyroi/io/atomic_output.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/input_layout.hpp"
+#include "ptyroi/io/live_stack.hpp"
 #include "ptyroi/io/output_format.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"

@@ -150,7 +150,9 @@ def find_roi(frames, x: Optional[Sequence[float]] = None, y: Optional[Sequence[f
 def run(arguments, *, verbose: bool = False, comm=None) -> Dict[str, Any]:
     """Runs the ptyroi program on one scan with its command-line options, e.g.
     ``run(["--input", "scan.h5", "--border", "2", "--output", "scan_roi.h5"])`` or the same as one
-    string; writes what the options ask for and returns the --summary JSON as a dict."""
+    string; writes what the options ask for and returns the --summary JSON as a dict. With
+    ``--follow`` it follows an acquisition in progress to its end (the live files are written as it
+    goes) and returns the final summary."""
     if isinstance(arguments, str):
         import shlex
         arguments = shlex.split(arguments)

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "ptyroi/app/follow.hpp"
 #include "ptyroi/app/options.hpp"
 #include "ptyroi/app/scan_outputs.hpp"
 #include "ptyroi/app/scan_run.hpp"
@@ -226,6 +227,11 @@ std::string run(const std::vector<std::string>& arguments, bool verbose, std::op
   ptyroi::Options& options = command_line.options;
   if (!verbose) options.quiet = true;
   if (!options.input_list.empty()) throw ptyroi::UsageError("run() takes one scan (--input), not --input-list");
+  if (options.follow) {
+    // Live (--follow): the acquisition followed to its end; the final summary.
+    py::gil_scoped_release release;
+    return ptyroi::summary_json(ptyroi::follow_scan(options, comm));
+  }
   ptyroi::ScanRun run_ = ptyroi::run_scan(options, comm);
   ptyroi::finish_scan_outputs(run_, comm);
   return ptyroi::summary_json(run_);

@@ -164,3 +164,28 @@ def test_zero_frequency_at_the_corner_is_detected_on_a_real_scan():
     # Told the wrong layout, the centres of mass are those of a different picture.
     wrong = ptyroi.find_roi(np.fft.ifftshift(frames, axes=(1, 2)), x, y, border=1, fftshift=False)
     assert not np.allclose(wrong.com_x, centred.com_x)
+
+
+def test_follow_an_acquisition_gives_the_batch_result(tmp_path):
+    """--follow through run(): a SWMR file written frame block by frame block by another process
+    (tests/follow_writer.py); the final record equals a batch run's on the finished file."""
+    source = os.environ.get("PTYROI_TEST_SCAN")
+    if not source:
+        pytest.skip("PTYROI_TEST_SCAN not set")
+    import sys
+    writer = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "follow_writer.py")
+    live = str(tmp_path / "live.h5")
+    played = subprocess.Popen([sys.executable, writer, "swmr", source, live, "--frames-per-step", "60",
+                               "--delay", "0.1"], stdout=subprocess.DEVNULL)
+    try:
+        summary = ptyroi.run(["--follow", "--input", live, "--border", "2", "--update-every", "0.3",
+                              "--idle-timeout", "3", "--output", str(tmp_path / "live_roi.h5"),
+                              "--summary", str(tmp_path / "live_roi.json")])
+    finally:
+        assert played.wait(timeout=60) == 0
+    assert summary["follow"]["state"] == "done" and summary["follow"]["frames_done"] == summary["frames"]
+    assert summary["follow"]["updates"] >= 2
+    ptyroi.run(["--input", live, "--border", "2", "--output", str(tmp_path / "batch_roi.h5")])
+    followed, batch = ptyroi.read_record(str(tmp_path / "live_roi.h5")), ptyroi.read_record(str(tmp_path / "batch_roi.h5"))
+    for key in ("mask", "indexes", "total_intensity", "com_x", "com_y", "absorption_map", "scattering_map"):
+        assert np.asarray(followed[key]).tobytes() == np.asarray(batch[key]).tobytes(), key

@@ -131,9 +131,27 @@ po::options_description describe(Options& o, Switches& switches) {
       ("series-summary", po::value(&o.series_summary)->value_name("FILE.csv"),
        "series: summary CSV (and its .json twin); default ptyroi_series.csv in --output-dir or the list's directory")
       ("quiet,q", po::bool_switch(&o.quiet), "no summary on stdout");
+  po::options_description live("Live mode: the RoI while the scan is acquired");
+  live.add_options()
+      ("follow", po::bool_switch(&o.follow),
+       "follow an acquisition in progress: a NeXus master whose data files arrive one by one, or a dataset "
+       "written with HDF5 SWMR, and positions from a growing CSV file or dataset. Each frame is read once; at "
+       "every update the RoI of the frames so far is written atomically: --summary (with a \"follow\" block: "
+       "frames_done, frames_expected, state), --preview, and the mask so far in <output stem>.live.h5. Ends at "
+       "--expect-frames (or the NeXus nimages) or after --idle-timeout, then writes the final outputs, "
+       "identical to a batch run on the finished files")
+      ("update-every", po::value(&o.update_every_s)->value_name("SECONDS"),
+       "live update at most every SECONDS (default 5, or only by --update-frames when that is given)")
+      ("update-frames", po::value(&o.update_frames)->value_name("N"), "live update every N new frames")
+      ("expect-frames", po::value(&o.expect_frames)->value_name("K"),
+       "the scan has K frames: the acquisition is over when they are in (default: the NeXus "
+       "detectorSpecific/nimages x ntrigger, if the master gives it)")
+      ("idle-timeout", po::value(&o.idle_timeout_s)->value_name("SECONDS"),
+       "the acquisition is over when no frame arrived for SECONDS (default 60); also how long to wait for the "
+       "input to appear");
   // clang-format on
   po::options_description all;
-  all.add(input).add(method).add(execution);
+  all.add(input).add(method).add(execution).add(live);
   return all;
 }
 
@@ -218,6 +236,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   result.show_version = values.count("version") > 0;
   std::ostringstream help;
   help << "Usage: mpiexec -n RANKS ptyroi --input FILE [options]\n"
+       << "       mpiexec -n RANKS ptyroi --follow --input FILE [options]   (live, while the scan is acquired)\n"
        << "Finds the region of interest of a ptychography scan from its diffraction patterns.\n"
        << command_line;
   result.help_text = help.str();
@@ -297,6 +316,17 @@ void validate(const Options& o) {
       text << name << " must be a positive number (got " << value << ")";
       throw UsageError(text.str());
     }
+  }
+  if (o.follow) {
+    if (!o.input_list.empty()) throw UsageError("--follow watches one acquisition: give --input, not --input-list");
+    if (!(o.update_every_s >= 0.0) || !std::isfinite(o.update_every_s) || o.update_every_s > 86400.0) {
+      throw UsageError("--update-every must be a number of seconds in 0..86400");
+    }
+    if (!(o.idle_timeout_s > 0.0) || !std::isfinite(o.idle_timeout_s) || o.idle_timeout_s > 864000.0) {
+      throw UsageError("--idle-timeout must be a positive number of seconds (at most 864000)");
+    }
+  } else if (o.update_every_s != 0.0 || o.update_frames != 0 || o.expect_frames != 0 || o.idle_timeout_s != 60.0) {
+    throw UsageError("--update-every, --update-frames, --expect-frames and --idle-timeout are for --follow");
   }
   if (o.border_steps < -10000 || o.border_steps > 10000) {
     throw UsageError("--border " + std::to_string(o.border_steps) + " is out of range; expected -10000..10000");

@@ -118,13 +118,15 @@ void finish_scan_outputs(ScanRun& run, MPI_Comm comm) {
         directories.make(options.preview_dir);
         std::vector<std::string> temporaries;
         for (const std::string& name : preview_file_names()) {
-          run.outputs.push_back(PendingOutput::create(preview_path(options.preview_dir, name), options.overwrite));
+          run.outputs.push_back(PendingOutput::create(preview_path(options.preview_dir, name),
+                                                      options.overwrite || run.replaces_live_outputs));
           temporaries.push_back(run.outputs.back().temporary_path());
         }
         render_previews(preview, temporaries);
       }
       if (!options.summary_file.empty()) {
-        run.outputs.push_back(PendingOutput::create(options.summary_file, options.overwrite));
+        run.outputs.push_back(
+            PendingOutput::create(options.summary_file, options.overwrite || run.replaces_live_outputs));
         write_text_output_to(run.outputs.back(), summary_json(run));
       }
     });

@@ -13,6 +13,7 @@
 #include "ptyroi/app/preview.hpp"
 #include "ptyroi/app/progress.hpp"
 #include "ptyroi/app/scan_outputs.hpp"
+#include "ptyroi/core/feature_exchange.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/io/file_paths.hpp"
 #include "ptyroi/io/h5.hpp"
@@ -107,9 +108,95 @@ RunTimings max_over_ranks(const RunTimings& local, MPI_Comm comm) {
   return {seconds[0], seconds[1], seconds[2]};
 }
 
+// The features of every frame of `stack`: those ptyroi --follow computed during the acquisition,
+// the frames delivered after its last look read now, each rank's share moved to it, then the
+// classification: bitwise what find_roi gives (the features of a frame depend on it alone).
+RoiResult classify_followed(const PatternStack& stack, const ScanInput& scan, const PixelSelection& pixels,
+                            const RoiParameters& parameters, const FollowedFrames& followed, MPI_Comm comm,
+                            const RoiHooks& hooks) {
+  auto neighbourhood = scan_neighbourhood(scan, stack.frames(), parameters, comm);
+  const std::uint64_t block_frames =
+      parameters.block_frames > 0 ? parameters.block_frames : stack.preferred_block_frames();
+  std::vector<FeatureRun> held = followed.held;
+  truncate_features(held, stack.frames());
+  const std::uint64_t known = std::min(followed.frames, stack.frames());
+  FrameRange rest = partition_frames(stack.frames() - known, mpi::size(comm), mpi::rank(comm));
+  rest.begin += known;
+  rest.end += known;
+  double features_s = followed.features_s;
+  {
+    StepClock clock(features_s);
+    mpi::run_phase(comm, [&] {
+      if (hooks.on_phase) hooks.on_phase("features");
+      append_features(held, rest.begin, frame_features(stack, rest, pixels, block_frames, hooks));
+    });
+  }
+  RoiResult result = classify_frames(share_features(held, stack.frames(), comm), stack.frames(), scan, parameters,
+                                     std::move(neighbourhood), comm, hooks, stack.name());
+  const bool windowed = pixels.window_rows > 0;
+  result.rows = windowed ? pixels.window_rows : stack.rows();
+  result.cols = windowed ? pixels.window_cols : stack.cols();
+  result.block_frames = block_frames;
+  result.bytes_read = result.frames * result.rows * result.cols * pixel_type_size(stack.pixel_type());
+  result.timings.features_s = mpi::all_max(comm, features_s);
+  return result;
+}
+
+bool same_pixels(const PixelSelection& a, const PixelSelection& b) {
+  return a.window_row == b.window_row && a.window_col == b.window_col && a.window_rows == b.window_rows &&
+         a.window_cols == b.window_cols && a.good_pixels == b.good_pixels && a.has_max_valid == b.has_max_valid &&
+         (!a.has_max_valid || a.max_valid == b.max_valid) && a.fftshift == b.fftshift;
+}
+
 }  // namespace
 
-ScanRun run_scan(const Options& options, MPI_Comm comm) {
+std::vector<std::uint8_t> read_pixel_metadata(ScanRun& run, const InputDescription& description, std::uint64_t rows,
+                                              std::uint64_t cols, MPI_Comm comm) {
+  const Options& options = run.options;
+  std::vector<std::uint8_t> good_pixels;
+  mpi::run_phase(comm, [&] {
+    if (mpi::rank(comm) != 0) return;
+    good_pixels =
+        combined_good_pixels(pixel_settings(options), options.input_file, description, rows, cols, run.mask_sources);
+    const h5::Handle file = h5::open_file_read_serial(options.input_file);
+    run.instrument = read_instrument(file.get(), description);
+  });
+  broadcast_instrument(comm, run.instrument);
+  apply_overrides(run.instrument, instrument_overrides(options));
+  mpi::broadcast(comm, 0, good_pixels);
+  run.mask_sources = mpi::broadcast(comm, 0, run.mask_sources);
+  return good_pixels;
+}
+
+void select_pixels(ScanRun& run, const FrameSource& frames, const InputDescription& description,
+                   std::vector<std::uint8_t> good_pixels, bool metric_positions, MPI_Comm comm) {
+  const Options& options = run.options;
+  // Where the frames keep zero frequency: as given, or looked at (a sample of frames, collective).
+  PixelSettings decided = pixel_settings(options);
+  if (!decided.fftshift) {
+    const ZeroFrequencyEvidence evidence = detect_zero_frequency(frames, good_pixels, comm);
+    decided.fftshift = evidence.at_corner_verdict;
+    run.zero_frequency = "detected " + evidence.text();
+  } else {
+    run.zero_frequency = std::string("given: ") + (*decided.fftshift ? "at the corner" : "at the centre");
+  }
+  // Identical on every rank (same options, same metadata); a bad --crop fails on all at once.
+  mpi::run_phase(comm, [&] {
+    run.selection = pixel_selection(decided, description, frames.pixel_type(), frames.rows(), frames.cols(),
+                                    std::move(good_pixels));
+  });
+  // What the format's reader needs, before any frame is read: missing essentials stop the run here.
+  const RoiOutput output = roi_output(options);
+  if (!output.path.empty()) {
+    const std::uint64_t rows = run.selection.window_rows > 0 ? run.selection.window_rows : frames.rows();
+    const std::uint64_t cols = run.selection.window_cols > 0 ? run.selection.window_cols : frames.cols();
+    mpi::run_phase(comm, [&] {
+      run.warnings = check_format_needs(output.format_or_default(), run.instrument, rows, cols, metric_positions);
+    });
+  }
+}
+
+ScanRun run_scan(const Options& options, MPI_Comm comm, const FollowedFrames* followed) {
   const double start = MPI_Wtime();
   validate(options);
   ScanRun run;
@@ -137,54 +224,31 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
     run.layout = stack->description().layout;
     run.data_files = stack->segments();
     run.pixel_type = stack->pixel_type();
-    std::vector<std::uint8_t> good_pixels;
-    const PixelSettings pixels = pixel_settings(options);
     inputs = run_inputs(options, *stack);
+    // The live summary and previews of --follow are replaced by the final ones, not refused.
+    Options checked = options;
+    if (followed && followed->live_outputs) {
+      checked.summary_file.clear();
+      checked.preview_dir.clear();
+    }
     mpi::run_phase(comm, [&] {
       if (me != 0) return;
       // Every output checked before anything heavy is read or written.
-      check_scan_outputs(options, inputs);
+      check_scan_outputs(checked, inputs);
       run.scan.positions = read_scan_positions(positions_spec(options), options.input_file, stack->description(),
                                                stack->frames(), options.grid.empty());
       run.scan.incident_flux = run_incident_flux(options.monitor, options.use_file_monitor, options.input_file,
                                                  stack->description(), stack->frames(), run.scan.incident_flux_source);
-      good_pixels = combined_good_pixels(pixels, options.input_file, stack->description(), stack->rows(), stack->cols(),
-                                         run.mask_sources);
-      const h5::Handle file = h5::open_file_read_serial(options.input_file);
-      run.instrument = read_instrument(file.get(), stack->description());
     });
-    broadcast_instrument(comm, run.instrument);
-    apply_overrides(run.instrument, instrument_overrides(options));
-    mpi::broadcast(comm, 0, good_pixels);
+    std::vector<std::uint8_t> good_pixels =
+        read_pixel_metadata(run, stack->description(), stack->rows(), stack->cols(), comm);
     mpi::broadcast(comm, 0, run.scan.positions.x);
     mpi::broadcast(comm, 0, run.scan.positions.y);
     mpi::broadcast(comm, 0, run.scan.incident_flux);
     run.scan.positions.source = mpi::broadcast(comm, 0, run.scan.positions.source);
     run.scan.incident_flux_source = mpi::broadcast(comm, 0, run.scan.incident_flux_source);
-    run.mask_sources = mpi::broadcast(comm, 0, run.mask_sources);
-    // Where the frames keep zero frequency: as given, or looked at (a sample of frames, collective).
-    PixelSettings decided = pixels;
-    if (!decided.fftshift) {
-      const ZeroFrequencyEvidence evidence = detect_zero_frequency(*stack, good_pixels, comm);
-      decided.fftshift = evidence.at_corner_verdict;
-      run.zero_frequency = "detected " + evidence.text();
-    } else {
-      run.zero_frequency = std::string("given: ") + (*decided.fftshift ? "at the corner" : "at the centre");
-    }
-    // Identical on every rank (same options, same metadata); a bad --crop fails on all at once.
-    mpi::run_phase(comm, [&] {
-      run.selection = pixel_selection(decided, stack->description(), run.pixel_type, stack->rows(), stack->cols(),
-                                      std::move(good_pixels));
-    });
-    // What the format's reader needs, before any frame is read: missing essentials stop the run here.
-    if (!output.path.empty()) {
-      const std::uint64_t rows = run.selection.window_rows > 0 ? run.selection.window_rows : stack->rows();
-      const std::uint64_t cols = run.selection.window_cols > 0 ? run.selection.window_cols : stack->cols();
-      mpi::run_phase(comm, [&] {
-        run.warnings = check_format_needs(output.format_or_default(), run.instrument, rows, cols,
-                                          !run.scan.positions.empty() && run.scan.positions.unit == "m");
-      });
-    }
+    select_pixels(run, *stack, stack->description(), std::move(good_pixels),
+                  !run.scan.positions.empty() && run.scan.positions.unit == "m", comm);
   }
 
   // --- the method ------------------------------------------------------------------------------------
@@ -197,7 +261,14 @@ ScanRun run_scan(const Options& options, MPI_Comm comm) {
                      static_cast<double>(stack->frames() * stack->frame_bytes()));
     hooks.on_progress = [&progress](double fraction) { progress->update(fraction); };
   }
-  run.result = find_roi(*stack, run.scan, run.selection, roi_parameters(options), comm, hooks);
+  run.replaces_live_outputs = followed && followed->live_outputs;
+  if (followed && same_pixels(followed->selection, run.selection)) {
+    run.result = classify_followed(*stack, run.scan, run.selection, roi_parameters(options), *followed, comm, hooks);
+  } else {
+    // Not computed during the acquisition, or with other pixels (zero frequency decided otherwise
+    // on the whole scan): read every frame now.
+    run.result = find_roi(*stack, run.scan, run.selection, roi_parameters(options), comm, hooks);
+  }
   if (progress) progress->finish();
   if (run.scan.positions.empty()) {
     run.scan.positions = grid_positions(run.result.neighbourhood->grid(), run.result.local, run.scan.positions.source);

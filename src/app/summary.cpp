@@ -103,7 +103,33 @@ std::string no_background_notice(const RoiResult& r) {
   return out.str();
 }
 
+namespace {
+
+nlohmann::ordered_json follow_json(const FollowStatus& f) {
+  return {{"state", f.state},
+          {"frames_done", f.frames_done},
+          {"frames_classified", f.frames_classified},
+          {"frames_expected", f.frames_expected ? nlohmann::ordered_json(*f.frames_expected) : nullptr},
+          {"updates", f.updates},
+          {"elapsed_s", f.elapsed_s},
+          {"since_last_frame_s", f.since_last_frame_s},
+          {"note", f.note.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.note)},
+          {"live_mask", f.live_mask.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.live_mask)}};
+}
+
+}  // namespace
+
+std::string follow_waiting_json(const ScanRun& run, const FollowStatus& follow) {
+  const nlohmann::ordered_json summary = {{"software", std::string("ptyroi ") + version},
+                                          {"follow", follow_json(follow)},
+                                          {"input", {{"file", run.options.input_file}}},
+                                          {"frames", follow.frames_classified},
+                                          {"roi_frames", nullptr}};
+  return summary.dump(2) + "\n";
+}
+
 std::string summary_json(const ScanRun& run) {
+  const FollowStatus* follow = run.follow ? &*run.follow : nullptr;
   const Options& o = run.options;
   const RoiResult& r = run.result;
   const RoiTimings& t = r.timings;
@@ -170,7 +196,14 @@ std::string summary_json(const ScanRun& run) {
         {"selection_s", t.selection_s},
         {"write_s", a.write_s},
         {"total_s", a.total_s}}}};
-  return summary.dump(2) + "\n";
+  if (!follow) return summary.dump(2) + "\n";
+  // The live state right after "software", where a display polling the file looks first.
+  nlohmann::ordered_json with_follow;
+  for (auto item = summary.begin(); item != summary.end(); ++item) {
+    with_follow[item.key()] = item.value();
+    if (item.key() == "software") with_follow["follow"] = follow_json(*follow);
+  }
+  return with_follow.dump(2) + "\n";
 }
 
 std::string summary_text(const ScanRun& run) {

@@ -1,5 +1,8 @@
 #include "ptyroi/core/mpi.hpp"
 
+#include <time.h>
+
+#include <algorithm>
 #include <limits>
 #include <new>
 
@@ -30,7 +33,22 @@ Session::~Session() {
   if (!finalized) MPI_Finalize();
 }
 
-void run_phase(MPI_Comm comm, const std::function<void()>& phase) {
+namespace {
+
+// Completes a non-blocking request, sleeping between tests (50 µs, doubling to 5 ms).
+void wait_sleeping(MPI_Request& request) {
+  long pause_ns = 50'000;
+  for (;;) {
+    int done = 0;
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (done) return;
+    const timespec pause{0, pause_ns};
+    nanosleep(&pause, nullptr);
+    pause_ns = std::min(pause_ns * 2, 5'000'000L);
+  }
+}
+
+void agree(MPI_Comm comm, const std::function<void()>& phase, bool sleeping) {
   std::string message;
   int category = -1;
   try {
@@ -44,11 +62,36 @@ void run_phase(MPI_Comm comm, const std::function<void()>& phase) {
   }
   const int me = rank(comm);
   int first_failing = category >= 0 ? me : std::numeric_limits<int>::max();
-  check(MPI_Allreduce(MPI_IN_PLACE, &first_failing, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  if (sleeping) {
+    MPI_Request request = MPI_REQUEST_NULL;
+    check(MPI_Iallreduce(MPI_IN_PLACE, &first_failing, 1, MPI_INT, MPI_MIN, comm, &request), "MPI_Iallreduce");
+    wait_sleeping(request);
+  } else {
+    check(MPI_Allreduce(MPI_IN_PLACE, &first_failing, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  }
   if (first_failing == std::numeric_limits<int>::max()) return;
   check(MPI_Bcast(&category, 1, MPI_INT, first_failing, comm), "MPI_Bcast");
   message = broadcast(comm, first_failing, message);
   throw_error(static_cast<ErrorCategory>(category), message);
+}
+
+}  // namespace
+
+void run_phase(MPI_Comm comm, const std::function<void()>& phase) { agree(comm, phase, false); }
+
+void run_phase_sleeping(MPI_Comm comm, const std::function<void()>& phase) { agree(comm, phase, true); }
+
+std::string broadcast_sleeping(MPI_Comm comm, int root, const std::string& text) {
+  long long length = static_cast<long long>(text.size());
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Ibcast(&length, 1, MPI_LONG_LONG, root, comm, &request), "MPI_Ibcast");
+  wait_sleeping(request);
+  std::string received = rank(comm) == root ? text : std::string(static_cast<std::size_t>(length), '\0');
+  if (length > 0) {
+    check(MPI_Ibcast(received.data(), static_cast<int>(length), MPI_CHAR, root, comm, &request), "MPI_Ibcast");
+    wait_sleeping(request);
+  }
+  return received;
 }
 
 std::string broadcast(MPI_Comm comm, int root, const std::string& text) {

@@ -1,9 +1,13 @@
 #include "ptyroi/io/h5.hpp"
 
-#include "ptyroi/io/file_paths.hpp"
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <sstream>
+
+#include "ptyroi/io/file_paths.hpp"
 
 namespace ptyroi::h5 {
 
@@ -84,7 +88,75 @@ Handle open_file_read(const std::string& path, MPI_Comm comm) {
 
 Handle open_file_read_serial(const std::string& path) {
   require_not_directory(path, "HDF5 file");
-  return open_checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path);
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id >= 0) return Handle(id);
+  // A file its writer holds open in SWMR mode opens only as a SWMR reader (sec2 allows it).
+  const std::string detail = error_stack_message();
+  H5Eclear2(H5E_DEFAULT);
+  const hid_t swmr = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  H5Eclear2(H5E_DEFAULT);
+  if (swmr >= 0) return Handle(swmr);
+  throw InputError("cannot open '" + path + "' as an HDF5 file" + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+}
+
+Handle open_file_read_live(const std::string& path) {
+  return open_checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT), path);
+}
+
+bool open_for_writing(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool writing = false;
+  // The superblock is at 0, or after a user block at 512, 1024, 2048, ...
+  for (off_t at = 0; at < (off_t{1} << 40); at = at == 0 ? 512 : at * 2) {
+    unsigned char head[12] = {0};
+    if (::pread(fd, head, sizeof head, at) != static_cast<ssize_t>(sizeof head)) break;
+    if (std::memcmp(head, "\211HDF\r\n\032\n", 8) != 0) continue;
+    // Versions 2 and 3 keep the file consistency flags at byte 11: 0x1 open for writing, 0x4 SWMR
+    // writing. Earlier versions have none (and no SWMR writer).
+    writing = head[8] >= 2 && (head[11] & 0x5) != 0;
+    break;
+  }
+  ::close(fd);
+  return writing;
+}
+
+std::uint64_t complete_prefix(hid_t dataset, std::uint64_t known, std::uint64_t extent) {
+  if (extent <= known) return extent;
+  Handle create = checked(H5Dget_create_plist(dataset), "cannot read the layout of a dataset");
+  if (H5Pget_layout(create.get()) != H5D_CHUNKED) return extent;  // fixed size: written whole or not at all
+  const std::vector<hsize_t> dims = dataset_dims(dataset);
+  const int rank = static_cast<int>(dims.size());
+  std::vector<hsize_t> chunk(dims.size(), 1);
+  check(H5Pget_chunk(create.get(), rank, chunk.data()), "cannot read the chunk shape of a dataset");
+  // The chunks of one layer along axis 0: every combination of chunk origins on the other axes.
+  std::vector<std::vector<hsize_t>> layer{std::vector<hsize_t>(dims.size(), 0)};
+  for (std::size_t axis = 1; axis < dims.size(); ++axis) {
+    std::vector<std::vector<hsize_t>> grown;
+    for (const auto& origin : layer) {
+      for (hsize_t at = 0; at < dims[axis]; at += chunk[axis]) {
+        grown.push_back(origin);
+        grown.back()[axis] = at;
+      }
+    }
+    layer.swap(grown);
+  }
+  const hsize_t depth = std::max<hsize_t>(chunk[0], 1);
+  std::uint64_t complete = known - known % depth;
+  for (hsize_t first = complete; first < extent; first += depth) {
+    // A chunk reaching past the extent may still be filled: its frames count at the next look.
+    if (first + depth > extent) break;
+    for (auto& origin : layer) {
+      origin[0] = first;
+      hsize_t bytes = 0;
+      if (H5Dget_chunk_storage_size(dataset, origin.data(), &bytes) < 0 || bytes == 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return complete;
+      }
+    }
+    complete = first + depth;
+  }
+  return complete;
 }
 
 Handle create_file(const std::string& path, MPI_Comm comm) {

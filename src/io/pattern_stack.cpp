@@ -19,11 +19,7 @@ void check_input_file(const std::string& path) {
   }
 }
 
-namespace {
-
-// Every filter in the dataset's pipeline must be available (built in or a plugin on
-// HDF5_PLUGIN_PATH), or no frame can be read: say which one is missing before reading any.
-void check_filters(hid_t dataset, const std::string& where) {
+void check_stack_filters(hid_t dataset, const std::string& where) {
   h5::Handle create = h5::checked(H5Dget_create_plist(dataset), "cannot read the layout of " + where);
   const int filters = H5Pget_nfilters(create.get());
   for (int i = 0; i < filters; ++i) {
@@ -42,6 +38,8 @@ void check_filters(hid_t dataset, const std::string& where) {
     }
   }
 }
+
+namespace {
 
 // The metadata cache of each data file, in HDF5's accounting (on-disk sizes). A v1 B-tree node of
 // a chunk index counts as ~3 KiB there but holds ~20 KiB of memory (its keys are sized for 32
@@ -92,7 +90,7 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
   PatternStack stack;
   stack.file_path_ = file_path;
   stack.decoder_ = decoder;
-  // Before any filter plugin is loaded (check_filters below loads them).
+  // Before any filter plugin is loaded (check_stack_filters below loads them).
   limit_plugin_threads(comm);
   stack.file_ = h5::open_file_read(file_path, comm);
   stack.description_ = describe_input(stack.file_.get(), file_path, layout, dataset_path);
@@ -130,7 +128,7 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
     // Chunks decoded in-process need no plugin (a cluster without Debian's bitshuffle package).
     if (decoder == Decoder::hdf5 || segment.leading > 0 ||
         !ChunkReader::handles(segment.dataset.get(), h5::native_type(pixel_type))) {
-      check_filters(segment.dataset.get(), where);
+      check_stack_filters(segment.dataset.get(), where);
     }
     segment.first_frame = stack.frames_;
     segment.frames = dims[0];

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -27,6 +28,18 @@ namespace {
 
 const char* cxi_translation = "/entry_1/sample_1/geometry_1/translation";
 
+// `frames` of read_column for a scan still being acquired: as many as are written now.
+constexpr std::uint64_t kWritten = std::numeric_limits<std::uint64_t>::max();
+
+// How many entries of `dataset` (in `file_name`) are written now: its extent once no writer holds
+// the file, else the prefix whose chunks are written (h5::complete_prefix).
+std::uint64_t written_entries(hid_t dataset, const std::string& file_name) {
+  const bool writing = h5::open_for_writing(file_name);
+  if (H5Drefresh(dataset) < 0) H5Eclear2(H5E_DEFAULT);  // opened without SWMR: as it is
+  const std::uint64_t extent = h5::dataset_dims(dataset).at(0);
+  return writing ? h5::complete_prefix(dataset, 0, extent) : extent;
+}
+
 // One column of positions from an open file: a [K] or [K, 1] dataset, or column `column` of a
 // [K, n] one (column < 0: one column only). `spec` and `option` name it in errors.
 std::vector<double> read_column(hid_t file, const DatasetSpec& spec, std::uint64_t frames, int column,
@@ -39,12 +52,15 @@ std::vector<double> read_column(hid_t file, const DatasetSpec& spec, std::uint64
     throw InputError(where + " has an unexpected shape; expected [K] or [K, 1]" +
                      (column >= 0 ? " or [K, n]" : "; a [K, n] dataset goes to --positions with --positions-columns"));
   }
-  if (dims[0] != frames) {
+  if (frames != kWritten && dims[0] != frames) {
     throw InputError(where + " holds " + std::to_string(dims[0]) + " positions but the stack has " +
                      std::to_string(frames) + " frames");
   }
   h5::require_numbers(dataset.get(), where);
+  const std::uint64_t written = frames == kWritten ? written_entries(dataset.get(), spec.file) : frames;
   auto values = h5::read_all<double>(dataset.get());
+  values.resize(std::min<std::size_t>(values.size(), written * (one_column ? 1 : dims[1])));
+  frames = values.size() / (one_column ? 1 : dims[1]);
   if (!one_column) {
     const std::size_t stride = dims[1];
     std::vector<double> selected(frames);
@@ -364,6 +380,53 @@ ScanPositions read_scan_positions(const PositionsSpec& spec, const std::string& 
   transform_positions(positions, spec);
   check_extent(positions);
   return positions;
+}
+
+AvailablePositions read_available_positions(const PositionsSpec& spec, const std::string& input_file,
+                                            const InputDescription& input, bool grid_given) {
+  AvailablePositions available;
+  ScanPositions& positions = available.positions;
+  if (spec.none) {
+    available.unlimited = true;
+    positions.source = "none (--positions none): the --grid column and row of each frame, in scan steps";
+    return available;
+  }
+  if (!spec.table_file.empty() && is_dataset_spec(spec.table_file, input_file)) {
+    positions = read_position_columns(parse_dataset_spec(spec.table_file, input_file), spec.table_columns, kWritten);
+  } else if (!spec.table_file.empty()) {
+    // Complete lines only: the last one may be half written.
+    std::ifstream file(spec.table_file, std::ios::binary);
+    if (!file) {
+      available.waiting = "positions file '" + spec.table_file + "' cannot be read yet";
+      return available;
+    }
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    text.resize(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+    std::istringstream lines(text);
+    positions = parse_position_table(lines, spec.table_columns, spec.table_file);
+  } else if (!spec.x_dataset.empty() || !spec.y_dataset.empty()) {
+    positions = read_positions(input_file, spec.x_dataset, spec.y_dataset, kWritten);
+  } else if (!input.positions_file.empty()) {
+    positions = read_positions(input_file, input.positions_file + ":" + input.positions_x,
+                               input.positions_file + ":" + input.positions_y, kWritten);
+  } else if (auto defaults = read_default_positions(input_file, kWritten)) {
+    positions = std::move(*defaults);
+  } else {
+    available.unlimited = grid_given;
+    if (!grid_given) available.waiting = no_positions_error(input_file).what();
+    positions.source = "none in the input: the --grid column and row of each frame, in scan steps";
+    return available;
+  }
+  const std::size_t known = std::min(positions.x.size(), positions.y.size());
+  positions.x.resize(known);
+  positions.y.resize(known);
+  for (std::size_t k = 0; k < known; ++k) {
+    if (!std::isfinite(positions.x[k]) || !std::isfinite(positions.y[k])) {
+      throw InputError("positions (" + positions.source + ") have a non-finite value at frame " + std::to_string(k));
+    }
+  }
+  transform_positions(positions, spec);
+  return available;
 }
 
 }  // namespace ptyroi

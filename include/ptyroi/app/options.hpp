@@ -66,6 +66,12 @@ struct Options {
   std::string preview_dir;     // PNG previews; empty: none
   bool quiet = false;
   std::string config_file;
+  // live mode (--follow): an acquisition in progress
+  bool follow = false;
+  double update_every_s = 0.0;      // a live update at most this often; 0: --update-frames alone (else 5 s)
+  std::uint64_t update_frames = 0;  // a live update every N new frames; 0: by time alone
+  std::uint64_t expect_frames = 0;  // the scan's frame count; 0: the NeXus nimages, if any
+  double idle_timeout_s = 60.0;     // no new frame for this long: the acquisition is over
 };
 
 struct CommandLine {

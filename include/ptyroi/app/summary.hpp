@@ -6,7 +6,10 @@
 
 namespace ptyroi {
 
+// With run.follow set (ptyroi --follow), its state comes right after "software".
 std::string summary_json(const ScanRun& run);
+// The live summary before any RoI could be computed (too few frames, no positions yet, ...).
+std::string follow_waiting_json(const ScanRun& run, const FollowStatus& follow);
 std::string summary_text(const ScanRun& run);
 
 // "no background found: neither map has contrast (...)": the one-line notice of a run whose maps

@@ -29,6 +29,13 @@ class Session {
 // lowest failing rank. Collective calls may follow a phase only, never occur inside one that can
 // fail on a single rank: that is what keeps one rank's error from leaving the others waiting.
 void run_phase(MPI_Comm comm, const std::function<void()>& phase);
+// As run_phase, but ranks that finish first wait for the others asleep (a non-blocking reduction
+// tested every few milliseconds) instead of spinning inside MPI: for phases in which one rank works
+// for long while the others have nothing to do (ptyroi --follow: looking at the files, the live
+// outputs).
+void run_phase_sleeping(MPI_Comm comm, const std::function<void()>& phase);
+// As broadcast, the other ranks asleep while they wait.
+std::string broadcast_sleeping(MPI_Comm comm, int root, const std::string& text);
 
 // Broadcasts a string from root.
 std::string broadcast(MPI_Comm comm, int root, const std::string& text);

@@ -52,9 +52,26 @@ std::string error_stack_message();
 Handle checked(hid_t id, const std::string& what);
 void check(herr_t status, const std::string& what);
 
-// Files. With a communicator the MPI-IO driver is used (collective over comm); without, sec2.
+// Files. With a communicator the MPI-IO driver is used (collective over comm); without, sec2 (a
+// file its writer holds open in SWMR mode is then opened as a SWMR reader).
 Handle open_file_read(const std::string& path, MPI_Comm comm);
 Handle open_file_read_serial(const std::string& path);
+// A file that may still be growing (ptyroi --follow): sec2, read-only, as a SWMR reader (also fine
+// for a file written without SWMR). Rank-local; InputError when it does not open (absent,
+// truncated mid-copy, locked by a writer that holds it open without SWMR).
+Handle open_file_read_live(const std::string& path);
+
+// Whether a writer holds the file open (the consistency flags of a version 2/3 superblock: open for
+// writing, or for SWMR writing). False for a file that is closed, unreadable or of an older format.
+bool open_for_writing(const std::string& path);
+
+// How many leading entries along axis 0, out of `extent` (at most the dataset's extent as this
+// process sees it), are surely written: all of them for a contiguous or compact dataset; for a
+// chunked one, those whose chunks are all allocated, counting only chunks that lie wholly inside
+// `extent` (a writer that grows a dataset may not have written the new entries yet; an unwritten
+// chunk would read as fill values). Entries below `known` were found complete before and are not
+// looked at again.
+std::uint64_t complete_prefix(hid_t dataset, std::uint64_t known, std::uint64_t extent);
 Handle create_file(const std::string& path, MPI_Comm comm);
 
 // The name of the file holding `object` as HDF5 opened it (an external link's target file for a

@@ -21,6 +21,10 @@ namespace ptyroi {
 // InputError saying which of the two it is not.
 void check_input_file(const std::string& path);
 
+// Every filter in the dataset's pipeline must be available (built in or a plugin on
+// HDF5_PLUGIN_PATH), or no frame can be read: throws InputError naming the missing one.
+void check_stack_filters(hid_t dataset, const std::string& where);
+
 class PatternStack : public FrameSource {
  public:
   // Collective over comm. `layout` automatic: detected from the content; a non-empty dataset_path

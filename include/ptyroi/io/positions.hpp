@@ -72,4 +72,16 @@ void transform_positions(ScanPositions& positions, const PositionsSpec& spec);
 ScanPositions read_scan_positions(const PositionsSpec& spec, const std::string& input_file,
                                   const InputDescription& input, std::uint64_t frames, bool required);
 
+// The positions of a scan still being acquired (ptyroi --follow), as read_scan_positions would read
+// them, but only those written so far: the complete lines (ending in a newline) of a CSV/text
+// table, the written prefix of HDF5 datasets (files opened as SWMR readers when their writer holds
+// them; h5::complete_prefix). Swapped, flipped and scaled; the extent is not checked. Rank-local.
+struct AvailablePositions {
+  ScanPositions positions;  // the first positions.x.size() frames'
+  bool unlimited = false;   // none are needed (--positions none, or none in the input and a --grid)
+  std::string waiting;      // why there are none yet (e.g. the table does not exist yet)
+};
+AvailablePositions read_available_positions(const PositionsSpec& spec, const std::string& input_file,
+                                            const InputDescription& input, bool grid_given);
+
 }  // namespace ptyroi
