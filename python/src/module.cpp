@@ -15,15 +15,20 @@
 
 #include "ptyroi/app/follow.hpp"
 #include "ptyroi/app/options.hpp"
+#include "ptyroi/app/planning.hpp"
 #include "ptyroi/app/scan_outputs.hpp"
 #include "ptyroi/app/scan_run.hpp"
 #include "ptyroi/app/summary.hpp"
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/core/find_roi.hpp"
+#include "ptyroi/core/fine_scan_plan.hpp"
 #include "ptyroi/core/memory_frames.hpp"
 #include "ptyroi/core/partition.hpp"
+#include "ptyroi/core/roi_region.hpp"
+#include "ptyroi/core/scan_partitions.hpp"
 #include "ptyroi/core/zero_frequency.hpp"
 #include "ptyroi/io/h5.hpp"
+#include "ptyroi/io/instrument.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
 #include "ptyroi/io/roi_schema.hpp"
@@ -141,10 +146,30 @@ py::dict result_dict(const ptyroi::RoiResult& r, MPI_Comm comm) {
   return d;
 }
 
+ptyroi::ScanKind scan_kind(const std::string& scan) {
+  if (scan == "auto") return ptyroi::ScanKind::automatic;
+  if (scan == "grid") return ptyroi::ScanKind::grid;
+  if (scan == "irregular") return ptyroi::ScanKind::irregular;
+  throw ptyroi::UsageError("scan '" + scan + "' is not one of auto, grid, irregular");
+}
+
+py::dict probe_dict(const ptyroi::ProbeBorder& p) {
+  py::dict d;
+  d["disc_radius_px"] = p.disc.radius;
+  d["disc_centre_xy"] = py::make_tuple(p.disc.centre_x, p.disc.centre_y);
+  d["sampled_frames"] = p.sampled_frames;
+  d["convergence_semi_angle_rad"] = p.semi_angle_rad;
+  d["probe_radius_m"] = p.radius_m;
+  d["scan_step_m"] = p.step_m;
+  d["border_steps"] = p.steps;
+  return d;
+}
+
 py::dict find_roi(const py::array& frames, const std::optional<std::vector<double>>& x,
                   const std::optional<std::vector<double>>& y,
-                  const std::optional<std::pair<std::int64_t, std::int64_t>>& grid, int border, int clusters,
-                  int iterations, bool log, const std::string& scan,
+                  const std::optional<std::pair<std::int64_t, std::int64_t>>& grid, int border, bool border_auto,
+                  std::optional<double> energy_kev, std::optional<double> distance_m,
+                  std::optional<double> pixel_size_m, int clusters, int iterations, bool log, const std::string& scan,
                   const std::optional<std::vector<std::uint8_t>>& good_pixels, std::optional<double> max_valid,
                   bool contrast_test, double contrast_threshold, std::optional<bool> fftshift, std::uint64_t crop,
                   std::optional<std::pair<double, double>> beam_center, std::uint64_t block_frames,
@@ -174,15 +199,7 @@ py::dict find_roi(const py::array& frames, const std::optional<std::vector<doubl
   parameters.log_features = log;
   parameters.contrast_test = contrast_test;
   parameters.contrast_threshold = contrast_threshold;
-  if (scan == "auto") {
-    parameters.scan = ptyroi::ScanKind::automatic;
-  } else if (scan == "grid") {
-    parameters.scan = ptyroi::ScanKind::grid;
-  } else if (scan == "irregular") {
-    parameters.scan = ptyroi::ScanKind::irregular;
-  } else {
-    throw ptyroi::UsageError("scan '" + scan + "' is not one of auto, grid, irregular");
-  }
+  parameters.scan = scan_kind(scan);
   if (grid) parameters.grid = ptyroi::GridShape{grid->first, grid->second};
   parameters.block_frames = block_frames;
 
@@ -206,12 +223,29 @@ py::dict find_roi(const py::array& frames, const std::optional<std::vector<doubl
   }
   const ptyroi::PixelSelection pixels =
       ptyroi::pixel_selection(settings, ptyroi::InputDescription{}, type, N, M, std::move(good));
+  // border="auto": the probe radius from the frames and the instrument, as a border in steps.
+  std::optional<ptyroi::ProbeBorder> probe;
+  if (border_auto) {
+    ptyroi::InstrumentMetadata instrument;
+    ptyroi::InstrumentOverrides overrides;
+    overrides.energy_keV = energy_kev;
+    overrides.distance_m = distance_m;
+    overrides.pixel_size_m = pixel_size_m;
+    ptyroi::apply_overrides(instrument, overrides);
+    ptyroi::Options needs;
+    needs.border_auto = true;
+    ptyroi::check_planning_needs(needs, positions, instrument);
+    py::gil_scoped_release release;
+    probe = ptyroi::estimate_probe_border(source, pixels, positions, instrument, parameters, comm);
+    parameters.border_steps = probe->steps;
+  }
   ptyroi::RoiResult result;
   {
     py::gil_scoped_release release;
     result = ptyroi::find_roi(source, positions, pixels, parameters, comm);
   }
   py::dict d = result_dict(result, comm);
+  d["probe"] = probe ? py::object(probe_dict(*probe)) : py::object(py::none());
   d["fftshift"] = pixels.fftshift;
   d["zero_frequency"] = zero_frequency;
   return d;
@@ -267,6 +301,94 @@ py::dict read_record(const std::string& path) {
   d["fftshift"] = record.fftshift;
   d["frame_window"] =
       py::make_tuple(record.frame_window[0], record.frame_window[1], record.frame_window[2], record.frame_window[3]);
+  if (!record.partition.empty()) {
+    d["partition"] = to_numpy(record.partition);
+    py::list core, halo;
+    for (const auto& frames : record.partition_core_frames) core.append(to_numpy(frames));
+    for (const auto& frames : record.partition_halo_frames) halo.append(to_numpy(frames));
+    d["partition_core"] = core;
+    d["partition_halo"] = halo;
+    d["partition_halo_m"] = record.partition_halo_m;
+  }
+  if (record.partition_index >= 0) {
+    d["partition_index"] = record.partition_index;
+    d["partition_core_rows"] = to_numpy(record.partition_core);
+  }
+  return d;
+}
+
+// The neighbourhood ptyroi builds for the positions (or a raster), on this process alone.
+std::shared_ptr<const ptyroi::ScanNeighbourhood> neighbourhood_of(
+    const std::vector<double>& x, const std::vector<double>& y, std::size_t frames, const std::string& scan,
+    const std::optional<std::pair<std::int64_t, std::int64_t>>& grid) {
+  ensure_mpi();
+  ptyroi::ScanPositions positions;
+  positions.x = x;
+  positions.y = y;
+  ptyroi::RoiParameters parameters;
+  parameters.scan = scan_kind(scan);
+  if (grid) parameters.grid = ptyroi::GridShape{grid->first, grid->second};
+  return ptyroi::scan_neighbourhood(ptyroi::ScanInput(positions), frames, parameters, MPI_COMM_SELF);
+}
+
+void check_mask(const std::vector<double>& x, const std::vector<double>& y, const std::vector<std::uint8_t>& mask) {
+  if (x.size() != mask.size() || y.size() != mask.size()) {
+    throw ptyroi::UsageError("x, y and mask must have one value per frame (" + std::to_string(x.size()) + ", " +
+                             std::to_string(y.size()) + ", " + std::to_string(mask.size()) + ")");
+  }
+}
+
+py::dict plan_fine_scan(const std::vector<double>& x, const std::vector<double>& y,
+                        const std::vector<std::uint8_t>& mask, double step, const std::string& pattern,
+                        const std::string& scan, const std::optional<std::pair<std::int64_t, std::int64_t>>& grid) {
+  check_mask(x, y, mask);
+  const ptyroi::PlanPattern kind = ptyroi::parse_plan_pattern(pattern);
+  const auto neighbourhood = neighbourhood_of(x, y, mask.size(), scan, grid);
+  ptyroi::FineScanPlan plan;
+  {
+    py::gil_scoped_release release;
+    const ptyroi::RoiRegion region = ptyroi::RoiRegion::of_scan(x, y, mask, *neighbourhood);
+    plan = ptyroi::plan_fine_scan(region, step, kind);
+  }
+  py::dict d;
+  d["x"] = to_numpy(plan.x);
+  d["y"] = to_numpy(plan.y);
+  d["step"] = plan.step;
+  d["pattern"] = std::string(ptyroi::plan_pattern_name(plan.pattern));
+  d["field_points"] = plan.field_points;
+  d["pieces"] = plan.pieces;
+  d["path_length"] = plan.path_length;
+  d["typewriter_path_length"] = plan.naive_path_length;
+  return d;
+}
+
+py::dict partition_roi(const std::vector<double>& x, const std::vector<double>& y,
+                       const std::vector<std::uint8_t>& mask, int parts, std::optional<double> halo,
+                       const std::string& scan, const std::optional<std::pair<std::int64_t, std::int64_t>>& grid) {
+  check_mask(x, y, mask);
+  double distance = 0.0;
+  if (halo) {
+    distance = *halo;
+  } else {
+    // 2 scan steps, as the program's default.
+    const double step = neighbourhood_of(x, y, mask.size(), scan, grid)->step();
+    distance = 2.0 * (step > 0.0 ? step : 1.0);
+  }
+  ptyroi::ScanPartitions result;
+  {
+    py::gil_scoped_release release;
+    result = ptyroi::partition_roi(x, y, mask, parts, distance);
+  }
+  py::dict d;
+  d["labels"] = to_numpy(result.label);
+  py::list core, halos;
+  for (const auto& frames : result.core) core.append(to_numpy(std::vector<std::int64_t>(frames.begin(), frames.end())));
+  for (const auto& frames : result.halo_of) {
+    halos.append(to_numpy(std::vector<std::int64_t>(frames.begin(), frames.end())));
+  }
+  d["core"] = core;
+  d["halo"] = halos;
+  d["halo_distance"] = result.halo;
   return d;
 }
 
@@ -287,6 +409,7 @@ PYBIND11_MODULE(_ptyroi, m) {
   py::register_exception<ptyroi::InputError>(m, "InputError", error.ptr());
   py::register_exception<ptyroi::UsageError>(m, "UsageError", error.ptr());
   m.def("find_roi", &find_roi, py::arg("frames"), py::arg("x"), py::arg("y"), py::arg("grid"), py::arg("border"),
+        py::arg("border_auto"), py::arg("energy_kev"), py::arg("distance_m"), py::arg("pixel_size_m"),
         py::arg("clusters"), py::arg("iterations"), py::arg("log"), py::arg("scan"), py::arg("good_pixels"),
         py::arg("max_valid"), py::arg("contrast_test"), py::arg("contrast_threshold"), py::arg("fftshift"),
         py::arg("crop"), py::arg("beam_center"), py::arg("block_frames"), py::arg("first_frame"),
@@ -295,4 +418,8 @@ PYBIND11_MODULE(_ptyroi, m) {
   m.def("read_frames", &read_frames, py::arg("path"), py::arg("layout"), py::arg("dataset"));
   m.def("read_record", &read_record, py::arg("path"));
   m.def("partition", &partition, py::arg("frames"), py::arg("ranks"), py::arg("rank"));
+  m.def("plan_fine_scan", &plan_fine_scan, py::arg("x"), py::arg("y"), py::arg("mask"), py::arg("step"),
+        py::arg("pattern"), py::arg("scan"), py::arg("grid"));
+  m.def("partition_roi", &partition_roi, py::arg("x"), py::arg("y"), py::arg("mask"), py::arg("parts"), py::arg("halo"),
+        py::arg("scan"), py::arg("grid"));
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/fine_scan_plan.hpp"
 #include "ptyroi/core/scan_grid.hpp"
 #include "ptyroi/io/chunk_reader.hpp"
 #include "ptyroi/io/input_layout.hpp"
@@ -30,6 +31,7 @@ struct Switches {
   bool no_file_mask = false;
   bool no_contrast_test = false;
   bool no_monitor = false;
+  std::string border = "0";  // N or auto
 };
 
 // "--format" help, from the registry: one line per format.
@@ -106,7 +108,9 @@ po::options_description describe(Options& o, Switches& switches) {
        "detector pixel size in metres (square pixels), for the outputs (default: the input's)");
   po::options_description method("Method");
   method.add_options()
-      ("border,b", po::value(&o.border_steps)->value_name("N"), "grow (N>0) or shrink (N<0) the RoI by N scan steps")
+      ("border,b", po::value(&switches.border)->value_name("N|auto"),
+       "grow (N>0) or shrink (N<0) the RoI by N scan steps; auto: grow by the probe radius of a focused probe, from "
+       "the bright-field disc of the mean pattern, the photon energy, distance and detector pixel size")
       ("clusters,k", po::value(&o.clusters)->value_name("K"), "k-means clusters per map (default 2)")
       ("iterations", po::value(&o.iterations)->value_name("N"), "k-means iterations (default 10)")
       ("no-log", po::bool_switch(&switches.no_log), "cluster the smoothed maps themselves, not their logarithm")
@@ -149,9 +153,23 @@ po::options_description describe(Options& o, Switches& switches) {
       ("idle-timeout", po::value(&o.idle_timeout_s)->value_name("SECONDS"),
        "the acquisition is over when no frame arrived for SECONDS (default 60); also how long to wait for the "
        "input to appear");
+  po::options_description planning("Fine-scan plan and partitions");
+  planning.add_options()
+      ("plan", po::value(&o.plan_file)->value_name("FILE.csv"),
+       "write the positions (metres) of a fine scan covering the RoI region (after the border), in visiting order")
+      ("plan-step", po::value(&o.plan_step_m)->value_name("DIST"), "the fine scan's step, metres")
+      ("plan-pattern", po::value(&o.plan_pattern)->value_name("raster|spiral"),
+       "raster (default: serpentine rows) or spiral (Archimedean, from the centre outward)")
+      ("partitions", po::value(&o.partitions)->value_name("P"),
+       "split the RoI frames into P compact groups of equal size (recursive coordinate bisection), each with a halo; "
+       "written to /roi/partition and /roi/partitions")
+      ("halo", po::value(&o.halo_m)->value_name("DIST"),
+       "a partition's halo: the RoI frames of other partitions within DIST metres of its own (default 2 scan steps)")
+      ("partition-files", po::bool_switch(&o.partition_files),
+       "also write one --output per partition (its frames and halo), named <output>_partNN");
   // clang-format on
   po::options_description all;
-  all.add(input).add(method).add(execution).add(live);
+  all.add(input).add(method).add(execution).add(live).add(planning);
   return all;
 }
 
@@ -223,6 +241,31 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   o.use_file_mask = !switches.no_file_mask;
   o.use_file_monitor = !switches.no_monitor;
   o.has_max_valid = values.count("max-valid") > 0;
+  if (switches.border == "auto") {
+    o.border_auto = true;
+    o.border_steps = 0;
+  } else {
+    std::istringstream border(switches.border);
+    long long steps = 0;
+    if (!(border >> steps) || !(border >> std::ws).eof() || steps < -10000 || steps > 10000) {
+      throw UsageError("--border '" + switches.border +
+                       "' is not a whole number of scan steps in -10000..10000 or auto");
+    }
+    o.border_steps = static_cast<int>(steps);
+  }
+  if (values.count("plan-step") > 0 && !(std::isfinite(o.plan_step_m) && o.plan_step_m > 0.0)) {
+    std::ostringstream text;
+    text << "--plan-step must be a positive distance in metres (got " << o.plan_step_m << ")";
+    throw UsageError(text.str());
+  }
+  if (values.count("halo") > 0 && !(std::isfinite(o.halo_m) && o.halo_m >= 0.0)) {
+    std::ostringstream text;
+    text << "--halo must be a distance of 0 or more metres (got " << o.halo_m << ")";
+    throw UsageError(text.str());
+  }
+  if (values.count("partitions") > 0 && o.partitions < 1) {
+    throw UsageError("--partitions " + std::to_string(o.partitions) + " is out of range; expected 1..100000");
+  }
   // Given, they must say something: 0 would read as "not given".
   for (const auto& [name, value] : {std::pair{"energy", o.energy_kev}, std::pair{"distance", o.distance_m},
                                     std::pair{"pixel-size", o.pixel_size_m}}) {
@@ -330,6 +373,22 @@ void validate(const Options& o) {
   }
   if (o.border_steps < -10000 || o.border_steps > 10000) {
     throw UsageError("--border " + std::to_string(o.border_steps) + " is out of range; expected -10000..10000");
+  }
+  if (!o.plan_file.empty() && !(o.plan_step_m > 0.0)) {
+    throw UsageError("--plan needs --plan-step DIST, the fine scan's step in metres");
+  }
+  if (o.plan_file.empty() && o.plan_step_m > 0.0) throw UsageError("--plan-step needs --plan FILE.csv");
+  if (o.plan_pattern != "raster") parse_plan_pattern(o.plan_pattern);
+  if (!o.plan_file.empty() && !o.input_list.empty()) {
+    throw UsageError("--plan names one file: give it for one --input, not with --input-list");
+  }
+  if (o.partitions < 0 || o.partitions > 100000) {
+    throw UsageError("--partitions " + std::to_string(o.partitions) + " is out of range; expected 1..100000");
+  }
+  if (o.halo_m >= 0.0 && o.partitions == 0) throw UsageError("--halo needs --partitions P");
+  if (o.partition_files && o.partitions == 0) throw UsageError("--partition-files needs --partitions P");
+  if (o.partition_files && o.output_file.empty() && o.input_list.empty()) {
+    throw UsageError("--partition-files needs --output (the files are named after it)");
   }
   roi_parameters(o).validate();
 }

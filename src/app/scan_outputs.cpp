@@ -7,11 +7,14 @@
 #include <cstring>
 #include <filesystem>
 
+#include "ptyroi/app/plan_preview.hpp"
 #include "ptyroi/app/preview.hpp"
 #include "ptyroi/app/summary.hpp"
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/core/mpi.hpp"
+#include "ptyroi/core/roi_region.hpp"
 #include "ptyroi/io/file_paths.hpp"
+#include "ptyroi/io/partition_outputs.hpp"
 #include "ptyroi/io/roi_writer.hpp"
 
 namespace ptyroi {
@@ -79,6 +82,36 @@ class CreatedDirectories {
   std::vector<std::string> created_;
 };
 
+// Rank 0: the --plan CSV and, with --preview, plan.png and partitions.png, uncommitted.
+void write_planning_outputs(ScanRun& run) {
+  const Options& options = run.options;
+  const Planning& planning = run.planning;
+  if (!options.preview_dir.empty() && (planning.plan || planning.partitions)) {
+    // The RoI region as the plan saw it; a --grid without positions counts in cells of 1.
+    const ScanNeighbourhood& scan = *run.result.neighbourhood;
+    const RoiRegion region = scan.step() > 0.0 ? RoiRegion::of_scan(planning.x, planning.y, planning.mask, scan)
+                                               : RoiRegion::raster(planning.x, planning.y, planning.mask, 1.0, 1.0);
+    PlanPreviewInput input;
+    input.title = file_name_of(run.input_file);
+    input.region = &region;
+    input.plan = planning.plan ? &*planning.plan : nullptr;
+    input.partitions = planning.partitions ? &*planning.partitions : nullptr;
+    input.unit = planning.unit;
+    std::vector<std::string> temporaries;
+    for (const std::string& name : plan_preview_file_names(input.plan != nullptr, input.partitions != nullptr)) {
+      run.outputs.push_back(PendingOutput::create(preview_path(options.preview_dir, name), options.overwrite));
+      temporaries.push_back(run.outputs.back().temporary_path());
+    }
+    render_plan_previews(input, temporaries);
+  }
+  if (planning.plan) {
+    run.outputs.push_back(PendingOutput::create(options.plan_file, options.overwrite));
+    const std::string description = file_name_of(run.input_file) + ", RoI of " + std::to_string(run.result.roi_frames) +
+                                    " frames at border " + std::to_string(run.result.parameters.border_steps);
+    write_text_output_to(run.outputs.back(), fine_scan_plan_csv(*planning.plan, description));
+  }
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> scan_output_files(const Options& options) {
@@ -88,6 +121,17 @@ std::vector<std::pair<std::string, std::string>> scan_output_files(const Options
   if (!options.preview_dir.empty()) {
     for (const std::string& name : preview_file_names()) {
       files.emplace_back("--preview", preview_path(options.preview_dir, name));
+    }
+    for (const std::string& name : plan_preview_file_names(!options.plan_file.empty(), options.partitions > 0)) {
+      files.emplace_back("--preview", preview_path(options.preview_dir, name));
+    }
+  }
+  if (!options.plan_file.empty()) files.emplace_back("--plan", options.plan_file);
+  if (options.partition_files && options.partitions > 0 && !options.output_file.empty()) {
+    for (int part = 0; part < options.partitions; ++part) {
+      for (const std::string& path : partition_output(roi_output(options), part, options.partitions).paths()) {
+        files.emplace_back("--partition-files", path);
+      }
     }
   }
   return files;
@@ -124,6 +168,7 @@ void finish_scan_outputs(ScanRun& run, MPI_Comm comm) {
         }
         render_previews(preview, temporaries);
       }
+      write_planning_outputs(run);
       if (!options.summary_file.empty()) {
         run.outputs.push_back(
             PendingOutput::create(options.summary_file, options.overwrite || run.replaces_live_outputs));

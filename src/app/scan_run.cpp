@@ -20,6 +20,7 @@
 #include "ptyroi/io/incident_flux.hpp"
 #include "ptyroi/io/instrument.hpp"
 #include "ptyroi/io/output_format.hpp"
+#include "ptyroi/io/partition_outputs.hpp"
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
 #include "ptyroi/io/positions.hpp"
@@ -247,8 +248,15 @@ ScanRun run_scan(const Options& options, MPI_Comm comm, const FollowedFrames* fo
     mpi::broadcast(comm, 0, run.scan.incident_flux);
     run.scan.positions.source = mpi::broadcast(comm, 0, run.scan.positions.source);
     run.scan.incident_flux_source = mpi::broadcast(comm, 0, run.scan.incident_flux_source);
+    // What --border auto, --plan and --partitions need of the positions and the instrument.
+    mpi::run_phase(comm, [&] { check_planning_needs(options, run.scan.positions, run.instrument); });
     select_pixels(run, *stack, stack->description(), std::move(good_pixels),
                   !run.scan.positions.empty() && run.scan.positions.unit == "m", comm);
+    // --border auto: the probe's radius from a sample of frames, as a border in scan steps.
+    if (options.border_auto) {
+      run.probe_border =
+          estimate_probe_border(*stack, run.selection, run.scan, run.instrument, roi_parameters(options), comm);
+    }
   }
 
   // --- the method ------------------------------------------------------------------------------------
@@ -261,13 +269,15 @@ ScanRun run_scan(const Options& options, MPI_Comm comm, const FollowedFrames* fo
                      static_cast<double>(stack->frames() * stack->frame_bytes()));
     hooks.on_progress = [&progress](double fraction) { progress->update(fraction); };
   }
+  RoiParameters parameters = roi_parameters(options);
+  if (run.probe_border) parameters.border_steps = run.probe_border->steps;
   run.replaces_live_outputs = followed && followed->live_outputs;
   if (followed && same_pixels(followed->selection, run.selection)) {
-    run.result = classify_followed(*stack, run.scan, run.selection, roi_parameters(options), *followed, comm, hooks);
+    run.result = classify_followed(*stack, run.scan, run.selection, parameters, *followed, comm, hooks);
   } else {
     // Not computed during the acquisition, or with other pixels (zero frequency decided otherwise
     // on the whole scan): read every frame now.
-    run.result = find_roi(*stack, run.scan, run.selection, roi_parameters(options), comm, hooks);
+    run.result = find_roi(*stack, run.scan, run.selection, parameters, comm, hooks);
   }
   if (progress) progress->finish();
   if (run.scan.positions.empty()) {
@@ -279,6 +289,8 @@ ScanRun run_scan(const Options& options, MPI_Comm comm, const FollowedFrames* fo
       check_previewable(run.result.neighbourhood->grid().shape);
     }
   });
+  // --plan, --partitions: on the RoI of every frame (gathered).
+  run.planning = plan_roi(options, run.scan.positions, run.result, comm);
 
   // --- write (uncommitted) -----------------------------------------------------------------------------
   if (!output.path.empty()) {
@@ -292,8 +304,17 @@ ScanRun run_scan(const Options& options, MPI_Comm comm, const FollowedFrames* fo
     info.zero_frequency = run.zero_frequency;
     info.timings = {{"open_s", max_over_ranks(run.timings, comm).open_s}};
     info.instrument = run.instrument;
+    if (run.planning.partitions) info.partitions = &*run.planning.partitions;
+    const auto on_phase = [comm](const char* phase) { inject_fault(phase, comm); };
     run.outputs = write_roi(output, run.result, run.scan.positions, run.selection, *stack, stack->file_type(), info,
-                            inputs, comm, [comm](const char* phase) { inject_fault(phase, comm); });
+                            inputs, comm, on_phase);
+    if (options.partition_files && run.planning.partitions) {
+      for (PendingOutput& file :
+           write_partition_outputs(output, run.result, *run.planning.partitions, run.scan.positions, run.selection,
+                                   *stack, stack->file_type(), info, inputs, comm, on_phase)) {
+        run.outputs.push_back(std::move(file));
+      }
+    }
   }
   run.timings.total_s = MPI_Wtime() - start;
   run.timings = max_over_ranks(run.timings, comm);

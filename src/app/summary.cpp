@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/io/partition_outputs.hpp"
 #include "ptyroi/version.hpp"
 
 namespace ptyroi {
@@ -93,6 +94,60 @@ nlohmann::ordered_json instrument_json(const ScanRun& run) {
           {"sources", sources}};
 }
 
+nlohmann::ordered_json probe_json(const ScanRun& run) {
+  if (!run.probe_border) return nullptr;
+  const ProbeBorder& p = *run.probe_border;
+  return {{"assumption", "focused probe: r0 = 0.61 lambda / sin(alpha), tan(alpha) = a p / z"},
+          {"sampled_frames", p.sampled_frames},
+          {"disc_radius_px", p.disc.radius},
+          {"disc_centre_xy", {p.disc.centre_x, p.disc.centre_y}},
+          {"convergence_semi_angle_rad", p.semi_angle_rad},
+          {"probe_radius_m", p.radius_m},
+          {"scan_step_m", p.step_m},
+          {"border_steps", p.steps}};
+}
+
+nlohmann::ordered_json plan_json(const ScanRun& run) {
+  if (!run.planning.plan) return nullptr;
+  const FineScanPlan& p = *run.planning.plan;
+  return {{"file", run.options.plan_file},
+          {"pattern", plan_pattern_name(p.pattern)},
+          {"step_m", p.step},
+          {"points", p.points()},
+          {"field_points", p.field_points},
+          {"share_of_field", p.share()},
+          {"pieces", p.pieces},
+          {"path_length_m", p.path_length},
+          {"typewriter_path_length_m", p.naive_path_length}};
+}
+
+nlohmann::ordered_json partitions_json(const ScanRun& run) {
+  if (!run.planning.partitions) return nullptr;
+  const ScanPartitions& p = *run.planning.partitions;
+  std::vector<std::uint64_t> sizes, halos;
+  for (const auto& core : p.core) sizes.push_back(core.size());
+  for (const auto& halo : p.halo_of) halos.push_back(halo.size());
+  nlohmann::ordered_json files = nullptr;
+  if (run.options.partition_files) {
+    files = nlohmann::ordered_json::array();
+    for (int part = 0; part < p.parts; ++part) {
+      files.push_back(partition_output(roi_output(run.options), part, p.parts).paths());
+    }
+  }
+  return {{"parts", p.parts},
+          {"method", "recursive coordinate bisection"},
+          {"halo", p.halo},
+          {"halo_unit", run.planning.unit},
+          {"sizes", sizes},
+          {"halo_sizes", halos},
+          {"halo_frames_per_roi_frame",
+           run.result.roi_frames > 0 ? static_cast<double>(p.halo_frames()) / static_cast<double>(run.result.roi_frames)
+                                     : 0.0},
+          {"boundary_fraction", run.planning.boundary_fraction},
+          {"row_stripes_boundary_fraction", run.planning.stripes_boundary_fraction},
+          {"files", files}};
+}
+
 }  // namespace
 
 std::string no_background_notice(const RoiResult& r) {
@@ -159,7 +214,8 @@ std::string summary_json(const ScanRun& run) {
       {"incident_flux", run.scan.incident_flux.empty() ? nlohmann::ordered_json(nullptr)
                                                        : nlohmann::ordered_json(run.scan.incident_flux_source)},
       {"parameters",
-       {{"border_steps", o.border_steps},
+       {{"border_steps", r.parameters.border_steps},
+        {"border_auto", o.border_auto},
         {"clusters", o.clusters},
         {"iterations", o.iterations},
         {"feature", o.use_log ? "log" : "linear"},
@@ -187,6 +243,9 @@ std::string summary_json(const ScanRun& run) {
       {"instrument", instrument_json(run)},
       {"warnings", run.warnings},
       {"patterns_written", !o.output_file.empty() && o.write_patterns},
+      {"probe", probe_json(run)},
+      {"plan", plan_json(run)},
+      {"partitions", partitions_json(run)},
       {"timings",
        {{"open_s", a.open_s},
         {"features_s", t.features_s},
@@ -195,6 +254,7 @@ std::string summary_json(const ScanRun& run) {
         {"kmeans_s", t.kmeans_s},
         {"selection_s", t.selection_s},
         {"write_s", a.write_s},
+        {"plan_s", run.planning.seconds},
         {"total_s", a.total_s}}}};
   if (!follow) return summary.dump(2) + "\n";
   // The live state right after "software", where a display polling the file looks first.
@@ -220,7 +280,14 @@ std::string summary_text(const ScanRun& run) {
       << r.ranks << " ranks\n";
   out << "  scan           " << r.neighbourhood->description(run.scan.positions.unit) << "\n";
   out << std::setprecision(1) << "  RoI            " << r.roi_frames << " of " << r.frames << " frames ("
-      << 100.0 * fraction(r.roi_frames, r.frames) << "%), border " << o.border_steps << "\n";
+      << 100.0 * fraction(r.roi_frames, r.frames) << "%), border " << r.parameters.border_steps;
+  if (run.probe_border) {
+    const ProbeBorder& p = *run.probe_border;
+    out << std::setprecision(3) << " (auto: focused probe radius " << p.radius_m * 1e9
+        << " nm from a bright-field disc of " << p.disc.radius << " px, alpha " << p.semi_angle_rad * 1e3
+        << " mrad; scan step " << p.step_m * 1e9 << " nm)";
+  }
+  out << "\n";
   const auto cluster_line = [&](const char* name, const MapClusters& map) {
     out << "  " << name;
     for (Eigen::Index c = 0; c < map.clusters.centroids.size(); ++c) {
@@ -260,11 +327,37 @@ std::string summary_text(const ScanRun& run) {
   out << "  timings (s)    open " << a.open_s << ", features " << t.features_s << ", statistics " << t.statistics_s
       << ", maps " << t.maps_s << ", k-means " << t.kmeans_s << ", selection " << t.selection_s << ", write "
       << a.write_s << ", total " << a.total_s << "\n";
+  if (run.planning.plan) {
+    const FineScanPlan& p = *run.planning.plan;
+    out << std::setprecision(1) << "  plan           " << p.points() << " points, " << plan_pattern_name(p.pattern)
+        << " at step " << std::setprecision(3) << std::scientific << p.step << " m" << std::fixed
+        << std::setprecision(1) << ": " << 100.0 * p.share() << "% of the " << p.field_points
+        << " of a fine raster over the scan's field; stage path " << std::setprecision(3) << std::scientific
+        << p.path_length << " m (typewriter rows " << p.naive_path_length << " m)" << std::fixed << "\n";
+  }
+  if (run.planning.partitions) {
+    const ScanPartitions& p = *run.planning.partitions;
+    out << "  partitions     " << p.parts << " of " << p.smallest() << ".." << p.largest()
+        << " frames (recursive coordinate bisection), halo " << std::setprecision(3) << std::scientific << p.halo
+        << (run.planning.unit == "m" ? " m" : " " + run.planning.unit) << std::fixed << ": " << p.halo_frames()
+        << " halo frames (" << std::setprecision(2)
+        << (r.roi_frames > 0 ? static_cast<double>(p.halo_frames()) / static_cast<double>(r.roi_frames) : 0.0)
+        << " per RoI frame); boundary frames " << std::setprecision(1) << 100.0 * run.planning.boundary_fraction
+        << "% (stripes of rows: " << 100.0 * run.planning.stripes_boundary_fraction << "%)\n";
+  }
   for (const std::string& warning : run.warnings) out << "  note           " << warning << "\n";
   for (const auto& path : outputs) {
     out << "  wrote          " << path << " (" << o.format << (o.write_patterns ? "" : ", RoI record only, no patterns")
         << ")\n";
   }
+  if (o.partition_files && run.planning.partitions) {
+    const int parts = run.planning.partitions->parts;
+    out << "  wrote          " << parts << " partition outputs, " << roi_output(o).format_or_default().name << ": "
+        << partition_output(roi_output(o), 0, parts).paths().front();
+    if (parts > 1) out << " .. " << partition_output(roi_output(o), parts - 1, parts).paths().front();
+    out << "\n";
+  }
+  if (run.planning.plan) out << "  wrote          " << o.plan_file << " (fine-scan plan, CSV)\n";
   return out.str();
 }
 

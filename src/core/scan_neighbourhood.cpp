@@ -90,9 +90,7 @@ ScanNeighbourhood ScanNeighbourhood::raster(ScanGrid grid, const std::vector<dou
   return neighbourhood;
 }
 
-namespace {
-
-// Convex hull of the points (Andrew's monotone chain), counter-clockwise, no repeated points.
+// Andrew's monotone chain.
 std::vector<std::array<double, 2>> convex_hull(const std::vector<double>& x, const std::vector<double>& y) {
   std::vector<std::array<double, 2>> points(x.size());
   for (std::size_t k = 0; k < x.size(); ++k) points[k] = {x[k], y[k]};
@@ -116,8 +114,6 @@ std::vector<std::array<double, 2>> convex_hull(const std::vector<double>& x, con
   hull.resize(n - 1);
   return hull;
 }
-
-}  // namespace
 
 double density_step(const std::vector<double>& x, const std::vector<double>& y) {
   const auto hull = convex_hull(x, y);

@@ -3,6 +3,7 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <tuple>
 
 #include "ptyroi/core/error.hpp"
 
@@ -154,6 +155,32 @@ RoiRecordWriter::RoiRecordWriter(hid_t file, const RoiResult& result, const Scan
   h5::write_attribute(group_.get(), "pattern_type", std::string(pixel_type_name(written.pixel_type)));
   h5::write_attribute(group_.get(), "bad_pixels_zeroed", std::int64_t{written.layout.zero_bad_pixels});
   write_instrument(group_.get(), info.instrument, written);
+  if (info.partitions != nullptr) {
+    const ScanPartitions& parts = *info.partitions;
+    partitions_ = info.partitions;
+    partition_ = info.partition;
+    partition_labels_ = per_frame_dataset<std::int32_t>(file, roi_schema::partition, frames);
+    h5::Handle group = h5::create_group(file, roi_schema::partitions);
+    h5::write_attribute(group.get(), "parts", std::int64_t{parts.parts});
+    h5::write_attribute(group.get(), "halo_m", parts.halo);
+    h5::write_attribute(group.get(), "halo_unit", positions.unit);  // "steps" for a --grid without positions
+    h5::write_attribute(group.get(), "method", std::string("recursive coordinate bisection"));
+    const auto total = [](const std::vector<std::vector<std::uint64_t>>& lists) {
+      std::uint64_t n = 0;
+      for (const auto& list : lists) n += list.size();
+      return n;
+    };
+    const auto offsets = static_cast<std::uint64_t>(parts.parts) + 1;
+    core_frames_ = per_frame_dataset<std::int64_t>(file, roi_schema::partition_core_frames, total(parts.core));
+    core_offsets_ = per_frame_dataset<std::int64_t>(file, roi_schema::partition_core_offsets, offsets);
+    halo_frames_ = per_frame_dataset<std::int64_t>(file, roi_schema::partition_halo_frames, total(parts.halo_of));
+    halo_offsets_ = per_frame_dataset<std::int64_t>(file, roi_schema::partition_halo_offsets, offsets);
+    if (partition_ >= 0) {
+      h5::write_attribute(group_.get(), roi_schema::partition_index, std::int64_t{partition_});
+      partition_core_ = per_frame_dataset<std::uint8_t>(file, roi_schema::partition_core,
+                                                        static_cast<std::uint64_t>(result.roi_frames));
+    }
+  }
 }
 
 void RoiRecordWriter::write_zeroed_pixels(std::int64_t zeroed) const {
@@ -196,6 +223,31 @@ void RoiRecordWriter::write_local(const RoiResult& result, const ScanPositions& 
   }
   write_slice(absorption_roi_.get(), local.begin, result.absorption.local_roi, transfer);
   write_slice(scattering_roi_.get(), local.begin, result.scattering.local_roi, transfer);
+  if (partitions_ == nullptr) return;
+  const ScanPartitions& parts = *partitions_;
+  write_slice(partition_labels_.get(), local.begin,
+              std::vector<std::int32_t>(parts.label.begin() + static_cast<std::ptrdiff_t>(local.begin),
+                                        parts.label.begin() + static_cast<std::ptrdiff_t>(local.end)),
+              transfer);
+  if (partition_ >= 0) {
+    std::vector<std::uint8_t> core;
+    for (const std::uint64_t k : result.local_selected) core.push_back(parts.label[k] == partition_ ? 1 : 0);
+    write_slice(partition_core_.get(), roi_offset, core, transfer);
+  }
+  // The lists, once, by the rank holding frame 0 (as the good pixels).
+  if (result.local.begin == 0 && result.local.count() > 0) {
+    for (const auto& [lists, frames_dataset, offsets_dataset] :
+         {std::tuple{&parts.core, &core_frames_, &core_offsets_},
+          std::tuple{&parts.halo_of, &halo_frames_, &halo_offsets_}}) {
+      std::vector<std::int64_t> frames, offsets{0};
+      for (const auto& list : *lists) {
+        frames.insert(frames.end(), list.begin(), list.end());
+        offsets.push_back(static_cast<std::int64_t>(frames.size()));
+      }
+      write_slice(frames_dataset->get(), 0, frames, transfer);
+      write_slice(offsets_dataset->get(), 0, offsets, transfer);
+    }
+  }
 }
 
 bool has_roi_record(hid_t file) {
@@ -239,6 +291,40 @@ RoiRecord read_roi_record(hid_t file, const std::string& file_name) {
   if (const auto window = h5::read_numbers_attribute(group.get(), roi_schema::frame_window);
       window && window->size() == 4) {
     for (std::size_t i = 0; i < 4; ++i) record.frame_window[i] = static_cast<std::int64_t>((*window)[i]);
+  }
+  if (h5::is_dataset(file, roi_schema::partition)) {
+    for (const std::int64_t label : h5::read_all<std::int64_t>(read(roi_schema::partition).get())) {
+      record.partition.push_back(static_cast<std::int32_t>(label));
+    }
+    if (record.partition.size() != frames) {
+      throw InputError("the ptyroi record of '" + file_name + "' has " + std::to_string(record.partition.size()) +
+                       " partition labels for " + std::to_string(frames) + " frames");
+    }
+    const auto lists = [&](const char* frames_path, const char* offsets_path) {
+      const std::vector<std::int64_t> values = h5::read_all<std::int64_t>(read(frames_path).get());
+      const std::vector<std::int64_t> offsets = h5::read_all<std::int64_t>(read(offsets_path).get());
+      std::vector<std::vector<std::int64_t>> result;
+      for (std::size_t p = 0; p + 1 < offsets.size(); ++p) {
+        if (offsets[p] < 0 || offsets[p] > offsets[p + 1] ||
+            offsets[p + 1] > static_cast<std::int64_t>(values.size())) {
+          throw InputError("the ptyroi record of '" + file_name + "': " + offsets_path + " does not index " +
+                           frames_path);
+        }
+        result.emplace_back(values.begin() + offsets[p], values.begin() + offsets[p + 1]);
+      }
+      return result;
+    };
+    record.partition_core_frames = lists(roi_schema::partition_core_frames, roi_schema::partition_core_offsets);
+    record.partition_halo_frames = lists(roi_schema::partition_halo_frames, roi_schema::partition_halo_offsets);
+    h5::Handle partitions =
+        h5::checked(H5Oopen(file, roi_schema::partitions, H5P_DEFAULT),
+                    "cannot open " + std::string(roi_schema::partitions) + " in '" + file_name + "'");
+    record.partition_halo_m = h5::read_number_attribute(partitions.get(), "halo_m").value_or(0.0);
+    record.partition_index =
+        static_cast<int>(h5::read_number_attribute(group.get(), roi_schema::partition_index).value_or(-1.0));
+    if (h5::is_dataset(file, roi_schema::partition_core)) {
+      record.partition_core = h5::read_all<std::uint8_t>(read(roi_schema::partition_core).get());
+    }
   }
   return record;
 }

@@ -47,6 +47,7 @@ struct Options {
   double pixel_size_m = 0.0;  // detector pixel, m (--pixel-size)
   // method
   int border_steps = 0;
+  bool border_auto = false;  // --border auto: grow by the probe radius estimated from the data
   int clusters = 2;
   int iterations = 10;
   bool use_log = true;
@@ -64,6 +65,14 @@ struct Options {
   std::string output_dir;      // series: where outputs go; empty: next to each input
   std::string series_summary;  // series: the CSV summary; empty: ptyroi_series.csv
   std::string preview_dir;     // PNG previews; empty: none
+  // a fine scan of the RoI (--plan)
+  std::string plan_file;                // CSV of the fine scan's positions; empty: none
+  double plan_step_m = 0.0;             // its step, metres
+  std::string plan_pattern = "raster";  // raster | spiral
+  // partitions for a distributed reconstruction (--partitions)
+  int partitions = 0;            // P; 0: none
+  double halo_m = -1.0;          // halo distance, metres; negative: 2 scan steps
+  bool partition_files = false;  // also one output per partition
   bool quiet = false;
   std::string config_file;
   // live mode (--follow): an acquisition in progress

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ptyroi/app/options.hpp"
+#include "ptyroi/app/planning.hpp"
 #include "ptyroi/app/preview.hpp"
 #include "ptyroi/core/feature_exchange.hpp"
 #include "ptyroi/core/find_roi.hpp"
@@ -44,13 +45,15 @@ struct ScanRun {
   InputLayout layout = InputLayout::plain;
   std::size_t data_files = 1;  // datasets the stack is made of (NeXus: one per data file)
   PixelType pixel_type = PixelType::f64;
-  ScanInput scan;                     // positions and incident flux, all frames, every rank
-  PixelSelection selection;           // mask, --max-valid/flag, --fftshift, --crop window
-  std::string zero_frequency;         // --fftshift auto: what the detection found; else "given: ..."
-  std::string mask_sources;           // which masks were combined; empty: none
-  InstrumentMetadata instrument;      // read from the input, then --energy, --distance, --pixel-size
-  std::vector<std::string> warnings;  // what the --format's reader will lack (in the summary)
+  ScanInput scan;                           // positions and incident flux, all frames, every rank
+  PixelSelection selection;                 // mask, --max-valid/flag, --fftshift, --crop window
+  std::string zero_frequency;               // --fftshift auto: what the detection found; else "given: ..."
+  std::string mask_sources;                 // which masks were combined; empty: none
+  InstrumentMetadata instrument;            // read from the input, then --energy, --distance, --pixel-size
+  std::vector<std::string> warnings;        // what the --format's reader will lack (in the summary)
+  std::optional<ProbeBorder> probe_border;  // --border auto: the probe measured and the border it made
   RoiResult result;
+  Planning planning;  // --plan, --partitions
   RunTimings timings;
   std::vector<PendingOutput> outputs;  // written, not yet committed (see commit_scan_outputs)
   bool replaces_live_outputs = false;  // --follow wrote a live summary and previews: replaced, not refused

@@ -12,6 +12,7 @@
 // neighbours in ascending frame order, so results do not depend on which rank asks.
 #include <mpi.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,6 +27,10 @@ namespace ptyroi {
 // hull grown by s/2 all round (K s² = A + P s/2 + s², A and P the hull's area and perimeter);
 // exactly the step of a raster, and the spacing along a line scan. 0 when the positions coincide.
 double density_step(const std::vector<double>& x, const std::vector<double>& y);
+
+// The convex hull of the points, counter-clockwise from the lowest-x (then lowest-y) point, without
+// repeated or collinear points: 0, 1 or 2 points when they coincide or lie on a line.
+std::vector<std::array<double, 2>> convex_hull(const std::vector<double>& x, const std::vector<double>& y);
 
 class ScanNeighbourhood {
  public:

@@ -11,6 +11,13 @@
 //   /roi/features/absorption_roi, scattering_roi   uint8 [K]   the selected cluster of each map
 //   /roi/good_pixels             uint8 [N, M]    1 = good pixel of the written frames (as laid out
 //                                                there): a PtyPy mask with invert = False
+//   /roi/partition               int32 [K]       --partitions: each frame's part, −1 outside the RoI
+//   /roi/partitions/core_frames, core_offsets     int64 [K_roi], [P + 1]   part p's frames are
+//                                core_frames[core_offsets[p] : core_offsets[p + 1]], ascending
+//   /roi/partitions/halo_frames, halo_offsets     int64, [P + 1]           its halo, likewise
+//                                (attributes: parts, halo_m, halo_unit, method)
+//   /roi/partition_core          uint8 [K_file]  a partition file's rows (its frames, /roi/indexes
+//                                order): 1 = the part's own frame, 0 = a halo frame
 //   attributes of /roi also say how the frames were written (patterns_layout, pattern_type,
 //   bad_pixels_zeroed, zeroed_pixel_values) and the instrument (energy_J, energy_keV,
 //   wavelength_m, distance_m, detector_pixel_size_m [x, y], object_pixel_size_m [x, y] = λz/(N·p)
@@ -25,6 +32,7 @@
 #include <vector>
 
 #include "ptyroi/core/find_roi.hpp"
+#include "ptyroi/core/scan_partitions.hpp"
 #include "ptyroi/core/scan_positions.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/instrument.hpp"
@@ -40,6 +48,14 @@ inline constexpr const char* positions_x = "/roi/positions_x";
 inline constexpr const char* positions_y = "/roi/positions_y";
 inline constexpr const char* features = "/roi/features";
 inline constexpr const char* good_pixels = "/roi/good_pixels";
+inline constexpr const char* partition = "/roi/partition";
+inline constexpr const char* partitions = "/roi/partitions";
+inline constexpr const char* partition_core_frames = "/roi/partitions/core_frames";
+inline constexpr const char* partition_core_offsets = "/roi/partitions/core_offsets";
+inline constexpr const char* partition_halo_frames = "/roi/partitions/halo_frames";
+inline constexpr const char* partition_halo_offsets = "/roi/partitions/halo_offsets";
+inline constexpr const char* partition_core = "/roi/partition_core";
+inline constexpr const char* partition_index = "partition";  // attribute of /roi in a partition file
 // Attributes read back by other programs.
 inline constexpr const char* input_file = "input_file";
 inline constexpr const char* fftshift = "fftshift";
@@ -58,6 +74,8 @@ struct RoiRecordInfo {
   std::string zero_frequency;  // where the input keeps zero frequency, and how that was decided
   std::vector<std::pair<std::string, double>> timings;  // e.g. {"open_s", 0.01}: attributes time_open_s
   InstrumentMetadata instrument;                        // energy, distance, pixel size, beam centre
+  const ScanPartitions* partitions = nullptr;           // --partitions: written as /roi/partition(s)
+  int partition = -1;  // a partition file's part (the result's RoI is its frames); −1: the whole RoI
 };
 
 // The frames as the output's format writes them.
@@ -86,6 +104,10 @@ class RoiRecordWriter {
   h5::Handle group_, mask_, indexes_, positions_x_, positions_y_, absorption_roi_, scattering_roi_, good_pixels_;
   std::vector<std::uint8_t> good_pixels_values_;
   std::vector<h5::Handle> features_;
+  // --partitions
+  const ScanPartitions* partitions_ = nullptr;
+  int partition_ = -1;
+  h5::Handle partition_labels_, core_frames_, core_offsets_, halo_frames_, halo_offsets_, partition_core_;
 };
 
 // The record as read back (serial HDF5).
@@ -99,6 +121,12 @@ struct RoiRecord {
   bool fftshift = false;                       // the input was stored with zero frequency at the corner
   bool patterns_at_corner = false;             // the written patterns are (patterns_layout "corner")
   std::array<std::int64_t, 4> frame_window{};  // first row, first column, rows, cols
+  // --partitions (empty without): each frame's part, and each part's frames and halo
+  std::vector<std::int32_t> partition;
+  std::vector<std::vector<std::int64_t>> partition_core_frames, partition_halo_frames;
+  double partition_halo_m = 0.0;
+  int partition_index = -1;                  // a partition file's part; −1: not a partition file
+  std::vector<std::uint8_t> partition_core;  // a partition file's rows: 1 = own frame, 0 = halo
 };
 
 bool has_roi_record(hid_t file);
