@@ -11,17 +11,24 @@
 #   3. Measures the peak resident memory of every rank (/usr/bin/time -f %M) for K = 4,000 and
 #      K = 15,980, and prints the machine, the date and a Markdown table of medians, GB/s, ratios
 #      to dd (to cp for the subset write) and the targets.
+#   4. Then, in the same run, tools/bench_codec.sh (bitshuffle-LZ4 and deflate feature passes decoded
+#      in-process and through --decoder hdf5, 1 and 2 ranks, an h5py read of the same files) and
+#      tools/bench_memory.sh (peak RSS per rank at K = 10^5, 10^6, 10^7 frames of 16 x 16, 8 ranks
+#      oversubscribed), each with its own table; --no-codec and --no-memory leave them out.
 #
 # ptyroi's phases are its own --summary timings (maximum over ranks); dd, cp and the mpiexec wall
 # times are measured here. Timings stay out of the unit tests: this is the only place they live.
 #
-# Usage: tools/bench.sh [--work DIR] [--reps N] [--small] [--prepare] [--no-build] [--build-dir DIR]
+# Usage: tools/bench.sh [--work DIR] [--reps N] [--small] [--prepare] [--no-build] [--build-dir DIR] [--no-codec] [--no-memory]
 #   --work DIR      scans, outputs and raw results (default /tmp/ptyroi-bench; never inside the repo)
 #   --reps N        repetitions (default 5); each number in the table is the median over them
 #   --small         a 20 x 30 scan (600 frames) and a 10 x 15 one for memory: for trying the script
 #   --prepare       only make the scans (e.g. while the machine is busy), measure nothing
 #   --no-build      use the binaries as built (default: tools/build.sh release first)
 #   --build-dir DIR where ptyroi and ptyroi-simulate are (default build/release)
+#   --no-codec      leave out tools/bench_codec.sh (its scans in DIR/codec)
+#   --no-memory     leave out tools/bench_memory.sh (its scans in DIR/memory; 5.2 GB at K = 10^7;
+#                   with --small it stops at K = 10^6)
 # The files stay in DIR for the next run; delete DIR to start afresh. Raw numbers: DIR/raw.tsv,
 # the report: DIR/results.md.
 set -euo pipefail
@@ -34,6 +41,8 @@ small=0
 prepare=0
 build=1
 bin=build/release
+codec=1
+memory=1
 usage() { sed -n '/^# Usage:/,/^# the report/s/^# \{0,1\}//p' "$0"; }
 while [ $# -gt 0 ]; do
   case $1 in
@@ -43,6 +52,8 @@ while [ $# -gt 0 ]; do
     --prepare) prepare=1; shift ;;
     --no-build) build=0; shift ;;
     --build-dir) bin=${2:?--build-dir needs a directory}; shift 2 ;;
+    --no-codec) codec=0; shift ;;
+    --no-memory) memory=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -339,3 +350,15 @@ echo
 cat "$report"
 echo
 echo "bench: raw numbers in $raw_tsv and $rss_tsv, this report in $report"
+
+# --- the compressed-input and memory-scaling benchmarks, in the same run --------------------------
+if [ "$codec" = 1 ]; then
+  echo
+  bash tools/bench_codec.sh --no-build --build-dir "$bin" --work "$work/codec" --reps "$reps"
+fi
+if [ "$memory" = 1 ]; then
+  echo
+  max_k=10000000
+  [ "$small" = 1 ] && max_k=1000000
+  bash tools/bench_memory.sh --no-build --build-dir "$bin" --work "$work/memory" --max-k "$max_k"
+fi
