@@ -11,9 +11,11 @@
 #      over ranks at each K, rank 0 apart (it writes the summary), the growth from the smallest to
 #      the largest K, and that growth against K / P x the bytes per frame a rank must keep.
 #
-# The bytes per frame a rank must keep for its own frames: the features T, O_x, O_y (3 doubles),
-# |c| and the two smoothed maps and their clustering values (4 doubles), the two labels and the
-# mask (3 bytes) = 59 bytes; anything above K / P x 59 bytes is state that is not O(K / P).
+# The bytes per frame a rank keeps for its own frames (ptyroi::RoiResult and the record's positions):
+# the features (T, O_x, O_y, has_com and two pixel counts: 48), |c| (8), the --grid column and row
+# written as positions (16), the two smoothed maps (16), the two maps' k-means labels (2 x 4) and
+# selections, the mask before and after the border (4) = 100 bytes; growth above K / P x 100 bytes
+# is state that is not the rank's own frames'.
 #
 # Usage: tools/bench_memory.sh [--work DIR] [--ranks P] [--reps N] [--max-k K] [--no-build] [--build-dir DIR]
 #   --work DIR      scans and raw results (default /tmp/ptyroi-bench-memory; never inside the repo)
@@ -71,7 +73,7 @@ sizes=("100000 250 400")
 [ "$max_k" -ge 1000000 ] && sizes+=("1000000 1000 1000")
 [ "$max_k" -ge 10000000 ] && sizes+=("10000000 2500 4000")
 frame=16
-bytes_per_frame=59
+bytes_per_frame=100
 
 # A scan is present when its /data has the expected shape; scans are written under a temporary
 # name and renamed when complete, so a present file is whole.

@@ -63,6 +63,8 @@ ScanPositions grid_positions(const ScanGrid& grid, FrameRange local, const std::
   ScanPositions positions;
   positions.first_frame = local.begin;
   positions.unit = "steps";
+  positions.x.reserve(local.count());
+  positions.y.reserve(local.count());
   for (std::uint64_t k = local.begin; k < local.end; ++k) {
     const std::int64_t cell = grid.cell(k);
     positions.x.push_back(static_cast<double>(cell % grid.shape.cols));

@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "ptyroi/core/error.hpp"
 #include "ptyroi/core/frame_window.hpp"
@@ -132,18 +133,20 @@ MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeigh
                         FrameRange local, const RoiParameters& parameters, int cluster, const char* name,
                         const std::string& source, MPI_Comm comm, RoiTimings& timings) {
   MapClusters result;
-  std::vector<double> feature;
   {
-    StepClock clock(timings.maps_s);
-    result.local_map = neighbourhood.smooth(local_values, comm);
-    mpi::run_phase(comm, [&] {
-      check_finite_values(result.local_map, local, std::string("the smoothed ") + name + " map", source);
-    });
-    feature = feature_values(result.local_map, parameters.log_features, comm, result.log_floor);
-  }
-  {
-    StepClock clock(timings.kmeans_s);
-    result.clusters = kmeans_1d(feature, parameters.clusters, parameters.iterations, comm);
+    std::vector<double> feature;  // the values clustered; freed before the contrast test's temporaries
+    {
+      StepClock clock(timings.maps_s);
+      result.local_map = neighbourhood.smooth(local_values, comm);
+      mpi::run_phase(comm, [&] {
+        check_finite_values(result.local_map, local, std::string("the smoothed ") + name + " map", source);
+      });
+      feature = feature_values(result.local_map, parameters.log_features, comm, result.log_floor);
+    }
+    {
+      StepClock clock(timings.kmeans_s);
+      result.clusters = kmeans_1d(feature, parameters.clusters, parameters.iterations, comm);
+    }
   }
   // The centroids are global: every rank reaches the same verdict.
   for (Eigen::Index c = 0; c < result.clusters.centroids.size(); ++c) {
@@ -160,10 +163,11 @@ MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeigh
   result.roi_frames = result.clusters.sizes[cluster];
   if (parameters.contrast_test) {
     // The noise of one frame's (log) value about its neighbours', against the gap the clusters make.
+    // (The unsmoothed values are a temporary, freed once the residuals are made.)
     double raw_floor = 0.0;
-    const std::vector<double> raw = feature_values(local_values, parameters.log_features, comm, raw_floor);
-    const std::vector<double> residuals = neighbourhood.residuals(raw, comm);
-    const double noise = single_value_noise(robust_spread(residuals, comm), 8.0);
+    std::vector<double> residuals =
+        neighbourhood.residuals(feature_values(local_values, parameters.log_features, comm, raw_floor), comm);
+    const double noise = single_value_noise(robust_spread(std::move(residuals), comm), 8.0);
     result.contrast =
         judge_contrast(centroid_gap(result.clusters.centroids, cluster), noise, parameters.contrast_threshold);
     if (!result.contrast.has_contrast) {
@@ -376,7 +380,8 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
 
   // --- maps and k-means: absorption (T) and scattering (c) ------------------------------------------
   mpi::run_phase(comm, [&] { notify(hooks, "kmeans"); });
-  // Absorption contrast is the transmitted fraction: T, or T / incident flux when it was measured.
+  // Absorption contrast is the transmitted fraction: T, or T / incident flux when it was measured
+  // (a temporary: freed before the scattering map's, so per-frame memory peaks lower).
   std::vector<double> local_totals(result.local_features.size());
   result.flux_normalised = !scan.incident_flux.empty();
   for (std::size_t i = 0; i < local_totals.size(); ++i) {
@@ -390,6 +395,7 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
   });
   // Absorption: the lowest cluster of T; scattering: the highest of c.
   result.absorption = cluster_map(local_totals, scan_graph, result.local, parameters, 0, "absorption", what, comm, t);
+  std::vector<double>().swap(local_totals);
   result.scattering = cluster_map(result.local_com_magnitude, scan_graph, result.local, parameters,
                                   parameters.clusters - 1, "scattering", what, comm, t);
 

@@ -24,12 +24,10 @@ double from_order_key(std::uint64_t key) {
 }
 
 double kth_smallest(const std::vector<double>& local, std::int64_t k, MPI_Comm comm) {
-  std::vector<std::uint64_t> keys;
-  keys.reserve(local.size());
-  for (const double v : local) {
-    if (std::isfinite(v)) keys.push_back(order_key(v));
-  }
-  const std::int64_t total = mpi::all_sum(comm, static_cast<std::int64_t>(keys.size()));
+  // The keys are made on the fly in each pass (no copy of the values: memory stays at the caller's).
+  std::int64_t finite = 0;
+  for (const double v : local) finite += std::isfinite(v) ? 1 : 0;
+  const std::int64_t total = mpi::all_sum(comm, finite);
   if (k < 0 || k >= total) {
     throw InputError("the " + std::to_string(k) + "-th smallest of " + std::to_string(total) + " values was asked for");
   }
@@ -38,7 +36,7 @@ double kth_smallest(const std::vector<double>& local, std::int64_t k, MPI_Comm c
   while (low < high) {
     const std::uint64_t middle = low + (high - low) / 2;
     std::int64_t count = 0;
-    for (const std::uint64_t key : keys) count += key <= middle;
+    for (const double v : local) count += std::isfinite(v) && order_key(v) <= middle ? 1 : 0;
     if (mpi::all_sum(comm, count) >= k + 1) {
       high = middle;
     } else {
@@ -60,14 +58,13 @@ double lower_median(const std::vector<double>& local, MPI_Comm comm) {
   return kth_smallest(local, (finite_count(local, comm) - 1) / 2, comm);
 }
 
-double robust_spread(const std::vector<double>& local, MPI_Comm comm) {
+double robust_spread(std::vector<double> local, MPI_Comm comm) {
   const double median = lower_median(local, comm);
-  std::vector<double> deviations;
-  deviations.reserve(local.size());
-  for (const double v : local) {
-    if (std::isfinite(v)) deviations.push_back(std::abs(v - median));
+  // The deviations replace the values in place (non-finite ones stay non-finite and are skipped).
+  for (double& v : local) {
+    if (std::isfinite(v)) v = std::abs(v - median);
   }
-  return 1.4826 * lower_median(deviations, comm);
+  return 1.4826 * lower_median(local, comm);
 }
 
 }  // namespace ptyroi

@@ -22,7 +22,8 @@ double kth_smallest(const std::vector<double>& local, std::int64_t k, MPI_Comm c
 double lower_median(const std::vector<double>& local, MPI_Comm comm);
 
 // 1.4826 × the median absolute deviation from the median (both lower medians): the standard
-// deviation of normally distributed values, robust to a minority of outliers. Collective.
-double robust_spread(const std::vector<double>& local, MPI_Comm comm);
+// deviation of normally distributed values, robust to a minority of outliers. Collective. Takes
+// the values by value: pass an rvalue to let it work in their memory.
+double robust_spread(std::vector<double> local, MPI_Comm comm);
 
 }  // namespace ptyroi
