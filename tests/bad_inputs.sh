@@ -48,6 +48,9 @@ mkdir -p "$work/a_directory.cfg"
 expect_error missing_input 1 "cannot be read" --input "$in/nonexistent.h5" "${g[@]}" $(outputs missing_input)
 expect_error not_hdf5 1 "is not an HDF5 file" --input "$work/text.h5" "${g[@]}" $(outputs not_hdf5)
 expect_error truncated_file 1 "truncated" --input "$in/truncated.h5" "${g[@]}" $(outputs truncated_file)
+expect_error contiguous_short 1 "holds only" --input "$in/contiguous_short.h5" "${g[@]}" $(outputs contiguous_short)
+expect_error unwritten_chunks 1 "4 of 12 frames lie in chunks never written (the first is frame 6" --input "$in/unwritten_chunks.h5" "${g[@]}" $(outputs unwritten_chunks)
+expect_error vds_missing_source 1 "source file 'vds_absent_source.h5' (dataset '/frames', frames 6..11) does not exist" --input "$in/vds_missing_source.h5" "${g[@]}" $(outputs vds_missing_source)
 expect_error missing_dataset 1 "no dataset '/no/such'" --input "$in/good.h5" --dataset /no/such "${g[@]}" $(outputs missing_dataset)
 expect_error no_default_dataset 1 "no pattern stack" --input "$in/external_missing.h5" --layout plain "${g[@]}" $(outputs no_default_dataset)
 expect_error layout_without_stack 1 "no pattern stack" --input "$in/good.h5" --layout cxi "${g[@]}" $(outputs layout_without_stack)
@@ -215,6 +218,36 @@ if [ $? -eq 0 ] && grep -q '"non_finite_pixels": 260' "$out/$name.json" \
   passed=$((passed + 1)); echo "ok      $name: succeeds, 260 NaN/Inf pixels and 1 frame without signal reported"
 else
   failed=$((failed + 1)); echo "FAILED  $name"; cat "$out/$name.stderr"
+fi
+
+# --allow-missing-frames: the 4 frames of unwritten chunks (6, 7, 10, 11) are left out, counted and not selected,
+# the same for any rank count.
+name=allow_missing_frames
+masks=()
+for n in 1 2 3; do
+  timeout 60 mpiexec -q --oversubscribe -n $n "$ptyroi" --input "$in/unwritten_chunks.h5" "${g[@]}" --allow-missing-frames \
+    --no-contrast-test --output "$out/$name$n.h5" --summary "$out/$name$n.json" -q >"$out/$name.stdout" 2>"$out/$name.stderr" \
+    && grep -q '"missing_frames": 4' "$out/$name$n.json" \
+    && masks+=("$(/usr/bin/python3 -c 'import h5py, sys; print(h5py.File(sys.argv[1])["/roi/mask"][()].ravel().tolist())' "$out/$name$n.h5")")
+done
+if [ ${#masks[@]} -eq 3 ] && [ "${masks[0]}" = "${masks[1]}" ] && [ "${masks[0]}" = "${masks[2]}" ] \
+   && /usr/bin/python3 -c 'import sys; m = eval(sys.argv[1]); sys.exit(any(m[k] for k in (6, 7, 10, 11)) or not any(m))' "${masks[0]}"; then
+  passed=$((passed + 1)); echo "ok      $name: exit 0, missing_frames 4, frames 6 7 10 11 not selected, mask ${masks[0]} on 1/2/3 ranks"
+else
+  failed=$((failed + 1)); echo "FAILED  $name: masks '${masks[*]}'"; cat "$out/$name.stderr"
+fi
+
+# A VDS (two source files) reads like the same frames stored plainly: the same mask.
+name=vds_reads
+timeout 60 "${mpiexec[@]}" "$ptyroi" --input "$in/vds.h5" "${g[@]}" --no-contrast-test --output "$out/$name.h5" -q 2>"$out/$name.stderr"
+vds_status=$?
+timeout 60 "${mpiexec[@]}" "$ptyroi" --input "$in/good.h5" "${g[@]}" --no-contrast-test --output "$out/${name}_plain.h5" -q 2>>"$out/$name.stderr"
+mask_of() { /usr/bin/python3 -c 'import h5py, sys; print(h5py.File(sys.argv[1])["/roi/mask"][()].ravel().tolist())' "$1" 2>/dev/null; }
+if [ $vds_status -eq 0 ] && [ -n "$(mask_of "$out/$name.h5")" ] && [ "$(mask_of "$out/$name.h5")" = "$(mask_of "$out/${name}_plain.h5")" ] \
+   && "$ptyroi" inspect "$in/vds.h5" | grep -q 'virtual (VDS) of 2 sources'; then
+  passed=$((passed + 1)); echo "ok      $name: the VDS gives the plain file's mask $(mask_of "$out/$name.h5"); inspect shows it virtual"
+else
+  failed=$((failed + 1)); echo "FAILED  $name (exit $vds_status)"; cat "$out/$name.stderr"
 fi
 
 # And the good path on the same inputs leaves exactly the output and the summary, nothing else.

@@ -245,5 +245,32 @@ else
   echo "skip    $name: strace is not installed or cannot trace here (apt-get install strace)"
 fi
 
+# An input that changes while the run reads it (a transfer still running, a writer that reopened it):
+# truncated (MPI-IO would read zeros past the new end) or appended to while every rank is paused in
+# the features phase. The run must end with exit 1 and the one line naming the file, and leave nothing.
+for change in truncated appended; do
+  name=input_${change}_during_read
+  copy="$work/$name.input.h5"
+  cp "$scan" "$copy"
+  PTYROI_FAULT='*:features:sleep=5' timeout 60 "${mpiexec[@]}" "$ptyroi" --input "$copy" --grid "$grid" \
+    --output "$work/$name.h5" --summary "$work/$name.json" >"$work/$name.stdout" 2>"$work/$name.stderr" &
+  launcher=$!
+  sleep 2.5
+  size=$(stat -c %s "$copy")
+  if [ "$change" = truncated ]; then truncate -s $((size / 2)) "$copy"; else head -c 65536 /dev/zero >>"$copy"; fi
+  wait "$launcher"; status=$?
+  problems=()
+  [ "$status" -eq 1 ] || problems+=("exit status $status, expected 1")
+  [ "$(grep -c . "$work/$name.stderr")" -eq 1 ] || problems+=("not exactly one line on stderr")
+  grep -qF "input '$copy' changed while it was being read (size $size" "$work/$name.stderr" \
+    || problems+=("no line naming the changed input")
+  [ ! -e "$work/$name.h5" ] || problems+=("output file written")
+  [ ! -e "$work/$name.json" ] || problems+=("summary written")
+  compgen -G "$work/$name.h5.*.partial" >/dev/null && problems+=("temporary file left")
+  report "$name" "${problems[@]}"
+  [ ${#problems[@]} -eq 0 ] || sed 's/^/        /' "$work/$name.stderr" | head -5
+  rm -f "$copy"
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -556,6 +556,96 @@ void make_all(const fs::path& dir) {
     report(path, "12x64x64 uint32 contiguous scan truncated from " + std::to_string(full) + " to " +
                      std::to_string(full / 2) + " bytes");
   }
+  {  // A truncated copy whose superblock still agrees with its size (its end-of-file address patched, as a
+     // copy whose last blocks were lost): HDF5 opens it, and the stack's storage reaches past the end.
+    const fs::path path = dir / "contiguous_short.h5";
+    {
+      Handle f = create_file(path);
+      write_positions(f.get(), kRows, kCols);
+      write_array(f.get(), "/data", stack_dims(kFrames, 64, 64), rounded<std::uint32_t>(good_frames(kFrames, 64, 64)));
+    }
+    haddr_t offset = 0;
+    {
+      Handle f = checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "cannot open " + path.string());
+      Handle d = checked(H5Dopen2(f.get(), "/data", H5P_DEFAULT), H5Dclose, "cannot open /data");
+      offset = H5Dget_offset(d.get());
+    }
+    const std::uint64_t cut = offset + 12 * 64 * 64 * 4 / 2;
+    if (cut >= fs::file_size(path)) throw std::runtime_error("contiguous_short.h5: /data is not at the end");
+    fs::resize_file(path, cut);
+    // Superblock version 0: the end-of-file address is the 8 bytes at offset 40.
+    std::FILE* file = std::fopen(path.c_str(), "r+b");
+    if (file == nullptr) throw std::runtime_error("cannot reopen " + path.string());
+    unsigned char version = 1;
+    std::fseek(file, 8, SEEK_SET);
+    const bool v0 = std::fread(&version, 1, 1, file) == 1 && version == 0;
+    unsigned char address[8];
+    for (int i = 0; i < 8; ++i) address[i] = static_cast<unsigned char>(cut >> (8 * i));
+    std::fseek(file, 40, SEEK_SET);
+    const bool written = v0 && std::fwrite(address, 1, 8, file) == 8;
+    std::fclose(file);
+    if (!written) throw std::runtime_error("contiguous_short.h5: not a version 0 superblock");
+    report(path, "12x64x64 uint32 contiguous /data cut in half, its superblock's end of file patched to match");
+  }
+  {  // An aborted acquisition: chunks [2,16,16], those of frames 6-7 and 10-11 never written.
+    const fs::path path = dir / "unwritten_chunks.h5";
+    Handle f = create_file(path);
+    write_positions(f.get(), kRows, kCols);
+    Handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "cannot create a dataset-creation list");
+    const hsize_t chunk[3] = {2, kSide, kSide};
+    check(H5Pset_chunk(dcpl.get(), 3, chunk), "cannot set the chunk shape");
+    const std::vector<hsize_t> dims = stack_dims(kFrames);
+    Handle space = checked(H5Screate_simple(3, dims.data(), nullptr), H5Sclose, "cannot create a dataspace");
+    Handle d =
+        checked(H5Dcreate2(f.get(), "/data", H5T_NATIVE_UINT32, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                H5Dclose, "cannot create /data");
+    const std::vector<std::uint32_t> pixels = rounded<std::uint32_t>(good);
+    for (hsize_t first : {0, 2, 4, 8}) {
+      const hsize_t start[3] = {first, 0, 0}, count[3] = {2, kSide, kSide};
+      Handle file_space = checked(H5Dget_space(d.get()), H5Sclose, "cannot get the dataspace");
+      check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "cannot select");
+      Handle memory = checked(H5Screate_simple(3, count, nullptr), H5Sclose, "cannot create a dataspace");
+      check(H5Dwrite(d.get(), H5T_NATIVE_UINT32, memory.get(), file_space.get(), H5P_DEFAULT,
+                     pixels.data() + first * frame_pixels),
+            "cannot write frames");
+    }
+    report(path, "chunked [2,16,16] /data, frames 6-7 and 10-11 never written");
+  }
+  {  // Virtual datasets (VDS): /data of 12 frames mapped from two source files (frames 0-5, 6-11), with
+     // relative names (HDF5 finds them next to the VDS); the same pixels as good.h5. And one whose second
+     // source file does not exist.
+    const std::vector<std::uint32_t> pixels = rounded<std::uint32_t>(good);
+    const std::vector<hsize_t> half = stack_dims(kFrames / 2);
+    for (int part = 0; part < 2; ++part) {
+      Handle f = create_file(dir / ("vds_source_" + std::to_string(part) + ".h5"));
+      write_array(f.get(), "/frames", half,
+                  std::vector<std::uint32_t>(pixels.begin() + part * (kFrames / 2) * frame_pixels,
+                                             pixels.begin() + (part + 1) * (kFrames / 2) * frame_pixels));
+    }
+    for (const std::string name : {"vds", "vds_missing_source"}) {
+      const fs::path path = dir / (name + ".h5");
+      Handle f = create_file(path);
+      write_positions(f.get(), kRows, kCols);
+      Handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "cannot create a dataset-creation list");
+      const std::vector<hsize_t> dims = stack_dims(kFrames);
+      Handle space = checked(H5Screate_simple(3, dims.data(), nullptr), H5Sclose, "cannot create a dataspace");
+      Handle source_space = checked(H5Screate_simple(3, half.data(), nullptr), H5Sclose, "cannot create a dataspace");
+      for (int part = 0; part < 2; ++part) {
+        const hsize_t start[3] = {static_cast<hsize_t>(part * kFrames / 2), 0, 0};
+        check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, half.data(), nullptr), "cannot select");
+        const std::string source = name == "vds" || part == 0 ? "vds_source_" + std::to_string(part) + ".h5"
+                                                              : std::string("vds_absent_source.h5");
+        check(H5Pset_virtual(dcpl.get(), space.get(), source.c_str(), "/frames", source_space.get()),
+              "cannot map a VDS source");
+      }
+      check(H5Sselect_all(space.get()), "cannot select all");
+      Handle d =
+          checked(H5Dcreate2(f.get(), "/data", H5T_NATIVE_UINT32, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                  H5Dclose, "cannot create the VDS");
+      report(path, name == "vds" ? "virtual /data [12,16,16] from vds_source_0.h5 and vds_source_1.h5"
+                                 : "virtual /data whose second source vds_absent_source.h5 does not exist");
+    }
+  }
 }
 
 }  // namespace

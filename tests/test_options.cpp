@@ -88,6 +88,17 @@ TEST(Options, DecoderIsAutoOrHdf5) {
   }
 }
 
+TEST(Options, AllowMissingFramesIsOffUnlessGiven) {
+  EXPECT_FALSE(parse({"--input", "a.h5"}).options.allow_missing_frames);
+  const Options o = parse({"--input", "a.h5", "--allow-missing-frames"}).options;
+  EXPECT_TRUE(o.allow_missing_frames);
+  EXPECT_NO_THROW(validate(o));
+  // From a config file too, as every option.
+  const std::string config = write_config("missing.ini", "allow-missing-frames = true\n");
+  EXPECT_TRUE(parse({"--input", "a.h5", "--config", config}).options.allow_missing_frames);
+  std::remove(config.c_str());
+}
+
 TEST(Options, FollowAndItsSettings) {
   const Options o = parse({"--input", "m.h5", "--follow", "--update-frames", "50", "--expect-frames", "2400",
                            "--idle-timeout", "30", "--output", "out/scan_roi.h5"})

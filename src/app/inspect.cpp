@@ -16,6 +16,7 @@
 #include "ptyroi/io/pattern_stack.hpp"
 #include "ptyroi/io/pixel_mask.hpp"
 #include "ptyroi/io/positions.hpp"
+#include "ptyroi/io/stack_storage.hpp"
 
 namespace ptyroi {
 
@@ -111,8 +112,23 @@ std::string inspect_input(const Options& options) {
       std::string shape;
       for (const hsize_t d : dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
       pixel_type = pixel_type_name(h5::classify_pixel_type(type.get(), "dataset '" + path + "'"));
-      out << "\n                 " << shape << " " << pixel_type << ", " << chunks_of(dataset.get())
-          << ", filters: " << filters_of(dataset.get(), readable) << "\n";
+      if (is_virtual(dataset.get())) {
+        // A VDS: its mappings, and whether each source is there (a missing one reads as fill values).
+        const std::string vds_file = h5::file_name(dataset.get());
+        const auto sources =
+            virtual_sources(dataset.get(), vds_file.empty() ? options.input_file : vds_file, dims.size() > 3 ? 1 : 0);
+        out << "\n                 " << shape << " " << pixel_type << ", virtual (VDS) of " << sources.size()
+            << (sources.size() == 1 ? " source" : " sources") << ", read through serial HDF5 on each rank\n";
+        try {
+          check_virtual_sources(sources, "dataset '" + path + "'");
+        } catch (const Error& error) {
+          out << "                 PROBLEM: " << error.what() << "\n";
+          readable = false;
+        }
+      } else {
+        out << "\n                 " << shape << " " << pixel_type << ", " << chunks_of(dataset.get())
+            << ", filters: " << filters_of(dataset.get(), readable) << "\n";
+      }
       if (dims.size() == 3) {
         frames += dims[0];
         rows = dims[1];

@@ -87,6 +87,9 @@ po::options_description describe(Options& o, Switches& switches) {
        "per-frame incident flux [K] (e.g. an ion chamber) that T is divided by before the maps; default: the "
        "input's own monitor (NeXus NXmonitor data, CXI instrument_1 monitor, plain /monitor), if any")
       ("no-monitor", po::bool_switch(&switches.no_monitor), "ignore the input's own monitor")
+      ("allow-missing-frames", po::bool_switch(&o.allow_missing_frames),
+       "frames in chunks never written (an aborted acquisition) are left out of the statistics and the RoI "
+       "and counted, instead of stopping the run")
       ("no-file-mask", po::bool_switch(&switches.no_file_mask),
        "ignore the input's own mask (NeXus pixel_mask, CXI mask, plain /pixel_mask)")
       ("max-valid", po::value(&o.max_valid)->value_name("VALUE"),

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "ptyroi/core/feature_exchange.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/io/file_paths.hpp"
+#include "ptyroi/io/file_state.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/incident_flux.hpp"
 #include "ptyroi/io/instrument.hpp"
@@ -52,7 +54,10 @@ std::vector<std::string> run_inputs(const Options& options, const PatternStack& 
     if (!spec.empty()) inputs.push_back(parse_dataset_spec(spec, options.input_file).file);
   }
   inputs.push_back(stack.description().positions_file);
-  for (std::size_t i = 0; i < stack.segments(); ++i) inputs.push_back(h5::file_name(stack.segment_dataset(i)));
+  for (std::size_t i = 0; i < stack.segments(); ++i) {
+    inputs.push_back(h5::file_name(stack.segment_dataset(i)));
+    for (const VirtualSource& source : stack.segment_sources(i)) inputs.push_back(source.resolved);
+  }
   inputs.erase(std::remove(inputs.begin(), inputs.end(), std::string()), inputs.end());
   return inputs;
 }
@@ -145,6 +150,57 @@ RoiResult classify_followed(const PatternStack& stack, const ScanInput& scan, co
   return result;
 }
 
+// The frames of `stack` in chunks never written, found up front: cheaply (one count of the written
+// chunks per data file, on rank 0) when none is missing, else each rank looks up the chunks of its
+// own frames. Identical on every rank. Unless allowed, they are an error naming where the first is.
+std::vector<FrameRange> check_unwritten_frames(const PatternStack& stack, bool allowed, MPI_Comm comm) {
+  std::vector<std::uint8_t> flagged;
+  mpi::run_phase(comm, [&] {
+    if (mpi::rank(comm) == 0) flagged = stack.segments_with_unwritten_chunks();
+  });
+  mpi::broadcast(comm, 0, flagged);
+  if (std::none_of(flagged.begin(), flagged.end(), [](std::uint8_t f) { return f != 0; })) return {};
+  std::vector<std::uint8_t> local_bytes;
+  mpi::run_phase(comm, [&] {
+    const FrameRange own = partition_frames(stack.frames(), mpi::size(comm), mpi::rank(comm));
+    for (const FrameRange& gap : stack.unwritten_frames(own, flagged)) {
+      const std::uint64_t pair[2] = {gap.begin, gap.end};
+      const auto* bytes = reinterpret_cast<const std::uint8_t*>(pair);
+      local_bytes.insert(local_bytes.end(), bytes, bytes + sizeof(pair));
+    }
+  });
+  const std::vector<std::uint8_t> all_bytes = mpi::all_gather(comm, local_bytes);
+  std::vector<FrameRange> gaps;
+  for (std::size_t at = 0; at + 2 * sizeof(std::uint64_t) <= all_bytes.size(); at += 2 * sizeof(std::uint64_t)) {
+    std::uint64_t pair[2];
+    std::memcpy(pair, all_bytes.data() + at, sizeof(pair));
+    // Ranks hold consecutive frames: a gap split between two of them is one.
+    if (!gaps.empty() && gaps.back().end == pair[0]) {
+      gaps.back().end = pair[1];
+    } else {
+      gaps.push_back({pair[0], pair[1]});
+    }
+  }
+  if (gaps.empty() || allowed) return gaps;
+  std::uint64_t missing = 0;
+  for (const FrameRange& gap : gaps) missing += gap.count();
+  // Where the first is: the data file and dataset that hold it (NeXus: one of several).
+  const std::string location = stack.frame_location(gaps.front().begin);
+  throw InputError(location + ": " + std::to_string(missing) + " of " + std::to_string(stack.frames()) +
+                   " frames lie in chunks never written (the first is frame " + std::to_string(gaps.front().begin) +
+                   "; an aborted acquisition?); they would read as fill values. Give --allow-missing-frames to "
+                   "leave them out");
+}
+
+// The size and modification time of the files this rank reads its frames from.
+std::vector<FileState> own_input_states(const PatternStack& stack, MPI_Comm comm) {
+  std::vector<FileState> states;
+  mpi::run_phase(comm, [&] {
+    states = file_states(stack.frame_files(partition_frames(stack.frames(), mpi::size(comm), mpi::rank(comm))));
+  });
+  return states;
+}
+
 bool same_pixels(const PixelSelection& a, const PixelSelection& b) {
   return a.window_row == b.window_row && a.window_col == b.window_col && a.window_rows == b.window_rows &&
          a.window_cols == b.window_cols && a.good_pixels == b.good_pixels && a.has_max_valid == b.has_max_valid &&
@@ -228,6 +284,7 @@ ScanRun run_scan(const Options& options, MPI_Comm comm, const FollowedFrames* fo
     run.data_files = stack->segments();
     run.pixel_type = stack->pixel_type();
     inputs = run_inputs(options, *stack);
+    run.scan.missing_frames = check_unwritten_frames(*stack, options.allow_missing_frames, comm);
     // The live summary and previews of --follow are replaced by the final ones, not refused.
     Options checked = options;
     if (followed && followed->live_outputs) {
@@ -274,14 +331,25 @@ ScanRun run_scan(const Options& options, MPI_Comm comm, const FollowedFrames* fo
   RoiParameters parameters = roi_parameters(options);
   if (run.probe_border) parameters.border_steps = run.probe_border->steps;
   run.replaces_live_outputs = followed && followed->live_outputs;
-  if (followed && same_pixels(followed->selection, run.selection)) {
-    run.result = classify_followed(*stack, run.scan, run.selection, parameters, *followed, comm, hooks);
-  } else {
-    // Not computed during the acquisition, or with other pixels (zero frequency decided otherwise
-    // on the whole scan): read every frame now.
-    run.result = find_roi(*stack, run.scan, run.selection, parameters, comm, hooks);
+  // The files each rank reads its frames from, as they are now: any change until the frames are
+  // read (and copied out) is an error. Not for --follow, whose files grew on purpose.
+  const std::vector<FileState> input_states = followed ? std::vector<FileState>{} : own_input_states(*stack, comm);
+  try {
+    if (followed && same_pixels(followed->selection, run.selection)) {
+      run.result = classify_followed(*stack, run.scan, run.selection, parameters, *followed, comm, hooks);
+    } else {
+      // Not computed during the acquisition, or with other pixels (zero frequency decided otherwise
+      // on the whole scan): read every frame now.
+      run.result = find_roi(*stack, run.scan, run.selection, parameters, comm, hooks);
+    }
+  } catch (const Error&) {
+    // Frames read from a file that changed meanwhile (zeros past a new end) fail in any way: the
+    // change is the cause to report. Every rank is here (the method's errors are agreed).
+    mpi::run_phase(comm, [&] { check_unchanged(input_states); });
+    throw;
   }
   if (progress) progress->finish();
+  mpi::run_phase(comm, [&] { check_unchanged(input_states); });
   if (run.scan.positions.empty()) {
     run.scan.positions = grid_positions(run.result.neighbourhood->grid(), run.result.local, run.scan.positions.source);
   }
@@ -318,6 +386,8 @@ ScanRun run_scan(const Options& options, MPI_Comm comm, const FollowedFrames* fo
       }
     }
   }
+  // The patterns copied out were read from the same files: still unchanged, or nothing is committed.
+  if (!output.path.empty()) mpi::run_phase(comm, [&] { check_unchanged(input_states); });
   run.timings.total_s = MPI_Wtime() - start;
   run.timings = max_over_ranks(run.timings, comm);
   return run;

@@ -227,6 +227,7 @@ std::string summary_json(const ScanRun& run) {
       {"whole_scan", r.whole_scan},
       {"notice", r.whole_scan ? nlohmann::ordered_json(no_background_notice(r)) : nlohmann::ordered_json(nullptr)},
       {"frames_without_signal", r.frames_without_com},
+      {"missing_frames", r.missing_frames},
       {"non_finite_pixels", r.non_finite_pixels},
       {"masked_pixels_per_frame", masked_pixels(run)},
       {"masks", run.mask_sources},
@@ -300,6 +301,10 @@ std::string summary_text(const ScanRun& run) {
   cluster_line(o.use_log ? "scattering (log |c|)" : "scattering (|c|)    ", r.scattering);
   if (r.whole_scan) out << "  " << no_background_notice(r) << "\n";
   if (r.flux_normalised) out << "  absorption map of T / incident flux from " << run.scan.incident_flux_source << "\n";
+  if (r.missing_frames > 0) {
+    out << "  " << r.missing_frames
+        << " frames missing (chunks never written, --allow-missing-frames): left out of the statistics, maps and RoI\n";
+  }
   if (r.frames_without_com > 0) {
     out << "  " << r.frames_without_com << " frames have no signal (T <= 0): no centre of mass, |c| taken as 0\n";
   }

@@ -100,13 +100,40 @@ void check_finite_features(const std::vector<FrameFeatures>& features, FrameRang
 // naming the frame, never a NaN clustered silently. Rank-local.
 void check_finite_values(const std::vector<double>& values, FrameRange range, const std::string& what,
                          const std::string& source,
-                         const std::string& why = "its frames' values are beyond the float64 range") {
+                         const std::string& why = "its frames' values are beyond the float64 range",
+                         const std::vector<std::uint8_t>& missing = {}) {
   for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!missing.empty() && missing[i] != 0) continue;  // never acquired: NaN on purpose
     if (!std::isfinite(values[i])) {
       throw InputError(what + " of frame " + std::to_string(range.begin + i) + " of " + source + " is " +
                        number(values[i]) + " (" + why + ")");
     }
   }
+}
+
+// 1 for each of the frames in `range` that lies in `missing` (ascending, disjoint ranges); empty
+// when none of them does.
+std::vector<std::uint8_t> missing_mask(const std::vector<FrameRange>& missing, FrameRange range) {
+  std::vector<std::uint8_t> mask;
+  for (const FrameRange& gap : missing) {
+    const std::uint64_t begin = std::max(gap.begin, range.begin), end = std::min(gap.end, range.end);
+    if (begin >= end) continue;
+    if (mask.empty()) mask.assign(range.count(), 0);
+    std::fill(mask.begin() + static_cast<std::ptrdiff_t>(begin - range.begin),
+              mask.begin() + static_cast<std::ptrdiff_t>(end - range.begin), std::uint8_t{1});
+  }
+  return mask;
+}
+
+// The values of the frames that were acquired (missing frames dropped), in frame order.
+std::vector<double> acquired(std::vector<double> values, const std::vector<std::uint8_t>& missing) {
+  if (missing.empty()) return values;
+  std::vector<double> kept;
+  kept.reserve(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (missing[i] == 0) kept.push_back(values[i]);
+  }
+  return kept;
 }
 
 // The map's value at each of this rank's frames before smoothing: log (unless disabled), with
@@ -129,23 +156,39 @@ std::vector<double> feature_values(const std::vector<double>& local_values, bool
 
 // Smooths one map at this rank's frames, clusters it (log unless disabled), selects `cluster` and,
 // unless disabled, tests its contrast.
+// `missing`: this rank's frames never acquired (empty: none); their values are NaN, they are left
+// out of the smoothing, the k-means and the contrast test, get label -1 and are never selected.
 MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeighbourhood& neighbourhood,
                         FrameRange local, const RoiParameters& parameters, int cluster, const char* name,
-                        const std::string& source, MPI_Comm comm, RoiTimings& timings) {
+                        const std::string& source, MPI_Comm comm, RoiTimings& timings,
+                        const std::vector<std::uint8_t>& missing) {
   MapClusters result;
   {
     std::vector<double> feature;  // the values clustered; freed before the contrast test's temporaries
     {
       StepClock clock(timings.maps_s);
       result.local_map = neighbourhood.smooth(local_values, comm);
+      for (std::size_t i = 0; i < missing.size(); ++i) {
+        if (missing[i] != 0) result.local_map[i] = std::nan("");
+      }
       mpi::run_phase(comm, [&] {
-        check_finite_values(result.local_map, local, std::string("the smoothed ") + name + " map", source);
+        check_finite_values(result.local_map, local, std::string("the smoothed ") + name + " map", source,
+                            "its frames' values are beyond the float64 range", missing);
       });
       feature = feature_values(result.local_map, parameters.log_features, comm, result.log_floor);
     }
     {
       StepClock clock(timings.kmeans_s);
-      result.clusters = kmeans_1d(feature, parameters.clusters, parameters.iterations, comm);
+      result.clusters =
+          kmeans_1d(acquired(std::move(feature), missing), parameters.clusters, parameters.iterations, comm);
+      if (!missing.empty()) {
+        std::vector<int> labels(missing.size(), -1);
+        std::size_t next = 0;
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+          if (missing[i] == 0) labels[i] = result.clusters.labels[next++];
+        }
+        result.clusters.labels = std::move(labels);
+      }
     }
   }
   // The centroids are global: every rank reaches the same verdict.
@@ -165,8 +208,8 @@ MapClusters cluster_map(const std::vector<double>& local_values, const ScanNeigh
     // The noise of one frame's (log) value about its neighbours', against the gap the clusters make.
     // (The unsmoothed values are a temporary, freed once the residuals are made.)
     double raw_floor = 0.0;
-    std::vector<double> residuals =
-        neighbourhood.residuals(feature_values(local_values, parameters.log_features, comm, raw_floor), comm);
+    std::vector<double> residuals = acquired(
+        neighbourhood.residuals(feature_values(local_values, parameters.log_features, comm, raw_floor), comm), missing);
     const double noise = single_value_noise(robust_spread(std::move(residuals), comm), 8.0);
     result.contrast =
         judge_contrast(centroid_gap(result.clusters.centroids, cluster), noise, parameters.contrast_threshold);
@@ -260,10 +303,13 @@ void check_incident_flux(const ScanInput& scan, std::uint64_t frames) {
 
 // The method separates frames by contrast; a scan without any (one frame, or every frame with the
 // same total and the same centre of mass) has no RoI to find.
-void check_contrast(const RoiResult& result, const std::string& what, MPI_Comm comm) {
+void check_contrast(const RoiResult& result, const std::vector<std::uint8_t>& missing, const std::string& what,
+                    MPI_Comm comm) {
   double local_min = std::numeric_limits<double>::infinity();
   double local_max = -local_min;
-  for (const auto& frame : result.local_features) {
+  for (std::size_t i = 0; i < result.local_features.size(); ++i) {
+    if (!missing.empty() && missing[i] != 0) continue;
+    const FrameFeatures& frame = result.local_features[i];
     local_min = std::min(local_min, frame.total_intensity);
     local_max = std::max(local_max, frame.total_intensity);
   }
@@ -339,8 +385,16 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
     if (!result.neighbourhood || result.neighbourhood->frames() != frames) {
       throw UsageError("classify_frames: the scan neighbourhood is not of " + std::to_string(frames) + " frames");
     }
+    // Frames never acquired read as the fill value: whatever it is, they have no signal.
+    const std::vector<std::uint8_t> missing = missing_mask(scan.missing_frames, result.local);
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+      if (missing[i] != 0) result.local_features[i] = FrameFeatures{};
+    }
     check_finite_features(result.local_features, result.local, what);
   });
+  result.local_missing = missing_mask(scan.missing_frames, result.local);
+  const std::vector<std::uint8_t>& missing = result.local_missing;
+  for (const FrameRange& gap : scan.missing_frames) result.missing_frames += static_cast<std::int64_t>(gap.count());
   RoiTimings& t = result.timings;
   // --- statistics: global CoM mean and spread; |standardised CoM| per frame (reduce once) ---------
   {
@@ -357,7 +411,8 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
     result.non_finite_pixels = mpi::all_sum(comm, local_non_finite);
     result.invalid_pixels = mpi::all_sum(comm, local_invalid);
     result.com = standardise_com(result.local_features, comm);
-    result.frames_without_com = static_cast<std::int64_t>(result.frames) - result.com.frames_with_com;
+    result.frames_without_com =
+        static_cast<std::int64_t>(result.frames) - result.com.frames_with_com - result.missing_frames;
     if (result.com.frames_with_com == 0) {
       throw InputError("no frame of " + what + " has signal (all " + std::to_string(result.frames) +
                        " frames sum to zero or less): there is nothing to classify");
@@ -368,7 +423,7 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
       throw InputError("the centres of mass of " + what +
                        " cannot be averaged: their mean or spread is beyond the float64 range");
     }
-    check_contrast(result, what, comm);
+    check_contrast(result, missing, what, comm);
     result.local_com_magnitude.resize(result.local_features.size());
     for (std::size_t i = 0; i < result.local_features.size(); ++i) {
       result.local_com_magnitude[i] = result.com.magnitude(result.local_features[i]);
@@ -387,17 +442,28 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
   for (std::size_t i = 0; i < local_totals.size(); ++i) {
     local_totals[i] = result.local_features[i].total_intensity;
     if (result.flux_normalised) local_totals[i] /= scan.incident_flux[result.local.begin + i];
+    if (!missing.empty() && missing[i] != 0) local_totals[i] = std::nan("");
+  }
+  // With missing frames, a copy of |c| with NaN at those (without, |c| itself: no copy).
+  std::vector<double> local_com_values;
+  if (!missing.empty()) {
+    local_com_values = result.local_com_magnitude;
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+      if (missing[i] != 0) local_com_values[i] = std::nan("");
+    }
   }
   const ScanNeighbourhood& scan_graph = *result.neighbourhood;
   mpi::run_phase(comm, [&] {
     check_finite_values(local_totals, result.local, "the transmission (T / incident flux)", what,
-                        "a flux of zero or values beyond the float64 range");
+                        "a flux of zero or values beyond the float64 range", missing);
   });
   // Absorption: the lowest cluster of T; scattering: the highest of c.
-  result.absorption = cluster_map(local_totals, scan_graph, result.local, parameters, 0, "absorption", what, comm, t);
+  result.absorption =
+      cluster_map(local_totals, scan_graph, result.local, parameters, 0, "absorption", what, comm, t, missing);
   std::vector<double>().swap(local_totals);
-  result.scattering = cluster_map(result.local_com_magnitude, scan_graph, result.local, parameters,
-                                  parameters.clusters - 1, "scattering", what, comm, t);
+  result.scattering =
+      cluster_map(missing.empty() ? result.local_com_magnitude : local_com_values, scan_graph, result.local, parameters,
+                  parameters.clusters - 1, "scattering", what, comm, t, missing);
 
   // --- selection: low-T cluster ∪ high-c cluster, grown or shrunk by the border -------------------
   {
@@ -408,6 +474,9 @@ RoiResult classify_frames(std::vector<FrameFeatures> local_features, std::uint64
     for (std::size_t i = 0; i < result.local_roi_before_border.size(); ++i) {
       result.local_roi_before_border[i] =
           result.whole_scan ? 1 : result.absorption.local_roi[i] | result.scattering.local_roi[i];
+    }
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+      if (missing[i] != 0) result.local_roi_before_border[i] = 0;
     }
     result.local_mask = roi_at_border(result, parameters.border_steps, comm);
     std::int64_t local_roi = 0;
@@ -480,7 +549,13 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
 }
 
 std::vector<std::uint8_t> roi_at_border(const RoiResult& result, int border_steps, MPI_Comm comm) {
-  return result.neighbourhood->grow_or_shrink(result.local_roi_before_border, border_steps, comm);
+  std::vector<std::uint8_t> mask =
+      result.neighbourhood->grow_or_shrink(result.local_roi_before_border, border_steps, comm);
+  // A border grown over a frame never acquired does not select it: there is nothing to copy.
+  for (std::size_t i = 0; i < result.local_missing.size(); ++i) {
+    if (result.local_missing[i] != 0) mask[i] = 0;
+  }
+  return mask;
 }
 
 bool border_fits(const RoiResult& result, int border_steps) { return result.neighbourhood->border_fits(border_steps); }

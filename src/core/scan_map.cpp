@@ -1,6 +1,7 @@
 #include "ptyroi/core/scan_map.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace ptyroi {
@@ -25,10 +26,12 @@ double neighbour_mean(const std::vector<double>& map, GridShape shape, std::int6
   double sum = 0.0;
   int count = 0;
   for_each_neighbour(shape, cell, [&](std::int64_t neighbour) {
-    sum += map[static_cast<std::size_t>(neighbour)];
+    const double value = map[static_cast<std::size_t>(neighbour)];
+    if (std::isnan(value)) return;  // a frame never acquired: no value to average
+    sum += value;
     ++count;
   });
-  return sum / count;
+  return count > 0 ? sum / count : std::nan("");
 }
 
 std::vector<double> neighbour_mean(const std::vector<double>& map, GridShape shape) {

@@ -185,8 +185,13 @@ std::vector<double> ScanNeighbourhood::smooth(const std::vector<double>& by_fram
   for (std::uint64_t i = 0; i < range.count(); ++i) {
     const std::vector<std::uint32_t> neighbours = nearest(range.begin + i);
     double sum = 0.0;
-    for (const std::uint32_t j : neighbours) sum += by_frame[j];
-    smoothed[i] = sum / static_cast<double>(neighbours.size());
+    std::size_t count = 0;
+    for (const std::uint32_t j : neighbours) {
+      if (std::isnan(by_frame[j])) continue;  // never acquired
+      sum += by_frame[j];
+      ++count;
+    }
+    smoothed[i] = count > 0 ? sum / static_cast<double>(count) : std::nan("");
   }
   return smoothed;
 }
@@ -203,8 +208,9 @@ std::vector<double> ScanNeighbourhood::residuals(const std::vector<double>& by_f
       int count = 0;
       for (std::int64_t r = std::max<std::int64_t>(row - 1, 0); r <= std::min(row + 1, grid_.shape.rows - 1); ++r) {
         for (std::int64_t c = std::max<std::int64_t>(col - 1, 0); c <= std::min(col + 1, grid_.shape.cols - 1); ++c) {
-          if (r == row && c == col) continue;
-          sum += map[static_cast<std::size_t>(r * grid_.shape.cols + c)];
+          const double value = map[static_cast<std::size_t>(r * grid_.shape.cols + c)];
+          if ((r == row && c == col) || std::isnan(value)) continue;
+          sum += value;
           ++count;
         }
       }
@@ -217,7 +223,7 @@ std::vector<double> ScanNeighbourhood::residuals(const std::vector<double>& by_f
     double sum = 0.0;
     std::size_t count = 0;
     for (const std::uint32_t j : nearest(k)) {
-      if (j == k) continue;
+      if (j == k || std::isnan(by_frame[j])) continue;
       sum += by_frame[j];
       ++count;
     }
@@ -299,10 +305,12 @@ std::vector<double> ScanNeighbourhood::smooth(const std::vector<double>& local, 
     double sum = 0.0;
     int count = 0;
     visit_3x3(grid_.shape, static_cast<std::int64_t>(own.begin + i), first, last, [&](std::int64_t cell) {
-      sum += window[static_cast<std::size_t>(cell - first)];
+      const double value = window[static_cast<std::size_t>(cell - first)];
+      if (std::isnan(value)) return;  // never acquired
+      sum += value;
       ++count;
     });
-    smoothed[i] = sum / count;
+    smoothed[i] = count > 0 ? sum / count : std::nan("");
   }
   return smoothed;
 }
@@ -320,8 +328,9 @@ std::vector<double> ScanNeighbourhood::residuals(const std::vector<double>& loca
     double sum = 0.0;
     int count = 0;
     visit_3x3(grid_.shape, cell, first, last, [&](std::int64_t neighbour) {
-      if (neighbour == cell) return;
-      sum += window[static_cast<std::size_t>(neighbour - first)];
+      const double value = window[static_cast<std::size_t>(neighbour - first)];
+      if (neighbour == cell || std::isnan(value)) return;
+      sum += value;
       ++count;
     });
     result[i] = count > 0 ? window[static_cast<std::size_t>(cell - first)] - sum / count : 0.0;

@@ -130,6 +130,13 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
         !ChunkReader::handles(segment.dataset.get(), h5::native_type(pixel_type))) {
       check_stack_filters(segment.dataset.get(), where);
     }
+    if (is_virtual(segment.dataset.get())) {
+      segment.sources = virtual_sources(segment.dataset.get(), h5::file_name(segment.dataset.get()), segment.leading);
+      check_virtual_sources(segment.sources, where);
+    } else {
+      // A contiguous stack cut short (a copy still running) would read as zeros past the end.
+      check_storage_within_file(segment.dataset.get(), h5::file_name(segment.dataset.get()), where);
+    }
     segment.first_frame = stack.frames_;
     segment.frames = dims[0];
     stack.frames_ += dims[0];
@@ -159,8 +166,14 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
                      access.get());
     // Closed first: HDF5 ignores the access list when the dataset is still open (it shares the open one).
     segment.dataset.reset();
+    hid_t location = stack.file_.get();
+    if (!segment.sources.empty()) {
+      // HDF5 1.10 reads a VDS only without the MPI-IO driver: each rank opens the file for itself.
+      if (!stack.serial_file_) stack.serial_file_ = h5::open_file_read_serial(file_path);
+      location = stack.serial_file_.get();
+    }
     segment.dataset =
-        h5::checked(H5Dopen2(stack.file_.get(), segment.path.c_str(), access.get()), "cannot open " + segment_where);
+        h5::checked(H5Dopen2(location, segment.path.c_str(), access.get()), "cannot open " + segment_where);
     // The chunk index is read once, front to back: a small metadata cache keeps memory flat in K.
     h5::bound_metadata_cache(segment.dataset.get(), kIndexCacheBytes);
     if (direct) segment.direct = ChunkReader::open(segment.dataset.get(), memory_type, segment_where);
@@ -170,6 +183,69 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
 }
 
 std::string PatternStack::name() const { return "dataset '" + dataset_path_ + "' in '" + file_path_ + "'"; }
+
+std::string PatternStack::frame_location(std::uint64_t frame) const {
+  for (const Segment& segment : segments_) {
+    if (frame < segment.first_frame || frame >= segment.first_frame + segment.frames) continue;
+    std::string file = h5::file_name(segment.dataset.get());
+    if (file.empty()) file = file_path_;
+    return "dataset '" + segment.path + "' in '" + file + "'";
+  }
+  return name();
+}
+
+std::vector<std::string> PatternStack::frame_files(FrameRange range) const {
+  std::vector<std::string> files;
+  for (const Segment& segment : segments_) {
+    const std::uint64_t begin = std::max(range.begin, segment.first_frame);
+    const std::uint64_t end = std::min(range.end, segment.first_frame + segment.frames);
+    if (begin >= end) continue;
+    files.push_back(h5::file_name(segment.dataset.get()));
+    for (const VirtualSource& source : segment.sources) {
+      const std::uint64_t first = segment.first_frame + source.first_frame;
+      const std::uint64_t last = segment.first_frame + source.end_frame;
+      if (first < end && last > begin && !source.resolved.empty()) files.push_back(source.resolved);
+    }
+  }
+  files.erase(std::remove(files.begin(), files.end(), std::string()), files.end());
+  return files;
+}
+
+std::vector<std::uint8_t> PatternStack::segments_with_unwritten_chunks() const {
+  std::vector<std::uint8_t> flagged;
+  for (const Segment& segment : segments_) {
+    const std::string where = "dataset '" + segment.path + "' in '" + file_path_ + "'";
+    try {
+      flagged.push_back(segment.sources.empty() && !all_chunks_written(segment.dataset.get()) ? 1 : 0);
+    } catch (const Error& e) {
+      throw IoError(where + ": " + e.what());
+    }
+  }
+  return flagged;
+}
+
+std::vector<FrameRange> PatternStack::unwritten_frames(FrameRange range,
+                                                       const std::vector<std::uint8_t>& flagged) const {
+  std::vector<FrameRange> gaps;
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    const Segment& segment = segments_[i];
+    if (i >= flagged.size() || flagged[i] == 0) continue;
+    const std::uint64_t begin = std::max(range.begin, segment.first_frame);
+    const std::uint64_t end = std::min(range.end, segment.first_frame + segment.frames);
+    if (begin >= end) continue;
+    for (FrameRange gap : ptyroi::unwritten_frames(segment.dataset.get(), begin - segment.first_frame,
+                                                   end - segment.first_frame, segment.leading)) {
+      gap.begin += segment.first_frame;
+      gap.end += segment.first_frame;
+      if (!gaps.empty() && gaps.back().end == gap.begin) {
+        gaps.back().end = gap.end;
+      } else {
+        gaps.push_back(gap);
+      }
+    }
+  }
+  return gaps;
+}
 
 std::string PatternStack::segment_decoding(std::size_t i) const {
   const Segment& segment = segments_.at(i);

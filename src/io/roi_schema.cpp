@@ -97,6 +97,7 @@ void write_attributes(hid_t roi, const RoiResult& result, const ScanPositions& p
   h5::write_attribute(roi, "frames", static_cast<std::int64_t>(result.frames));
   h5::write_attribute(roi, "roi_frames", result.roi_frames);
   h5::write_attribute(roi, "frames_without_com", result.frames_without_com);
+  h5::write_attribute(roi, "missing_frames", result.missing_frames);
   h5::write_attribute(roi, "com_mean_xy", std::vector<double>{result.com.mean_x, result.com.mean_y});
   h5::write_attribute(roi, "com_std_xy", std::vector<double>{result.com.std_x, result.com.std_y});
   h5::write_attribute(roi, "absorption_centroids", centroids(result.absorption.clusters));

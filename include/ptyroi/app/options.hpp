@@ -30,17 +30,18 @@ struct Options {
   std::string positions_unit = "m";   // m | mm | um | nm | px
   double positions_pixel_size = 0.0;  // metres per position pixel (--positions-unit px)
   bool flip_x = false, flip_y = false, swap_xy = false;
-  std::string grid;               // "ROWSxCOLS"; empty: inferred from positions
-  std::string scan = "auto";      // auto | grid | irregular: how scan neighbours are defined
-  std::string mask;               // "[FILE:]PATH" of a [N, M] mask, non-zero = bad; empty: none
-  bool use_file_mask = true;      // combine the input's own mask (NeXus pixel_mask, CXI mask)
-  std::string monitor;            // "[FILE:]PATH" of the per-frame incident flux; empty: the input's own, if any
-  bool use_file_monitor = true;   // --no-monitor: ignore the input's monitor
-  bool has_max_valid = false;     // --max-valid given
-  double max_valid = 0.0;         // pixels above it are left out
-  std::string fftshift = "auto";  // auto | yes | no: stack stored with zero frequency at the corner
-  std::uint64_t crop = 0;         // N: crop N×N around the beam centre; 0: whole frame
-  std::string beam_center;        // "X,Y" pixels; empty: the file's metadata, else the frame centre
+  std::string grid;                   // "ROWSxCOLS"; empty: inferred from positions
+  std::string scan = "auto";          // auto | grid | irregular: how scan neighbours are defined
+  std::string mask;                   // "[FILE:]PATH" of a [N, M] mask, non-zero = bad; empty: none
+  bool use_file_mask = true;          // combine the input's own mask (NeXus pixel_mask, CXI mask)
+  bool allow_missing_frames = false;  // frames in unwritten chunks: left out and counted, not an error
+  std::string monitor;                // "[FILE:]PATH" of the per-frame incident flux; empty: the input's own, if any
+  bool use_file_monitor = true;       // --no-monitor: ignore the input's monitor
+  bool has_max_valid = false;         // --max-valid given
+  double max_valid = 0.0;             // pixels above it are left out
+  std::string fftshift = "auto";      // auto | yes | no: stack stored with zero frequency at the corner
+  std::uint64_t crop = 0;             // N: crop N×N around the beam centre; 0: whole frame
+  std::string beam_center;            // "X,Y" pixels; empty: the file's metadata, else the frame centre
   // instrument (0: from the input, if it says)
   double energy_kev = 0.0;    // photon energy, keV (--energy)
   double distance_m = 0.0;    // sample–detector distance, m (--distance)

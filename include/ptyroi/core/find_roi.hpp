@@ -56,9 +56,11 @@ struct RoiResult {
   bool flux_normalised = false;               // the absorption map is of T / incident flux
   std::vector<double> local_com_magnitude;    // c = |standardised CoM|
   ComStandardisation com;
-  std::int64_t frames_without_com = 0;  // T <= 0: no centre of mass, c = 0
-  std::int64_t non_finite_pixels = 0;   // NaN/Inf pixels, left out of the sums
-  std::int64_t invalid_pixels = 0;      // pixels above max_valid (or the detector's flag value)
+  std::int64_t frames_without_com = 0;      // T <= 0: no centre of mass, c = 0 (missing frames not counted)
+  std::int64_t missing_frames = 0;          // frames never acquired (ScanInput::missing_frames), over all ranks
+  std::vector<std::uint8_t> local_missing;  // 1: this rank's frame was never acquired; empty: none was
+  std::int64_t non_finite_pixels = 0;       // NaN/Inf pixels, left out of the sums
+  std::int64_t invalid_pixels = 0;          // pixels above max_valid (or the detector's flag value)
 
   MapClusters absorption;  // clusters of log T; the lowest is selected
   MapClusters scattering;  // clusters of log c; the highest is selected

@@ -9,7 +9,8 @@
 namespace ptyroi {
 
 // Mean of map over the 3×3 neighbourhood of `cell` that lies inside the grid (9 cells inside,
-// 6 on an edge, 4 in a corner), summed in a fixed row-major order.
+// 6 on an edge, 4 in a corner), summed in a fixed row-major order. NaN cells (frames never
+// acquired) are left out; NaN when every cell is.
 double neighbour_mean(const std::vector<double>& map, GridShape shape, std::int64_t cell);
 std::vector<double> neighbour_mean(const std::vector<double>& map, GridShape shape);
 

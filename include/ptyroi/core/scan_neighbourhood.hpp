@@ -58,7 +58,9 @@ class ScanNeighbourhood {
   // the positions.
   std::string description(const std::string& unit = "m") const;
 
-  // The mean of by_frame (all frames) over the neighbourhood of each frame in `range`.
+  // The mean of by_frame (all frames) over the neighbourhood of each frame in `range`. In these
+  // two, NaN values (frames never acquired) are left out of the means; a frame whose neighbours
+  // are all NaN smooths to NaN, and a NaN frame's residual is NaN.
   std::vector<double> smooth(const std::vector<double>& by_frame, FrameRange range) const;
   // Each value of by_frame (all frames) minus the mean of its neighbours (itself excluded), for the
   // frames in `range`: what a frame's value holds that its surroundings do not (the contrast test).

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "ptyroi/core/partition.hpp"
+
 namespace ptyroi {
 
 struct ScanPositions {
@@ -30,6 +32,9 @@ struct ScanInput {
   ScanPositions positions;            // one per frame (all K), or none when a raster is given
   std::vector<double> incident_flux;  // one per frame (all K), > 0; empty: constant flux
   std::string incident_flux_source;   // where it came from, for the record
+  // Frames never acquired (unwritten chunks of an aborted acquisition), ascending and disjoint,
+  // identical on every rank: left out of every statistic, map and cluster, and never selected.
+  std::vector<FrameRange> missing_frames;
 
   ScanInput() = default;
   ScanInput(ScanPositions positions_) : positions(std::move(positions_)) {}  // NOLINT: implicit on purpose

@@ -2,7 +2,9 @@
 // The input as a FrameSource: K diffraction patterns [K, N, M] in one HDF5 dataset or, for NeXus/Eiger masters, in
 // several datasets (external links to the data files) read as one stack in link order. Opened on
 // every rank with the MPI-IO driver and read as disjoint hyperslabs of whole frames, in the file's
-// own pixel type; a rank's range may cross data-file boundaries.
+// own pixel type; a rank's range may cross data-file boundaries. A virtual dataset (VDS) is read
+// through each rank's own serial (sec2) handle instead: HDF5 1.10 refuses parallel reads of a VDS
+// ("parallel reads not supported on virtual datasets"), independent or collective.
 #include <mpi.h>
 
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include "ptyroi/io/chunk_reader.hpp"
 #include "ptyroi/io/h5.hpp"
 #include "ptyroi/io/input_layout.hpp"
+#include "ptyroi/io/stack_storage.hpp"
 
 namespace ptyroi {
 
@@ -56,6 +59,21 @@ class PatternStack : public FrameSource {
   // How segment i is decoded: "in-process bitshuffle-LZ4", "HDF5 filter pipeline", "unfiltered".
   std::string segment_decoding(std::size_t i) const;
 
+  // Whether segment i is a virtual dataset, and its sources (empty otherwise).
+  bool segment_virtual(std::size_t i) const { return !segments_.at(i).sources.empty(); }
+  const std::vector<VirtualSource>& segment_sources(std::size_t i) const { return segments_.at(i).sources; }
+  // "dataset '/entry/data/data_000002' in 'scan_data_000002.h5'": where frame k is stored.
+  std::string frame_location(std::uint64_t frame) const;
+  // The files frames [range) are read from: the data files of their segments and, for a VDS, the
+  // source files their frames map to. Rank-local.
+  std::vector<std::string> frame_files(FrameRange range) const;
+  // Per segment, 1 when not every chunk of it is written (H5Dget_num_chunks: one pass over its
+  // chunk index, no per-frame lookup). Rank-local (one rank is enough).
+  std::vector<std::uint8_t> segments_with_unwritten_chunks() const;
+  // The frames in `range` (stack numbering) that lie in an unwritten chunk, looking only in the
+  // segments flagged by segments_with_unwritten_chunks. Rank-local.
+  std::vector<FrameRange> unwritten_frames(FrameRange range, const std::vector<std::uint8_t>& flagged) const;
+
   // Reads the window of frames [first, first+count) with independent MPI-IO transfers.
   void read_window(std::uint64_t first, std::uint64_t count, std::uint64_t row, std::uint64_t col, std::uint64_t rows,
                    std::uint64_t cols, void* buffer) const override;
@@ -70,6 +88,7 @@ class PatternStack : public FrameSource {
     std::size_t leading = 0;  // singleton axes before [K, N, M] (a [1, K, N, M] stack: 1)
     bool filtered = false;
     std::unique_ptr<ChunkReader> direct;  // compressed chunks decoded in-process, when it handles them
+    std::vector<VirtualSource> sources;   // a VDS: its mappings (it is then read through serial_file_)
   };
 
   std::string file_path_;
@@ -78,6 +97,7 @@ class PatternStack : public FrameSource {
   // The file before its datasets: members die in reverse order, and with the MPI-IO driver a file
   // closes only after every object in it.
   h5::Handle file_;
+  h5::Handle serial_file_;  // the same file through sec2, opened for a VDS
   std::vector<Segment> segments_;
   std::uint64_t frames_ = 0, rows_ = 0, cols_ = 0;
   std::uint64_t block_frames_ = 1;
