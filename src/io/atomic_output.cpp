@@ -18,7 +18,7 @@ namespace ptyroi {
 namespace {
 
 // Fixed storage: a signal handler may only call async-signal-safe functions (unlink).
-constexpr int kSlots = 32;
+constexpr int kSlots = 256;  // untouched slots cost no resident memory
 constexpr std::size_t kPathCapacity = 4096;
 char registered_paths[kSlots][kPathCapacity];
 volatile std::sig_atomic_t slot_in_use[kSlots] = {};
@@ -101,11 +101,20 @@ PendingOutput PendingOutput::create(const std::string& final_path, bool replace)
   const std::string directory = directory_of(final_path);
   for (int attempt = 0; attempt < 8; ++attempt) {
     const std::string temporary = directory + "/" + file_name_of(final_path) + "." + unique_suffix() + ".partial";
+    // Registered before it exists, so a signal at any moment after the open finds it (the name is
+    // this process's own: pid and 48 random bits); a second slot is taken by the PendingOutput
+    // before this one is released, leaving no moment when the file is unregistered.
+    const int early_slot = register_temporary(temporary);
     const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) {
       close(fd);
-      return PendingOutput(final_path, temporary, replace, true);
+      PendingOutput pending(final_path, temporary, replace, true);
+      unregister(early_slot);
+      return pending;
     }
+    const int open_error = errno;
+    unregister(early_slot);
+    errno = open_error;
     if (errno != EEXIST) {
       throw IoError("cannot create a temporary file for '" + final_path + "' in '" + directory + "': " + errno_text());
     }
