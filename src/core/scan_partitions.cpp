@@ -81,20 +81,32 @@ std::string number(double value) {
   return text.str();
 }
 
+// The labelled frames (label >= 0) and their positions, in frame order.
+struct LabelledPoints {
+  std::vector<std::uint64_t> frames;
+  std::vector<double> x, y;
+};
+LabelledPoints labelled_points(const std::vector<double>& x, const std::vector<double>& y,
+                               const std::vector<std::int32_t>& label) {
+  LabelledPoints points;
+  for (std::size_t k = 0; k < label.size(); ++k) {
+    if (label[k] < 0) continue;
+    points.frames.push_back(k);
+    points.x.push_back(x[k]);
+    points.y.push_back(y[k]);
+  }
+  return points;
+}
+
 }  // namespace
 
 std::vector<std::vector<std::uint64_t>> partition_halos(const std::vector<double>& x, const std::vector<double>& y,
                                                         const std::vector<std::int32_t>& label, int parts,
                                                         double halo) {
   std::vector<std::vector<std::uint64_t>> halos(static_cast<std::size_t>(std::max(parts, 0)));
-  std::vector<std::uint64_t> labelled;
-  std::vector<double> u, v;
-  for (std::size_t k = 0; k < label.size(); ++k) {
-    if (label[k] < 0) continue;
-    labelled.push_back(k);
-    u.push_back(x[k]);
-    v.push_back(y[k]);
-  }
+  const LabelledPoints points = labelled_points(x, y, label);
+  const std::vector<std::uint64_t>& labelled = points.frames;
+  const std::vector<double>&u = points.x, &v = points.y;
   const detail::PointTree tree(u, v);
   // Frame f is in the halo of every other part with a frame within `halo` of it.
   std::vector<std::int32_t> seen;
@@ -164,14 +176,9 @@ std::vector<std::int32_t> row_stripes(const std::vector<double>& x, const std::v
 
 double boundary_fraction(const std::vector<double>& x, const std::vector<double>& y,
                          const std::vector<std::int32_t>& label, double radius) {
-  std::vector<std::uint64_t> labelled;
-  std::vector<double> u, v;
-  for (std::size_t k = 0; k < label.size(); ++k) {
-    if (label[k] < 0) continue;
-    labelled.push_back(k);
-    u.push_back(x[k]);
-    v.push_back(y[k]);
-  }
+  const LabelledPoints points = labelled_points(x, y, label);
+  const std::vector<std::uint64_t>& labelled = points.frames;
+  const std::vector<double>&u = points.x, &v = points.y;
   if (labelled.empty()) return 0.0;
   const detail::PointTree tree(u, v);
   std::size_t boundary = 0;

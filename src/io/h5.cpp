@@ -121,6 +121,23 @@ bool open_for_writing(const std::string& path) {
   return writing;
 }
 
+std::vector<std::vector<hsize_t>> chunk_layer_origins(const std::vector<hsize_t>& dims,
+                                                      const std::vector<hsize_t>& chunk, std::size_t frame_axis) {
+  std::vector<std::vector<hsize_t>> layer{std::vector<hsize_t>(dims.size(), 0)};
+  for (std::size_t axis = 0; axis < dims.size(); ++axis) {
+    if (axis == frame_axis) continue;
+    std::vector<std::vector<hsize_t>> grown;
+    for (const auto& origin : layer) {
+      for (hsize_t at = 0; at < dims[axis]; at += std::max<hsize_t>(chunk[axis], 1)) {
+        grown.push_back(origin);
+        grown.back()[axis] = at;
+      }
+    }
+    layer.swap(grown);
+  }
+  return layer;
+}
+
 std::uint64_t complete_prefix(hid_t dataset, std::uint64_t known, std::uint64_t extent) {
   if (extent <= known) return extent;
   Handle create = checked(H5Dget_create_plist(dataset), "cannot read the layout of a dataset");
@@ -129,18 +146,7 @@ std::uint64_t complete_prefix(hid_t dataset, std::uint64_t known, std::uint64_t 
   const int rank = static_cast<int>(dims.size());
   std::vector<hsize_t> chunk(dims.size(), 1);
   check(H5Pget_chunk(create.get(), rank, chunk.data()), "cannot read the chunk shape of a dataset");
-  // The chunks of one layer along axis 0: every combination of chunk origins on the other axes.
-  std::vector<std::vector<hsize_t>> layer{std::vector<hsize_t>(dims.size(), 0)};
-  for (std::size_t axis = 1; axis < dims.size(); ++axis) {
-    std::vector<std::vector<hsize_t>> grown;
-    for (const auto& origin : layer) {
-      for (hsize_t at = 0; at < dims[axis]; at += chunk[axis]) {
-        grown.push_back(origin);
-        grown.back()[axis] = at;
-      }
-    }
-    layer.swap(grown);
-  }
+  std::vector<std::vector<hsize_t>> layer = chunk_layer_origins(dims, chunk, 0);
   const hsize_t depth = std::max<hsize_t>(chunk[0], 1);
   std::uint64_t complete = known - known % depth;
   for (hsize_t first = complete; first < extent; first += depth) {

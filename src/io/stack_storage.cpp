@@ -174,19 +174,7 @@ std::vector<FrameRange> unwritten_frames(hid_t dataset, std::uint64_t first, std
   std::vector<hsize_t> chunk(dims.size(), 1);
   h5::check(H5Pget_chunk(create.get(), static_cast<int>(dims.size()), chunk.data()),
             "cannot read the chunk shape of a dataset");
-  // The chunk origins of one layer along the frame axis: every combination on the other axes.
-  std::vector<std::vector<hsize_t>> layer{std::vector<hsize_t>(dims.size(), 0)};
-  for (std::size_t axis = 0; axis < dims.size(); ++axis) {
-    if (axis == frame_axis) continue;
-    std::vector<std::vector<hsize_t>> grown;
-    for (const auto& origin : layer) {
-      for (hsize_t at = 0; at < dims[axis]; at += chunk[axis]) {
-        grown.push_back(origin);
-        grown.back()[axis] = at;
-      }
-    }
-    layer.swap(grown);
-  }
+  std::vector<std::vector<hsize_t>> layer = h5::chunk_layer_origins(dims, chunk, frame_axis);
   const hsize_t depth = std::max<hsize_t>(chunk[frame_axis], 1);
   for (hsize_t origin = first - first % depth; origin < end; origin += depth) {
     bool written = true;

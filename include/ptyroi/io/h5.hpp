@@ -85,6 +85,11 @@ bool is_dataset(hid_t location, const std::string& path);
 Handle open_dataset(hid_t location, const std::string& path, const std::string& file_name);
 std::vector<hsize_t> dataset_dims(hid_t dataset);
 
+// The origins of the chunks of one layer along `frame_axis` (that axis at 0): every combination of
+// chunk origins on the other axes of a dataset of shape `dims` with chunks of shape `chunk`.
+std::vector<std::vector<hsize_t>> chunk_layer_origins(const std::vector<hsize_t>& dims,
+                                                      const std::vector<hsize_t>& chunk, std::size_t frame_axis);
+
 template <class T>
 hid_t native_type();
 
