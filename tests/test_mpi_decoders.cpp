@@ -205,6 +205,31 @@ TEST_F(MPI_Decoders, EveryWindowReadsTheSameBytesAsHdf5) {
   }
 }
 
+TEST_F(MPI_Decoders, DefaultBlockStaysInCacheWhenChunksAreDecodedInProcess) {
+  // 512 KiB blocks when every chunk is decoded in-process and holds no more frames than such a
+  // block; 4 MiB otherwise (HDF5's pipeline, or chunks spanning more frames: each small block
+  // would fetch them again).
+  const std::vector<Variant> all = variants();
+  for (std::size_t i = 0; i < files_.size(); ++i) {
+    SCOPED_TRACE(files_[i]);
+    const PatternStack direct = PatternStack::open(files_[i], InputLayout::automatic, "", 0, MPI_COMM_WORLD);
+    const PatternStack hdf5 =
+        PatternStack::open(files_[i], InputLayout::automatic, "", 0, MPI_COMM_WORLD, Decoder::hdf5);
+    const std::uint64_t frame_bytes = direct.rows() * direct.cols() * sizeof(std::uint32_t);
+    const std::uint64_t small = std::max<std::uint64_t>(1, (512u << 10) / frame_bytes);
+    const std::uint64_t large = std::max<std::uint64_t>(1, (4u << 20) / frame_bytes);
+    const std::uint64_t chunk_frames = all[i].chunk[0] == 0 ? direct.frames() : all[i].chunk[0];
+    EXPECT_EQ(direct.preferred_block_frames(), chunk_frames <= small ? small : large);
+    EXPECT_EQ(hdf5.preferred_block_frames(), large);
+    // An explicit block is kept either way.
+    EXPECT_EQ(PatternStack::open(files_[i], InputLayout::automatic, "", 7, MPI_COMM_WORLD).preferred_block_frames(),
+              7u);
+  }
+  // The variants cover both cases.
+  ASSERT_TRUE(std::any_of(all.begin(), all.end(), [](const Variant& v) { return v.chunk[0] == 1; }));
+  ASSERT_TRUE(std::any_of(all.begin(), all.end(), [](const Variant& v) { return v.chunk[0] == 0; }));
+}
+
 TEST_F(MPI_Decoders, PluginOpenMpThreadsShareTheNodesCoresWithTheRanks) {
   if (omp_threads_preset_) GTEST_SKIP() << "OMP_NUM_THREADS was set by the caller; ptyroi leaves it alone";
   const PatternStack stack = PatternStack::open(files_[0], InputLayout::automatic, "", 0, MPI_COMM_WORLD);

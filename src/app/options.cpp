@@ -123,7 +123,7 @@ po::options_description describe(Options& o, Switches& switches) {
        "a map selects frames only when its cluster gap is S times its noise (default 2)");
   po::options_description execution("Execution and output");
   execution.add_options()
-      ("block-frames", po::value(&switches.block_frames)->value_name("B"), "frames read per block on each rank (default: as many as fit in 4 MiB)")
+      ("block-frames", po::value(&switches.block_frames)->value_name("B"), "frames read per block on each rank (default: as many as fit in 4 MiB; 512 KiB for chunks decoded in-process)")
       ("decoder", po::value(&o.decoder)->value_name("NAME"),
        "auto (default: bitshuffle-LZ4 and deflate chunks read directly and decoded in-process) | hdf5 (everything through HDF5's filter pipeline)")
       ("output,o", po::value(&o.output_file)->value_name("FILE"),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -49,15 +50,16 @@ std::vector<FrameFeatures> features_pass(const FrameSource& source, FrameRange r
   std::vector<FrameFeatures> features;
   features.reserve(range.count());
   const std::uint64_t block = std::min<std::uint64_t>(block_frames, std::max<std::uint64_t>(range.count(), 1));
-  // double storage keeps the buffer aligned for every pixel type.
-  std::vector<double> buffer((block * source.frame_bytes() + sizeof(double) - 1) / sizeof(double));
+  // double storage keeps the buffer aligned for every pixel type; not zero-filled (read_frames
+  // writes every byte of the frames it reads; zeroing a 4 MiB block was ~2 ms on every rank).
+  std::unique_ptr<double[]> buffer(new double[(block * source.frame_bytes() + sizeof(double) - 1) / sizeof(double)]);
   FrameMomentsKernel kernel(selection);
   for (std::uint64_t first = range.begin; first < range.end; first += block) {
     const std::uint64_t count = std::min(block, range.end - first);
-    source.read_frames(first, count, buffer.data());
+    source.read_frames(first, count, buffer.get());
     visit_pixel_type(source.pixel_type(), [&](auto pixel) {
       using Pixel = decltype(pixel);
-      const auto* frames = reinterpret_cast<const Pixel*>(buffer.data());
+      const auto* frames = reinterpret_cast<const Pixel*>(buffer.get());
       for (std::uint64_t i = 0; i < count; ++i) {
         features.push_back(kernel(frames + i * source.pixels_per_frame(), source.rows(), source.cols()));
       }

@@ -140,12 +140,9 @@ std::vector<std::vector<hsize_t>> chunk_layer_origins(const std::vector<hsize_t>
 
 std::uint64_t complete_prefix(hid_t dataset, std::uint64_t known, std::uint64_t extent) {
   if (extent <= known) return extent;
-  Handle create = checked(H5Dget_create_plist(dataset), "cannot read the layout of a dataset");
-  if (H5Pget_layout(create.get()) != H5D_CHUNKED) return extent;  // fixed size: written whole or not at all
+  const std::vector<hsize_t> chunk = chunk_shape(dataset);
+  if (chunk.empty()) return extent;  // fixed size: written whole or not at all
   const std::vector<hsize_t> dims = dataset_dims(dataset);
-  const int rank = static_cast<int>(dims.size());
-  std::vector<hsize_t> chunk(dims.size(), 1);
-  check(H5Pget_chunk(create.get(), rank, chunk.data()), "cannot read the chunk shape of a dataset");
   std::vector<std::vector<hsize_t>> layer = chunk_layer_origins(dims, chunk, 0);
   const hsize_t depth = std::max<hsize_t>(chunk[0], 1);
   std::uint64_t complete = known - known % depth;
@@ -273,6 +270,15 @@ std::vector<hsize_t> dataset_dims(hid_t dataset) {
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   if (rank > 0) check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), "cannot read dims");
   return dims;
+}
+
+std::vector<hsize_t> chunk_shape(hid_t dataset) {
+  Handle create = checked(H5Dget_create_plist(dataset), "cannot read the layout of a dataset");
+  if (H5Pget_layout(create.get()) != H5D_CHUNKED) return {};
+  std::vector<hsize_t> chunk(dataset_dims(dataset).size(), 1);
+  check(H5Pget_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()),
+        "cannot read the chunk shape of a dataset");
+  return chunk;
 }
 
 template <>

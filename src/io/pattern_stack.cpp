@@ -148,21 +148,37 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
                      "x" + std::to_string(stack.cols_) + ")");
   }
 
-  // Reopen each block with a chunk cache sized for one block of frames.
-  constexpr std::size_t block_bytes = std::size_t{4} << 20;
-  stack.block_frames_ = block_frames > 0 ? block_frames : std::max<std::uint64_t>(1, block_bytes / stack.frame_bytes());
   const hid_t memory_type = h5::native_type(stack.pixel_type_);
-  for (auto& segment : stack.segments_) {
+  // Blocks of 4 MiB for what HDF5 or MPI-IO reads (fewer, larger requests). Chunks decoded
+  // in-process go to the features straight from the decoder: a block that stays in a core's L2
+  // cache (512 KiB) is decoded and summed without a trip through L3/memory, and its pages are few
+  // (2,000 bitshuffle-LZ4 frames of 256² uint32, 7 repetitions: 0.126 s on 1 rank, 0.068 s on 2,
+  // against 0.142 s and 0.081 s with 4 MiB blocks) — unless a chunk holds more frames than such a
+  // block: each block would then fetch the same chunks again (chunks [500, 1, 256]: 0.23 s
+  // against 0.07 s).
+  constexpr std::size_t kDecodedBlockBytes = std::size_t{512} << 10;
+  const std::uint64_t small_block = std::max<std::uint64_t>(1, kDecodedBlockBytes / stack.frame_bytes());
+  std::vector<bool> direct;
+  bool small_blocks = true;
+  for (const auto& segment : stack.segments_) {
+    direct.push_back(decoder == Decoder::automatic && segment.leading == 0 &&
+                     ChunkReader::handles(segment.dataset.get(), memory_type));
+    small_blocks = small_blocks && direct.back() && h5::chunk_shape(segment.dataset.get()).at(0) <= small_block;
+  }
+  stack.block_frames_ = block_frames > 0   ? block_frames
+                        : small_blocks     ? small_block
+                                           : std::max<std::uint64_t>(1, (std::size_t{4} << 20) / stack.frame_bytes());
+  // Reopen each block with a chunk cache sized for one block of frames.
+  for (std::size_t i = 0; i < stack.segments_.size(); ++i) {
+    Segment& segment = stack.segments_[i];
     const std::string segment_where = "dataset '" + segment.path + "' in '" + file_path + "'";
     {
       h5::Handle create =
           h5::checked(H5Dget_create_plist(segment.dataset.get()), "cannot read the layout of " + segment_where);
       segment.filtered = H5Pget_nfilters(create.get()) > 0;
     }
-    const bool direct = decoder == Decoder::automatic && segment.leading == 0 &&
-                        ChunkReader::handles(segment.dataset.get(), memory_type);
     h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
-    size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), direct,
+    size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), direct[i],
                      access.get());
     // Closed first: HDF5 ignores the access list when the dataset is still open (it shares the open one).
     segment.dataset.reset();
@@ -176,7 +192,7 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
         h5::checked(H5Dopen2(location, segment.path.c_str(), access.get()), "cannot open " + segment_where);
     // The chunk index is read once, front to back: a small metadata cache keeps memory flat in K.
     h5::bound_metadata_cache(segment.dataset.get(), kIndexCacheBytes);
-    if (direct) segment.direct = ChunkReader::open(segment.dataset.get(), memory_type, segment_where);
+    if (direct[i]) segment.direct = ChunkReader::open(segment.dataset.get(), memory_type, segment_where);
   }
   stack.transfer_ = h5::transfer_plist(false);
   return stack;

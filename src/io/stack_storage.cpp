@@ -146,9 +146,7 @@ bool all_chunks_written(hid_t dataset) {
   }
   if (layout != H5D_CHUNKED) return true;
   const auto dims = h5::dataset_dims(dataset);
-  std::vector<hsize_t> chunk(dims.size(), 1);
-  h5::check(H5Pget_chunk(create.get(), static_cast<int>(dims.size()), chunk.data()),
-            "cannot read the chunk shape of a dataset");
+  const std::vector<hsize_t> chunk = h5::chunk_shape(dataset);
   hsize_t expected = 1;
   for (std::size_t d = 0; d < dims.size(); ++d) expected *= (dims[d] + chunk[d] - 1) / chunk[d];
   if (expected == 0) return true;
@@ -171,9 +169,7 @@ std::vector<FrameRange> unwritten_frames(hid_t dataset, std::uint64_t first, std
   }
   if (layout != H5D_CHUNKED) return gaps;
   const auto dims = h5::dataset_dims(dataset);
-  std::vector<hsize_t> chunk(dims.size(), 1);
-  h5::check(H5Pget_chunk(create.get(), static_cast<int>(dims.size()), chunk.data()),
-            "cannot read the chunk shape of a dataset");
+  const std::vector<hsize_t> chunk = h5::chunk_shape(dataset);
   std::vector<std::vector<hsize_t>> layer = h5::chunk_layer_origins(dims, chunk, frame_axis);
   const hsize_t depth = std::max<hsize_t>(chunk[frame_axis], 1);
   for (hsize_t origin = first - first % depth; origin < end; origin += depth) {

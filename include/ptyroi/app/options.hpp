@@ -55,7 +55,7 @@ struct Options {
   bool contrast_test = true;  // --no-contrast-test: the paper's behaviour
   double contrast_threshold = 2.0;
   // execution
-  std::uint64_t block_frames = 0;  // 0: automatic, the frames that fit in 4 MiB
+  std::uint64_t block_frames = 0;  // 0: automatic, the frames that fit in 4 MiB (512 KiB decoded in-process)
   std::string decoder = "auto";    // auto: bitshuffle-LZ4/deflate chunks decoded in-process | hdf5
   // output
   std::string output_file;     // empty: no subset file

@@ -84,6 +84,8 @@ bool is_dataset(hid_t location, const std::string& path);
 
 Handle open_dataset(hid_t location, const std::string& path, const std::string& file_name);
 std::vector<hsize_t> dataset_dims(hid_t dataset);
+// The chunk shape of a dataset (one entry per axis); empty when its storage is not chunked.
+std::vector<hsize_t> chunk_shape(hid_t dataset);
 
 // The origins of the chunks of one layer along `frame_axis` (that axis at 0): every combination of
 // chunk origins on the other axes of a dataset of shape `dims` with chunks of shape `chunk`.
