@@ -32,9 +32,10 @@ class PatternStack : public FrameSource {
  public:
   // Collective over comm. `layout` automatic: detected from the content; a non-empty dataset_path
   // replaces the layout's stack. block_frames: the frames per read block the chunk cache is sized
-  // for (0: as many as fit in 4 MiB, or in 512 KiB when every chunk is decoded in-process). `decoder` automatic: bitshuffle-LZ4 and deflate chunks are
-  // read with H5Dread_chunk and decoded in-process (ptyroi/io/chunk_reader.hpp); hdf5: everything
-  // goes through HDF5's filter pipeline.
+  // for (0: as many as fit in 4 MiB, or in 512 KiB when every chunk is decoded in-process and holds
+  // no more frames than that). `decoder` automatic: bitshuffle-LZ4 and deflate chunks are read with
+  // H5Dread_chunk and decoded in-process (ptyroi/io/chunk_reader.hpp); hdf5: everything goes
+  // through HDF5's filter pipeline.
   static PatternStack open(const std::string& file_path, InputLayout layout, const std::string& dataset_path,
                            std::uint64_t block_frames, MPI_Comm comm, Decoder decoder = Decoder::automatic);
 
