@@ -165,9 +165,9 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
                      ChunkReader::handles(segment.dataset.get(), memory_type));
     small_blocks = small_blocks && direct.back() && h5::chunk_shape(segment.dataset.get()).at(0) <= small_block;
   }
-  stack.block_frames_ = block_frames > 0   ? block_frames
-                        : small_blocks     ? small_block
-                                           : std::max<std::uint64_t>(1, (std::size_t{4} << 20) / stack.frame_bytes());
+  stack.block_frames_ = block_frames > 0 ? block_frames
+                        : small_blocks   ? small_block
+                                         : std::max<std::uint64_t>(1, (std::size_t{4} << 20) / stack.frame_bytes());
   // Reopen each block with a chunk cache sized for one block of frames.
   for (std::size_t i = 0; i < stack.segments_.size(); ++i) {
     Segment& segment = stack.segments_[i];
