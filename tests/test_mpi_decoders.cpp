@@ -346,6 +346,18 @@ TEST_F(MPI_Decoders, PipelineIsBitwiseIdenticalForEveryDecoderRankCountAndBlock)
                 << files_[i] << ": --decoder " << decoder << ", " << ranks << " ranks, block " << block;
           }
         }
+        if (comm != MPI_COMM_NULL) {  // each rank only its own share (--no-work-sharing)
+          Options o = options(files_[i], decoder, 1);
+          o.share_work = false;
+          const ScanRun run = run_scan(o, comm);
+          EXPECT_EQ(run.result.helped_frames, 0);
+          EXPECT_FALSE(run.result.work_shared);
+          const Fingerprint f = fingerprint(run, comm);
+          if (me == 0) {
+            EXPECT_TRUE(bitwise_equal(f, reference))
+                << files_[i] << ": --decoder " << decoder << ", " << ranks << " ranks, no work sharing";
+          }
+        }
       }
       if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
     }

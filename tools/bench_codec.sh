@@ -12,16 +12,24 @@
 #      no output; its --summary timings.features_s) for {bitshuffle-LZ4, deflate} x {auto, hdf5} x
 #      {1, 2 ranks}, and an h5py read of each whole file (Debian's python3-h5py, serial HDF5 and the
 #      same plugins). The order rotates from one repetition to the next, every other one reversed.
-#   3. Runs the [K, 1, 256] copies once per decoder on 1 rank under /usr/bin/time: peak resident
+#   3. Scaling from 1 to 2 ranks, in back-to-back groups (PAIRS of them, order alternating): the
+#      bitshuffle-LZ4 pass on 1 rank and on 2 ranks (also with --no-work-sharing), and the machine's
+#      own ceiling for this work: one 1-rank pass alone and two independent 1-rank passes at once
+#      (through the Python module under mpiexec, each process on MPI_COMM_SELF after a barrier, so
+#      both passes overlap). Each group sees the same machine conditions, so the median of the
+#      per-group ratios is what the 1.8× target is judged on; on a shared virtual machine two busy
+#      cores are not always twice one.
+#   4. Runs the [K, 1, 256] copies once per decoder on 1 rank under /usr/bin/time: peak resident
 #      memory and feature-pass time, to show the caches stay bounded whatever the chunk shape.
-#   4. Writes DIR/codec_results.md (a Markdown table of medians, decoded GB/s, ratios and the issue's
+#   5. Writes DIR/codec_results.md (a Markdown table of medians, decoded GB/s, ratios and the issue's
 #      targets) and DIR/codec_raw.tsv, and prints the table.
 #
 # Timings stay out of the unit tests: this is the only place they live.
 #
-# Usage: tools/bench_codec.sh [--work DIR] [--reps N] [--frames K] [--no-build] [--build-dir DIR]
+# Usage: tools/bench_codec.sh [--work DIR] [--reps N] [--pairs N] [--frames K] [--no-build] [--build-dir DIR]
 #   --work DIR      scans and raw results (default /tmp/ptyroi-bench-codec; never inside the repo)
 #   --reps N        repetitions (default 5); each number in the table is the median over them
+#   --pairs N       back-to-back pairs of the scaling measurement (default 11)
 #   --frames K      frames of the scan (default 2000; a multiple of 50)
 #   --no-build      use the binaries as built (default: tools/build.sh release first)
 #   --build-dir DIR where ptyroi and ptyroi-simulate are (default build/release)
@@ -31,6 +39,7 @@ repo=$PWD
 
 work=/tmp/ptyroi-bench-codec
 reps=5
+pairs=11
 frames=2000
 build=1
 bin=build/release
@@ -39,6 +48,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --work) work=${2:?--work needs a directory}; shift 2 ;;
     --reps) reps=${2:?--reps needs a number}; shift 2 ;;
+    --pairs) pairs=${2:?--pairs needs a number}; shift 2 ;;
     --frames) frames=${2:?--frames needs a number}; shift 2 ;;
     --no-build) build=0; shift ;;
     --build-dir) bin=${2:?--build-dir needs a directory}; shift 2 ;;
@@ -48,6 +58,7 @@ while [ $# -gt 0 ]; do
 done
 fail() { echo "bench_codec: error: $*" >&2; exit 1; }
 case $reps in '' | *[!0-9]* | 0) fail "--reps must be a positive integer (got '$reps')" ;; esac
+case $pairs in '' | *[!0-9]* | 0) fail "--pairs must be a positive integer (got '$pairs')" ;; esac
 case $frames in '' | *[!0-9]* | 0) fail "--frames must be a positive integer (got '$frames')" ;; esac
 [ $((frames % 50)) -eq 0 ] || fail "--frames must be a multiple of 50 (the raster is K/50 x 50; got $frames)"
 
@@ -62,6 +73,8 @@ for exe in ptyroi ptyroi-simulate; do
 done
 for tool in /usr/bin/time h5repack /usr/bin/python3; do command -v "$tool" >/dev/null || fail "$tool is missing: bash tools/setup.sh"; done
 /usr/bin/python3 -c 'import h5py' 2>/dev/null || fail "h5py is missing: apt-get install python3-h5py (tools/setup.sh does)"
+/usr/bin/python3 -c 'import mpi4py' 2>/dev/null || fail "mpi4py is missing: apt-get install python3-mpi4py (tools/setup.sh does)"
+[ -f "$bin/python/ptyroi/__init__.py" ] || fail "the Python module is missing in $bin/python: build first"
 
 work=$(realpath -m "$work")
 case $work/ in "$(pwd -P)"/*) fail "--work '$work' is inside the repository: use a directory outside it" ;; esac
@@ -186,6 +199,51 @@ for ((rep = 1; rep <= reps; rep++)); do
 done
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 
+# --- scaling from 1 to 2 ranks, and the machine's ceiling, in back-to-back pairs --------------------
+# Independent 1-rank passes, N processes at once: each runs ptyroi on MPI_COMM_SELF after a barrier;
+# prints the slowest process's features_s. (A script file: mpiexec gives stdin to rank 0 only.)
+passes_py=$work/independent_passes.py
+cat >"$passes_py" <<'EOF'
+import sys
+from mpi4py import MPI
+import ptyroi
+world = MPI.COMM_WORLD
+world.Barrier()
+seconds = ptyroi.run(sys.argv[1:], comm=MPI.COMM_SELF)["timings"]["features_s"]
+slowest = world.reduce(seconds, op=MPI.MAX, root=0)
+if world.rank == 0:
+    print(f"{slowest:.9f}")
+EOF
+independent_passes() { # PROCESSES
+  PYTHONPATH=$bin/python run_mpi "$1" /usr/bin/python3 "$passes_py" --input "$bslz4" --grid "$grid" --no-patterns --quiet
+}
+pairs_tsv=$work/codec_pairs.tsv
+printf 'pair\tcommand\tfeatures_s\n' >"$pairs_tsv"
+pair_run() { # PAIR NAME
+  local seconds summary=$runs/pair.$1.$2.json
+  case $2 in
+    ranks1 | ranks2)
+      run_mpi "${2#ranks}" "$bin/ptyroi" --input "$bslz4" --grid "$grid" --no-patterns --quiet --summary "$summary"
+      seconds=$(json_timing "$summary" features_s) ;;
+    static2)
+      run_mpi 2 "$bin/ptyroi" --input "$bslz4" --grid "$grid" --no-patterns --quiet --summary "$summary" \
+        --no-work-sharing
+      seconds=$(json_timing "$summary" features_s) ;;
+    alone) seconds=$(independent_passes 1) ;;
+    together) seconds=$(independent_passes 2) ;;
+  esac
+  printf '%s\t%s\t%s\n' "$1" "$2" "$seconds" >>"$pairs_tsv"
+}
+echo "bench_codec: scaling, $pairs back-to-back pairs"
+independent_passes 2 >/dev/null # warm-up (imports)
+for ((pair = 1; pair <= pairs; pair++)); do
+  if ((pair % 2)); then
+    for name in ranks1 ranks2 static2 alone together; do pair_run "$pair" "$name"; done
+  else
+    for name in static2 ranks2 ranks1 together alone; do pair_run "$pair" "$name"; done
+  fi
+done
+
 # --- chunks spanning every frame: peak memory and time, one run per decoder -------------------------
 echo "bench_codec: [${rows_frames}, 1, $frame] chunks, peak memory"
 rss_tsv=$work/codec_rss.tsv
@@ -235,6 +293,21 @@ g_hdf51=$(median gzip_hdf5_1 features_s)
 g_auto2=$(median gzip_auto_2 features_s)
 g_hdf52=$(median gzip_hdf5_2 features_s)
 
+# Per pair: 1 rank / 2 ranks, and the ceiling 2 × alone / together; medians and ranges over pairs.
+pair_ratios() { # NUMERATOR DENOMINATOR FACTOR
+  awk -F '\t' -v a="$1" -v b="$2" -v f="$3" 'NR > 1 { t[$1, $2] = $3; p[$1] = 1 }
+    END { for (i in p) if (t[i, b] > 0) print f * t[i, a] / t[i, b] }' "$pairs_tsv" | sort -g
+}
+median_of() { awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.9g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+range_of() { awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }'; }
+pair_median() { awk -F '\t' -v c="$1" 'NR > 1 && $2 == c { print $3 }' "$pairs_tsv" | sort -g | median_of; }
+scaling=$(pair_ratios ranks1 ranks2 1 | median_of)
+scaling_range=$(pair_ratios ranks1 ranks2 1 | range_of)
+static=$(pair_ratios ranks1 static2 1 | median_of)
+static_range=$(pair_ratios ranks1 static2 1 | range_of)
+ceiling=$(pair_ratios alone together 2 | median_of)
+ceiling_range=$(pair_ratios alone together 2 | range_of)
+
 report=$work/codec_results.md
 {
   echo "### Compressed input: in-process decoding against HDF5's filter pipeline ($reps repetitions, medians)"
@@ -252,7 +325,7 @@ report=$work/codec_results.md
     "$(calc "%.2f× faster than HDF5" "$b_hdf51 / $b_auto1")" "≥ 4×" "$(verdict "$b_hdf51 >= 4 * $b_auto1")"
   row "bitshuffle-LZ4, feature pass, 1 rank, \`--decoder hdf5\`" bslz4_hdf5_1 features_s "" "" ""
   row "bitshuffle-LZ4, feature pass, 2 ranks, in-process" bslz4_auto_2 features_s \
-    "$(calc "%.2f× faster than 1 rank" "$b_auto1 / $b_auto2")" "≥ 1.8×" "$(verdict "$b_auto1 >= 1.8 * $b_auto2")"
+    "$(calc "%.2f× faster than 1 rank" "$b_auto1 / $b_auto2")" "(pairs below)" ""
   row "bitshuffle-LZ4, feature pass, 2 ranks, \`--decoder hdf5\`" bslz4_hdf5_2 features_s \
     "$(calc "in-process %.2f× faster" "$b_hdf52 / $b_auto2")" "" ""
   row "shuffle+deflate, feature pass, 1 rank, in-process" gzip_auto_1 features_s \
@@ -267,6 +340,16 @@ report=$work/codec_results.md
   echo "Feature pass: ptyroi's own \`timings.features_s\` (read, decode, T and CoM of every frame; maximum over"
   echo "ranks); GB/s: decoded pixel bytes over that time. The h5py rows only read (no features)."
   echo
+  echo "Scaling from 1 to 2 ranks, bitshuffle-LZ4 in-process, $pairs back-to-back pairs (order alternating; medians"
+  echo "of the per-pair ratios):"
+  echo
+  echo "| what | median s | ratio per pair, median | range | target | |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  echo "| 1 rank / 2 ranks (\`ptyroi\`) | $(pair_median ranks1 | xargs printf '%.3f') / $(pair_median ranks2 | xargs printf '%.3f') | $(calc "%.2f×" "$scaling") | $scaling_range | ≥ 1.8× | $(verdict "$scaling >= 1.8") |"
+  echo "| 1 rank / 2 ranks with \`--no-work-sharing\` (each rank only its own half) | $(pair_median ranks1 | xargs printf '%.3f') / $(pair_median static2 | xargs printf '%.3f') | $(calc "%.2f×" "$static") | $static_range | | |"
+  echo "| the machine's ceiling: one 1-rank pass alone / two independent 1-rank passes at once, × 2 | $(pair_median alone | xargs printf '%.3f') / $(pair_median together | xargs printf '%.3f') | $(calc "%.2f×" "$ceiling") | $ceiling_range | | |"
+  echo "| ptyroi's 2-rank scaling as a share of that ceiling | | $(calc "%.0f%%" "100 * $scaling / $ceiling") | | | |"
+  echo
   echo "Chunks spanning every frame ([${rows_frames}, 1, 256], ${rows_frames} frames, 1 rank, one run each):"
   echo
   echo "| file | decoder | peak RSS MiB | feature pass s |"
@@ -276,4 +359,4 @@ report=$work/codec_results.md
 echo
 cat "$report"
 echo
-echo "bench_codec: report in $report, raw numbers in $raw_tsv and $rss_tsv"
+echo "bench_codec: report in $report, raw numbers in $raw_tsv, $pairs_tsv and $rss_tsv"

@@ -31,6 +31,7 @@ struct Switches {
   bool no_file_mask = false;
   bool no_contrast_test = false;
   bool no_monitor = false;
+  bool no_work_sharing = false;
   std::string border = "0";  // N or auto
 };
 
@@ -124,6 +125,8 @@ po::options_description describe(Options& o, Switches& switches) {
   po::options_description execution("Execution and output");
   execution.add_options()
       ("block-frames", po::value(&switches.block_frames)->value_name("B"), "frames read per block on each rank (default: as many as fit in 4 MiB; 512 KiB for chunks decoded in-process)")
+      ("no-work-sharing", po::bool_switch(&switches.no_work_sharing),
+       "each rank reads only its own share of the frames (default: ranks done early take over frames of busy ones)")
       ("decoder", po::value(&o.decoder)->value_name("NAME"),
        "auto (default: bitshuffle-LZ4 and deflate chunks read directly and decoded in-process) | hdf5 (everything through HDF5's filter pipeline)")
       ("output,o", po::value(&o.output_file)->value_name("FILE"),
@@ -243,6 +246,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   o.write_patterns = !switches.no_patterns;
   o.use_file_mask = !switches.no_file_mask;
   o.use_file_monitor = !switches.no_monitor;
+  o.share_work = !switches.no_work_sharing;
   o.has_max_valid = values.count("max-valid") > 0;
   if (switches.border == "auto") {
     o.border_auto = true;
@@ -407,6 +411,7 @@ RoiParameters roi_parameters(const Options& o) {
   p.scan = o.scan == "grid" ? ScanKind::grid : o.scan == "irregular" ? ScanKind::irregular : ScanKind::automatic;
   if (!o.grid.empty()) p.grid = parse_grid_shape(o.grid);
   p.block_frames = o.block_frames;
+  p.share_work = o.share_work;
   return p;
 }
 

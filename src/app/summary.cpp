@@ -220,7 +220,9 @@ std::string summary_json(const ScanRun& run) {
         {"iterations", o.iterations},
         {"feature", o.use_log ? "log" : "linear"},
         {"block_frames", r.block_frames},
-        {"ranks", r.ranks}}},
+        {"ranks", r.ranks},
+        {"work_sharing", r.work_shared},
+        {"frames_taken_over", r.helped_frames}}},
       {"frames", r.frames},
       {"roi_frames", r.roi_frames},
       {"roi_fraction", fraction(r.roi_frames, r.frames)},
@@ -328,7 +330,9 @@ std::string summary_text(const ScanRun& run) {
     out << "\n";
   }
   out << std::setprecision(3) << "  read           " << static_cast<double>(r.bytes_read) / 1e9 << " GB in "
-      << t.features_s << " s (" << read_rate_gb_s(run) << " GB/s)\n";
+      << t.features_s << " s (" << read_rate_gb_s(run) << " GB/s)";
+  if (r.helped_frames > 0) out << "; " << r.helped_frames << " frames taken over from busier ranks";
+  out << "\n";
   out << "  timings (s)    open " << a.open_s << ", features " << t.features_s << ", statistics " << t.statistics_s
       << ", maps " << t.maps_s << ", k-means " << t.kmeans_s << ", selection " << t.selection_s << ", write "
       << a.write_s << ", total " << a.total_s << "\n";

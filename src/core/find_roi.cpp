@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <sstream>
@@ -9,6 +10,8 @@
 #include <utility>
 
 #include "ptyroi/core/error.hpp"
+#include "ptyroi/core/feature_exchange.hpp"
+#include "ptyroi/core/frame_tasks.hpp"
 #include "ptyroi/core/frame_window.hpp"
 #include "ptyroi/core/mpi.hpp"
 #include "ptyroi/core/order_statistics.hpp"
@@ -43,32 +46,72 @@ std::uint64_t block_frames_for(const RoiParameters& parameters, const FrameSourc
   return std::max<std::uint64_t>(1, block_bytes / std::max<std::size_t>(source.frame_bytes(), 1));
 }
 
-// The per-frame pass (per-frame accumulate): this rank's frames, streamed in blocks of whole
-// frames (or their window) in the source's own pixel type.
+// The per-frame pass (per-frame accumulate) over frames [range): streamed in blocks of whole
+// frames (or their window) in the source's own pixel type, appended to `features`.
+class FeaturePass {
+ public:
+  FeaturePass(const FrameSource& source, std::uint64_t block_frames, const PixelSelection& selection)
+      : source_(source),
+        block_(std::max<std::uint64_t>(block_frames, 1)),
+        // double storage keeps the buffer aligned for every pixel type; not zero-filled (read_frames
+        // writes every byte of the frames it reads; zeroing a 4 MiB block was ~2 ms on every rank).
+        buffer_(new double[(block_ * source.frame_bytes() + sizeof(double) - 1) / sizeof(double)]),
+        kernel_(selection) {}
+
+  void run(FrameRange range, std::vector<FrameFeatures>& features, const std::function<void(std::uint64_t)>& done) {
+    for (std::uint64_t first = range.begin; first < range.end; first += block_) {
+      const std::uint64_t count = std::min(block_, range.end - first);
+      source_.read_frames(first, count, buffer_.get());
+      visit_pixel_type(source_.pixel_type(), [&](auto pixel) {
+        using Pixel = decltype(pixel);
+        const auto* frames = reinterpret_cast<const Pixel*>(buffer_.get());
+        for (std::uint64_t i = 0; i < count; ++i) {
+          features.push_back(kernel_(frames + i * source_.pixels_per_frame(), source_.rows(), source_.cols()));
+        }
+      });
+      if (done) done(first + count);
+    }
+  }
+
+ private:
+  const FrameSource& source_;
+  std::uint64_t block_;
+  std::unique_ptr<double[]> buffer_;
+  FrameMomentsKernel kernel_;
+};
+
 std::vector<FrameFeatures> features_pass(const FrameSource& source, FrameRange range, std::uint64_t block_frames,
                                          const PixelSelection& selection, const RoiHooks& hooks) {
   std::vector<FrameFeatures> features;
   features.reserve(range.count());
-  const std::uint64_t block = std::min<std::uint64_t>(block_frames, std::max<std::uint64_t>(range.count(), 1));
-  // double storage keeps the buffer aligned for every pixel type; not zero-filled (read_frames
-  // writes every byte of the frames it reads; zeroing a 4 MiB block was ~2 ms on every rank).
-  std::unique_ptr<double[]> buffer(new double[(block * source.frame_bytes() + sizeof(double) - 1) / sizeof(double)]);
-  FrameMomentsKernel kernel(selection);
-  for (std::uint64_t first = range.begin; first < range.end; first += block) {
-    const std::uint64_t count = std::min(block, range.end - first);
-    source.read_frames(first, count, buffer.get());
-    visit_pixel_type(source.pixel_type(), [&](auto pixel) {
-      using Pixel = decltype(pixel);
-      const auto* frames = reinterpret_cast<const Pixel*>(buffer.get());
-      for (std::uint64_t i = 0; i < count; ++i) {
-        features.push_back(kernel(frames + i * source.pixels_per_frame(), source.rows(), source.cols()));
-      }
-    });
+  FeaturePass pass(source, std::min<std::uint64_t>(block_frames, std::max<std::uint64_t>(range.count(), 1)), selection);
+  pass.run(range, features, [&](std::uint64_t end) {
     if (hooks.on_progress) {
-      hooks.on_progress(static_cast<double>(first + count - range.begin) / static_cast<double>(range.count()));
+      hooks.on_progress(static_cast<double>(end - range.begin) / static_cast<double>(range.count()));
+    }
+  });
+  return features;
+}
+
+// The same pass over the frames `tasks` hands this rank: its own share, then frames of busy ranks
+// (frame_tasks.hpp). Progress: the frames this rank took, over its share.
+std::vector<FeatureRun> shared_features_pass(const FrameSource& source, FrameTasks& tasks, std::uint64_t block_frames,
+                                             const PixelSelection& selection, const RoiHooks& hooks) {
+  std::vector<FeatureRun> held;
+  FeaturePass pass(source, block_frames, selection);
+  const FrameRange own = tasks.own();
+  for (FrameRange task = tasks.next(); task.count() > 0; task = tasks.next()) {
+    if (held.empty() || held.back().end() != task.begin) {
+      held.push_back({task.begin, {}});
+      held.back().features.reserve(task.begin == own.begin ? own.count() : task.count());
+    }
+    pass.run(task, held.back().features, {});
+    if (hooks.on_progress && own.count() > 0) {
+      const auto taken = static_cast<double>(tasks.own_frames_done() + tasks.helped_frames());
+      hooks.on_progress(std::min(1.0, taken / static_cast<double>(own.count())));
     }
   }
-  return features;
+  return held;
 }
 
 // A number for a message: "inf", "-1", "1.5e+308".
@@ -517,16 +560,28 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
   });
   // The scan first: a border beyond it or positions that do not fit fail before any frame is read.
   auto neighbourhood = scan_neighbourhood(scan, source.frames(), parameters, comm);
-  const FrameRange local = partition_frames(source.frames(), mpi::size(comm), mpi::rank(comm));
   const std::uint64_t block_frames = block_frames_for(parameters, source);
   std::vector<FrameFeatures> features;
   double features_s = 0.0;
+  std::uint64_t helped_frames = 0;
+  const bool share = parameters.share_work && mpi::size(comm) > 1 &&
+                     mpi::all_sum(comm, std::int64_t{source.reads_every_frame() ? 0 : 1}) == 0;
   {
     StepClock clock(features_s);
-    mpi::run_phase(comm, [&] {
-      notify(hooks, "features");
-      features = features_pass(source, local, block_frames, pixels, hooks);
-    });
+    std::vector<FeatureRun> held;
+    {
+      FrameTasks tasks(source.frames(), block_frames, share, comm);  // collective, also when a phase fails
+      mpi::run_phase(comm, [&] {
+        notify(hooks, "features");
+        held = shared_features_pass(source, tasks, block_frames, pixels, hooks);
+      });
+      helped_frames = tasks.helped_frames();
+    }
+    if (share) {
+      features = share_features(held, source.frames(), comm);
+    } else if (!held.empty()) {
+      features = std::move(held.front().features);  // the rank's own frames, in order: one run
+    }
   }
   if (pixels.has_max_valid) {
     // Nothing left to sum is the selection's doing, not the data's: blame max_valid, not the frames.
@@ -545,6 +600,8 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
   result.rows = windowed ? pixels.window_rows : source.rows();
   result.cols = windowed ? pixels.window_cols : source.cols();
   result.block_frames = block_frames;
+  result.work_shared = share;
+  result.helped_frames = mpi::all_sum(comm, static_cast<std::int64_t>(helped_frames));
   result.bytes_read = result.frames * result.rows * result.cols * pixel_type_size(source.pixel_type());
   result.timings.features_s = mpi::all_max(comm, features_s);
   return result;

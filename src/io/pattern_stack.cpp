@@ -190,6 +190,10 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
     }
     segment.dataset =
         h5::checked(H5Dopen2(location, segment.path.c_str(), access.get()), "cannot open " + segment_where);
+    if (segment.filtered) {
+      const std::vector<hsize_t> chunk = h5::chunk_shape(segment.dataset.get());
+      if (!chunk.empty() && chunk[segment.leading] > stack.block_frames_) stack.reads_every_frame_ = false;
+    }
     // The chunk index is read once, front to back: a small metadata cache keeps memory flat in K.
     h5::bound_metadata_cache(segment.dataset.get(), kIndexCacheBytes);
     if (direct[i]) segment.direct = ChunkReader::open(segment.dataset.get(), memory_type, segment_where);

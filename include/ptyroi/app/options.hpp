@@ -57,6 +57,7 @@ struct Options {
   // execution
   std::uint64_t block_frames = 0;  // 0: automatic, the frames that fit in 4 MiB (512 KiB decoded in-process)
   std::string decoder = "auto";    // auto: bitshuffle-LZ4/deflate chunks decoded in-process | hdf5
+  bool share_work = true;          // --no-work-sharing: each rank only its own share of the frames
   // output
   std::string output_file;     // empty: no subset file
   std::string format = "cxi";  // cxi | ptychoshelves | ptychodus | tike | mask-only

@@ -50,6 +50,8 @@ struct RoiResult {
   int ranks = 1;
   FrameRange local;                // this rank's frames
   std::uint64_t block_frames = 0;  // frames per read block, as used
+  bool work_shared = false;        // ranks took over frames of busy ranks (frame_tasks.hpp)
+  std::int64_t helped_frames = 0;  // frames computed by a rank other than their owner, over all ranks
   std::shared_ptr<const ScanNeighbourhood> neighbourhood;
 
   std::vector<FrameFeatures> local_features;  // T and CoM of this rank's frames

@@ -28,6 +28,10 @@ class FrameSource {
   virtual std::string name() const = 0;
   // Frames per read block this source reads best (e.g. what its chunk cache is sized for); 0: none.
   virtual std::uint64_t preferred_block_frames() const { return 0; }
+  // Whether this rank reads any frame as cheaply as any other, so that a rank done with its own
+  // frames may take over some of a busy rank's (frame_tasks.hpp). False e.g. for frames in memory
+  // of which each rank holds only its share.
+  virtual bool reads_every_frame() const { return true; }
 
   // Reads the window [row, row + rows) × [col, col + cols) of frames [first, first + count) into
   // buffer (count·rows·cols pixels of pixel_type(), row-major). Rank-local: no collective call.

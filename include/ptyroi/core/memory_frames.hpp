@@ -30,6 +30,7 @@ class MemoryFrames : public FrameSource {
   std::string name() const override;
   std::uint64_t first_frame() const { return first_; }
   std::uint64_t held_frames() const { return count_; }
+  bool reads_every_frame() const override { return first_ == 0 && count_ == frames_; }
 
   // Throws UsageError when a frame outside [first_frame, first_frame + held_frames) is asked for.
   void read_window(std::uint64_t first, std::uint64_t count, std::uint64_t row, std::uint64_t col, std::uint64_t rows,

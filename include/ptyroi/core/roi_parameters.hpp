@@ -24,6 +24,9 @@ struct RoiParameters {
   // The raster, row-major (frame k at row k / cols); when set it replaces the positions' grid.
   std::optional<GridShape> grid;
   std::uint64_t block_frames = 0;  // frames per read block; 0: the source's preference, else 4 MiB
+  // Ranks that finish their frames early take over frames of busy ones (frame_tasks.hpp), when
+  // every rank can read every frame (FrameSource::reads_every_frame); false: each rank its own share.
+  bool share_work = true;
   // Beyond the paper: a map selects frames only when its clusters stand out of its noise
   // (contrast.hpp); false: the paper's behaviour, k-means' clusters whatever the map.
   bool contrast_test = true;

@@ -49,6 +49,9 @@ class PatternStack : public FrameSource {
   PixelType pixel_type() const override { return pixel_type_; }
   std::string name() const override;  // "dataset '/data' in 'scan.h5'"
   std::uint64_t preferred_block_frames() const override { return block_frames_; }
+  // False when compressed chunks hold more frames than a block: a rank reading frames from the
+  // middle of such a chunk would decode it again (a deflate stream from its start).
+  bool reads_every_frame() const override { return reads_every_frame_; }
   // The dataset's type as stored, so the RoI subset keeps it (byte order included).
   hid_t file_type() const { return file_type_.get(); }
   std::size_t segments() const { return segments_.size(); }
@@ -102,6 +105,7 @@ class PatternStack : public FrameSource {
   std::vector<Segment> segments_;
   std::uint64_t frames_ = 0, rows_ = 0, cols_ = 0;
   std::uint64_t block_frames_ = 1;
+  bool reads_every_frame_ = true;
   Decoder decoder_ = Decoder::automatic;
   PixelType pixel_type_ = PixelType::f64;
   h5::Handle file_type_;
