@@ -29,7 +29,7 @@
 # Usage: tools/bench_codec.sh [--work DIR] [--reps N] [--pairs N] [--frames K] [--no-build] [--build-dir DIR]
 #   --work DIR      scans and raw results (default /tmp/ptyroi-bench-codec; never inside the repo)
 #   --reps N        repetitions (default 5); each number in the table is the median over them
-#   --pairs N       back-to-back pairs of the scaling measurement (default 11)
+#   --pairs N       back-to-back groups of the scaling measurement (default 11)
 #   --frames K      frames of the scan (default 2000; a multiple of 50)
 #   --no-build      use the binaries as built (default: tools/build.sh release first)
 #   --build-dir DIR where ptyroi and ptyroi-simulate are (default build/release)
@@ -199,7 +199,7 @@ for ((rep = 1; rep <= reps; rep++)); do
 done
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 
-# --- scaling from 1 to 2 ranks, and the machine's ceiling, in back-to-back pairs --------------------
+# --- scaling from 1 to 2 ranks, and the machine's ceiling, in back-to-back groups -------------------
 # Independent 1-rank passes, N processes at once: each runs ptyroi on MPI_COMM_SELF after a barrier;
 # prints the slowest process's features_s. (A script file: mpiexec gives stdin to rank 0 only.)
 passes_py=$work/independent_passes.py
@@ -234,7 +234,7 @@ pair_run() { # PAIR NAME
   esac
   printf '%s\t%s\t%s\n' "$1" "$2" "$seconds" >>"$pairs_tsv"
 }
-echo "bench_codec: scaling, $pairs back-to-back pairs"
+echo "bench_codec: scaling, $pairs back-to-back groups"
 independent_passes 2 >/dev/null # warm-up (imports)
 for ((pair = 1; pair <= pairs; pair++)); do
   if ((pair % 2)); then
@@ -293,7 +293,7 @@ g_hdf51=$(median gzip_hdf5_1 features_s)
 g_auto2=$(median gzip_auto_2 features_s)
 g_hdf52=$(median gzip_hdf5_2 features_s)
 
-# Per pair: 1 rank / 2 ranks, and the ceiling 2 × alone / together; medians and ranges over pairs.
+# Per group: 1 rank / 2 ranks, and the ceiling 2 × alone / together; medians and ranges over groups.
 pair_ratios() { # NUMERATOR DENOMINATOR FACTOR
   awk -F '\t' -v a="$1" -v b="$2" -v f="$3" 'NR > 1 { t[$1, $2] = $3; p[$1] = 1 }
     END { for (i in p) if (t[i, b] > 0) print f * t[i, a] / t[i, b] }' "$pairs_tsv" | sort -g
@@ -340,10 +340,10 @@ report=$work/codec_results.md
   echo "Feature pass: ptyroi's own \`timings.features_s\` (read, decode, T and CoM of every frame; maximum over"
   echo "ranks); GB/s: decoded pixel bytes over that time. The h5py rows only read (no features)."
   echo
-  echo "Scaling from 1 to 2 ranks, bitshuffle-LZ4 in-process, $pairs back-to-back pairs (order alternating; medians"
-  echo "of the per-pair ratios):"
+  echo "Scaling from 1 to 2 ranks, bitshuffle-LZ4 in-process, $pairs back-to-back groups of the five runs below (order"
+  echo "alternating; medians of the per-group ratios):"
   echo
-  echo "| what | median s | ratio per pair, median | range | target | |"
+  echo "| what | median s | ratio per group, median | range | target | |"
   echo "| --- | --- | --- | --- | --- | --- |"
   echo "| 1 rank / 2 ranks (\`ptyroi\`) | $(pair_median ranks1 | xargs printf '%.3f') / $(pair_median ranks2 | xargs printf '%.3f') | $(calc "%.2f×" "$scaling") | $scaling_range | ≥ 1.8× | $(verdict "$scaling >= 1.8") |"
   echo "| 1 rank / 2 ranks with \`--no-work-sharing\` (each rank only its own half) | $(pair_median ranks1 | xargs printf '%.3f') / $(pair_median static2 | xargs printf '%.3f') | $(calc "%.2f×" "$static") | $static_range | | |"
