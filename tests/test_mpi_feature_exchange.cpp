@@ -62,9 +62,43 @@ void expect_share(const std::vector<FrameFeatures>& local, std::uint64_t frames,
 TEST(MPI_FeatureExchange, EveryRankGetsItsShareWhoeverComputedIt) {
   for (const std::uint64_t frames : {0u, 1u, 2u, 5u, 97u, 1000u}) {
     for (const unsigned seed : {1u, 2u, 3u}) {
-      expect_share(share_features(deal(frames, seed, MPI_COMM_WORLD), frames, MPI_COMM_WORLD), frames, MPI_COMM_WORLD);
+      const std::vector<FeatureRun> held = deal(frames, seed, MPI_COMM_WORLD);
+      expect_share(share_features(held, frames, MPI_COMM_WORLD), frames, MPI_COMM_WORLD);
     }
   }
+}
+
+TEST(MPI_FeatureExchange, RunsHandedOverGiveTheSameShares) {
+  // The overload that takes the runs moves a run starting at the share's first frame into the
+  // result instead of copying it.
+  for (const std::uint64_t frames : {0u, 1u, 2u, 5u, 97u, 1000u}) {
+    for (const unsigned seed : {1u, 2u, 3u}) {
+      expect_share(share_features(deal(frames, seed, MPI_COMM_WORLD), frames, MPI_COMM_WORLD), frames, MPI_COMM_WORLD);
+    }
+    // Each rank holding exactly its share: nothing moves.
+    const FrameRange mine = partition_frames(frames, mpi::size(MPI_COMM_WORLD), mpi::rank(MPI_COMM_WORLD));
+    std::vector<FeatureRun> held;
+    std::vector<FrameFeatures> run;
+    for (std::uint64_t k = mine.begin; k < mine.end; ++k) run.push_back(features_of(k));
+    append_features(held, mine.begin, std::move(run));
+    expect_share(share_features(std::move(held), frames, MPI_COMM_WORLD), frames, MPI_COMM_WORLD);
+  }
+}
+
+TEST(MPI_FeatureExchange, ARunPastItsShareIsCutAndItsTailSent) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const int ranks = mpi::size(comm), me = mpi::rank(comm);
+  const std::uint64_t frames = 100;
+  // Rank 0 holds frames [0, share 0 end + 3) in one run; the next rank holds the rest of its own.
+  std::vector<FeatureRun> held;
+  const FrameRange mine = partition_frames(frames, ranks, me);
+  const std::uint64_t extra = ranks > 1 ? 3 : 0;
+  std::vector<FrameFeatures> run;
+  const std::uint64_t begin = me == 1 ? mine.begin + extra : mine.begin;
+  const std::uint64_t end = me == 0 ? mine.end + extra : mine.end;
+  for (std::uint64_t k = begin; k < end; ++k) run.push_back(features_of(k));
+  append_features(held, begin, std::move(run));
+  expect_share(share_features(std::move(held), frames, comm), frames, comm);
 }
 
 TEST(MPI_FeatureExchange, FramesBeyondTheCountStayWhereTheyAre) {

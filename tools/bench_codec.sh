@@ -325,7 +325,7 @@ report=$work/codec_results.md
     "$(calc "%.2f× faster than HDF5" "$b_hdf51 / $b_auto1")" "≥ 4×" "$(verdict "$b_hdf51 >= 4 * $b_auto1")"
   row "bitshuffle-LZ4, feature pass, 1 rank, \`--decoder hdf5\`" bslz4_hdf5_1 features_s "" "" ""
   row "bitshuffle-LZ4, feature pass, 2 ranks, in-process" bslz4_auto_2 features_s \
-    "$(calc "%.2f× faster than 1 rank" "$b_auto1 / $b_auto2")" "(pairs below)" ""
+    "$(calc "%.2f× faster than 1 rank" "$b_auto1 / $b_auto2")" "(groups below)" ""
   row "bitshuffle-LZ4, feature pass, 2 ranks, \`--decoder hdf5\`" bslz4_hdf5_2 features_s \
     "$(calc "in-process %.2f× faster" "$b_hdf52 / $b_auto2")" "" ""
   row "shuffle+deflate, feature pass, 1 rank, in-process" gzip_auto_1 features_s \

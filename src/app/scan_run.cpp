@@ -139,8 +139,8 @@ RoiResult classify_followed(const PatternStack& stack, const ScanInput& scan, co
       append_features(held, rest.begin, frame_features(stack, rest, pixels, block_frames, hooks));
     });
   }
-  RoiResult result = classify_frames(share_features(held, stack.frames(), comm), stack.frames(), scan, parameters,
-                                     std::move(neighbourhood), comm, hooks, stack.name());
+  RoiResult result = classify_frames(share_features(std::move(held), stack.frames(), comm), stack.frames(), scan,
+                                     parameters, std::move(neighbourhood), comm, hooks, stack.name());
   const bool windowed = pixels.window_rows > 0;
   result.rows = windowed ? pixels.window_rows : stack.rows();
   result.cols = windowed ? pixels.window_cols : stack.cols();

@@ -1,6 +1,7 @@
 #include "ptyroi/core/feature_exchange.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -51,31 +52,82 @@ void truncate_features(std::vector<FeatureRun>& runs, std::uint64_t end) {
              runs.end());
 }
 
-std::vector<FrameFeatures> share_features(const std::vector<FeatureRun>& held, std::uint64_t frames, MPI_Comm comm) {
+namespace {
+
+Record record_of(std::uint64_t frame, const FrameFeatures& f) {
+  return {frame, f.total_intensity, f.com_x, f.com_y, f.non_finite_pixels, f.invalid_pixels, f.has_com ? 1u : 0u};
+}
+
+FrameFeatures features_of(const Record& record) {
+  FrameFeatures f;
+  f.total_intensity = record.total_intensity;
+  f.com_x = record.com_x;
+  f.com_y = record.com_y;
+  f.has_com = record.has_com != 0;
+  f.non_finite_pixels = record.non_finite_pixels;
+  f.invalid_pixels = record.invalid_pixels;
+  return f;
+}
+
+// Frames held for this rank's own share stay on it; only frames held for other ranks travel, so
+// memory is the share plus the frames that move. `local`: the features of the share's first
+// local.size() frames, already in place (moved out of `held` by the caller). `copied(i)`: run i
+// has been copied out (the caller may free it).
+std::vector<FrameFeatures> exchange(const std::vector<FeatureRun>& held, const std::function<void(std::size_t)>& copied,
+                                    std::vector<FrameFeatures> local, std::uint64_t frames, MPI_Comm comm) {
   const int ranks = mpi::size(comm);
   const int me = mpi::rank(comm);
-  // What goes to each rank: the held frames inside its share, as records.
-  std::vector<std::vector<Record>> outgoing(static_cast<std::size_t>(ranks));
-  for (int destination = 0; destination < ranks; ++destination) {
-    const FrameRange share = partition_frames(frames, ranks, destination);
-    for (const FeatureRun& run : held) {
-      const std::uint64_t begin = std::max(run.first, share.begin);
-      const std::uint64_t end = std::min(run.end(), share.end);
-      for (std::uint64_t k = begin; k < end; ++k) {
-        const FrameFeatures& f = run.features[k - run.first];
-        outgoing[static_cast<std::size_t>(destination)].push_back(
-            {k, f.total_intensity, f.com_x, f.com_y, f.non_finite_pixels, f.invalid_pixels, f.has_com ? 1u : 0u});
-      }
+  const FrameRange mine = partition_frames(frames, ranks, me);
+  const auto each_share = [&](const FeatureRun& run, auto&& visit) {  // visit(rank, begin, end)
+    for (int destination = 0; destination < ranks; ++destination) {
+      const FrameRange share = partition_frames(frames, ranks, destination);
+      const std::uint64_t begin = std::max(run.first, share.begin), end = std::min(run.end(), share.end);
+      if (begin < end) visit(destination, begin, end);
     }
+  };
+  // What goes to each other rank: the held frames inside its share, as records, in rank order.
+  std::vector<std::uint64_t> counts(static_cast<std::size_t>(ranks), 0);
+  for (const FeatureRun& run : held) {
+    each_share(run, [&](int destination, std::uint64_t begin, std::uint64_t end) {
+      if (destination != me) counts[static_cast<std::size_t>(destination)] += end - begin;
+    });
   }
   std::vector<int> send_counts(static_cast<std::size_t>(ranks)), send_offsets(static_cast<std::size_t>(ranks));
-  std::vector<Record> send;
+  std::vector<std::uint64_t> cursor(static_cast<std::size_t>(ranks));
+  std::uint64_t sent = 0;
   for (int r = 0; r < ranks; ++r) {
-    const auto& records = outgoing[static_cast<std::size_t>(r)];
-    send_offsets[static_cast<std::size_t>(r)] = as_count(send.size() * sizeof(Record));
-    send_counts[static_cast<std::size_t>(r)] = as_count(records.size() * sizeof(Record));
-    send.insert(send.end(), records.begin(), records.end());
+    cursor[static_cast<std::size_t>(r)] = sent;
+    send_offsets[static_cast<std::size_t>(r)] = as_count(sent * sizeof(Record));
+    send_counts[static_cast<std::size_t>(r)] = as_count(counts[static_cast<std::size_t>(r)] * sizeof(Record));
+    sent += counts[static_cast<std::size_t>(r)];
   }
+  std::vector<Record> send(static_cast<std::size_t>(sent));
+
+  // This rank's share: first what it holds itself; the rest of each run into the send buffer.
+  std::vector<std::uint8_t> seen(mine.count(), 0);
+  std::uint64_t twice = std::numeric_limits<std::uint64_t>::max();
+  const auto note = [&](std::uint64_t frame) {
+    if (seen[frame - mine.begin]++ > 0) twice = std::min<std::uint64_t>(twice, frame);
+  };
+  for (std::uint64_t i = 0; i < local.size(); ++i) note(mine.begin + i);
+  local.resize(mine.count());
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    const FeatureRun& run = held[i];
+    each_share(run, [&](int destination, std::uint64_t begin, std::uint64_t end) {
+      for (std::uint64_t k = begin; k < end; ++k) {
+        const FrameFeatures& f = run.features[k - run.first];
+        if (destination == me) {
+          local[k - mine.begin] = f;
+          note(k);
+        } else {
+          send[static_cast<std::size_t>(cursor[static_cast<std::size_t>(destination)]++)] = record_of(k, f);
+        }
+      }
+    });
+    if (copied) copied(i);
+  }
+
+  // Then what the other ranks hold of it.
   std::vector<int> receive_counts(static_cast<std::size_t>(ranks)), receive_offsets(static_cast<std::size_t>(ranks));
   check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, receive_counts.data(), 1, MPI_INT, comm), "MPI_Alltoall");
   std::uint64_t received_bytes = 0;
@@ -87,23 +139,13 @@ std::vector<FrameFeatures> share_features(const std::vector<FeatureRun>& held, s
   check(MPI_Alltoallv(send.data(), send_counts.data(), send_offsets.data(), MPI_BYTE, received.data(),
                       receive_counts.data(), receive_offsets.data(), MPI_BYTE, comm),
         "MPI_Alltoallv");
+  std::vector<Record>().swap(send);
+  for (const Record& record : received) {
+    local[record.frame - mine.begin] = features_of(record);
+    note(record.frame);
+  }
 
   // Every frame of the share exactly once.
-  const FrameRange mine = partition_frames(frames, ranks, me);
-  std::vector<FrameFeatures> local(mine.count());
-  std::vector<std::uint8_t> seen(mine.count(), 0);
-  std::uint64_t twice = std::numeric_limits<std::uint64_t>::max();
-  for (const Record& record : received) {
-    const std::size_t i = record.frame - mine.begin;
-    if (seen[i]++ > 0) twice = std::min<std::uint64_t>(twice, record.frame);
-    FrameFeatures& f = local[i];
-    f.total_intensity = record.total_intensity;
-    f.com_x = record.com_x;
-    f.com_y = record.com_y;
-    f.has_com = record.has_com != 0;
-    f.non_finite_pixels = record.non_finite_pixels;
-    f.invalid_pixels = record.invalid_pixels;
-  }
   std::uint64_t missing = std::numeric_limits<std::uint64_t>::max();
   for (std::size_t i = 0; i < seen.size(); ++i) {
     if (seen[i] == 0) {
@@ -120,6 +162,35 @@ std::vector<FrameFeatures> share_features(const std::vector<FeatureRun>& held, s
     }
   });
   return local;
+}
+
+}  // namespace
+
+std::vector<FrameFeatures> share_features(const std::vector<FeatureRun>& held, std::uint64_t frames, MPI_Comm comm) {
+  return exchange(held, {}, {}, frames, comm);
+}
+
+std::vector<FrameFeatures> share_features(std::vector<FeatureRun>&& held, std::uint64_t frames, MPI_Comm comm) {
+  const FrameRange mine = partition_frames(frames, mpi::size(comm), mpi::rank(comm));
+  std::vector<FrameFeatures> prefix;  // a run starting at the share's first frame: moved, not copied
+  for (FeatureRun& run : held) {
+    if (mine.count() == 0 || run.first != mine.begin || run.features.empty()) continue;
+    if (run.end() > mine.end) {  // the frames past the share stay held, for their owners
+      const auto cut = run.features.begin() + static_cast<std::ptrdiff_t>(mine.count());
+      FeatureRun tail{mine.end, std::vector<FrameFeatures>(cut, run.features.end())};
+      run.features.erase(cut, run.features.end());
+      prefix = std::move(run.features);
+      run = std::move(tail);
+    } else {
+      prefix = std::move(run.features);
+      run.features.clear();
+    }
+    break;
+  }
+  // Each run freed once copied out: the moved frames are held once, in the send buffer.
+  return exchange(
+      held, [&held](std::size_t i) { std::vector<FrameFeatures>().swap(held[i].features); }, std::move(prefix), frames,
+      comm);
 }
 
 }  // namespace ptyroi

@@ -578,7 +578,7 @@ RoiResult find_roi(const FrameSource& source, const ScanInput& scan, const Pixel
       helped_frames = tasks.helped_frames();
     }
     if (share) {
-      features = share_features(held, source.frames(), comm);
+      features = share_features(std::move(held), source.frames(), comm);
     } else if (!held.empty()) {
       features = std::move(held.front().features);  // the rank's own frames, in order: one run
     }

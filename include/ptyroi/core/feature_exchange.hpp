@@ -31,5 +31,8 @@ void truncate_features(std::vector<FeatureRun>& runs, std::uint64_t end);
 // are). Collective over comm. Every frame below `frames` must be held by exactly one rank; else
 // throws InternalError, identically on every rank, naming the first frame held by none or by two.
 std::vector<FrameFeatures> share_features(const std::vector<FeatureRun>& held, std::uint64_t frames, MPI_Comm comm);
+// The same, taking the runs: a run that starts at this rank's first frame becomes the result
+// without a copy (memory: the share plus the frames that move).
+std::vector<FrameFeatures> share_features(std::vector<FeatureRun>&& held, std::uint64_t frames, MPI_Comm comm);
 
 }  // namespace ptyroi
