@@ -104,10 +104,11 @@ std::vector<FrameFeatures> exchange(const std::vector<FeatureRun>& held, const s
   std::vector<Record> send(static_cast<std::size_t>(sent));
 
   // This rank's share: first what it holds itself; the rest of each run into the send buffer.
-  std::vector<std::uint8_t> seen(mine.count(), 0);
+  std::vector<bool> seen(mine.count(), false);  // a bit a frame
   std::uint64_t twice = std::numeric_limits<std::uint64_t>::max();
   const auto note = [&](std::uint64_t frame) {
-    if (seen[frame - mine.begin]++ > 0) twice = std::min<std::uint64_t>(twice, frame);
+    if (seen[frame - mine.begin]) twice = std::min<std::uint64_t>(twice, frame);
+    seen[frame - mine.begin] = true;
   };
   for (std::uint64_t i = 0; i < local.size(); ++i) note(mine.begin + i);
   local.resize(mine.count());
@@ -148,7 +149,7 @@ std::vector<FrameFeatures> exchange(const std::vector<FeatureRun>& held, const s
   // Every frame of the share exactly once.
   std::uint64_t missing = std::numeric_limits<std::uint64_t>::max();
   for (std::size_t i = 0; i < seen.size(); ++i) {
-    if (seen[i] == 0) {
+    if (!seen[i]) {
       missing = mine.begin + i;
       break;
     }
