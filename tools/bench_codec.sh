@@ -12,7 +12,7 @@
 #      no output; its --summary timings.features_s) for {bitshuffle-LZ4, deflate} x {auto, hdf5} x
 #      {1, 2 ranks}, and an h5py read of each whole file (Debian's python3-h5py, serial HDF5 and the
 #      same plugins). The order rotates from one repetition to the next, every other one reversed.
-#   3. Scaling from 1 to 2 ranks, in back-to-back groups (PAIRS of them, order alternating): the
+#   3. Scaling from 1 to 2 ranks, in back-to-back groups (GROUPS of them, order alternating): the
 #      bitshuffle-LZ4 pass on 1 rank and on 2 ranks (also with --no-work-sharing), and the machine's
 #      own ceiling for this work: one 1-rank pass alone and two independent 1-rank passes at once
 #      (through the Python module under mpiexec, each process on MPI_COMM_SELF after a barrier, so
@@ -26,10 +26,10 @@
 #
 # Timings stay out of the unit tests: this is the only place they live.
 #
-# Usage: tools/bench_codec.sh [--work DIR] [--reps N] [--pairs N] [--frames K] [--no-build] [--build-dir DIR]
+# Usage: tools/bench_codec.sh [--work DIR] [--reps N] [--groups N] [--frames K] [--no-build] [--build-dir DIR]
 #   --work DIR      scans and raw results (default /tmp/ptyroi-bench-codec; never inside the repo)
 #   --reps N        repetitions (default 5); each number in the table is the median over them
-#   --pairs N       back-to-back groups of the scaling measurement (default 11)
+#   --groups N      back-to-back groups of the scaling measurement (default 11)
 #   --frames K      frames of the scan (default 2000; a multiple of 50)
 #   --no-build      use the binaries as built (default: tools/build.sh release first)
 #   --build-dir DIR where ptyroi and ptyroi-simulate are (default build/release)
@@ -39,7 +39,7 @@ repo=$PWD
 
 work=/tmp/ptyroi-bench-codec
 reps=5
-pairs=11
+groups=11
 frames=2000
 build=1
 bin=build/release
@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --work) work=${2:?--work needs a directory}; shift 2 ;;
     --reps) reps=${2:?--reps needs a number}; shift 2 ;;
-    --pairs) pairs=${2:?--pairs needs a number}; shift 2 ;;
+    --groups) groups=${2:?--groups needs a number}; shift 2 ;;
     --frames) frames=${2:?--frames needs a number}; shift 2 ;;
     --no-build) build=0; shift ;;
     --build-dir) bin=${2:?--build-dir needs a directory}; shift 2 ;;
@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
 done
 fail() { echo "bench_codec: error: $*" >&2; exit 1; }
 case $reps in '' | *[!0-9]* | 0) fail "--reps must be a positive integer (got '$reps')" ;; esac
-case $pairs in '' | *[!0-9]* | 0) fail "--pairs must be a positive integer (got '$pairs')" ;; esac
+case $groups in '' | *[!0-9]* | 0) fail "--groups must be a positive integer (got '$groups')" ;; esac
 case $frames in '' | *[!0-9]* | 0) fail "--frames must be a positive integer (got '$frames')" ;; esac
 [ $((frames % 50)) -eq 0 ] || fail "--frames must be a multiple of 50 (the raster is K/50 x 50; got $frames)"
 
@@ -217,10 +217,10 @@ EOF
 independent_passes() { # PROCESSES
   PYTHONPATH=$bin/python run_mpi "$1" /usr/bin/python3 "$passes_py" --input "$bslz4" --grid "$grid" --no-patterns --quiet
 }
-pairs_tsv=$work/codec_pairs.tsv
-printf 'pair\tcommand\tfeatures_s\n' >"$pairs_tsv"
-pair_run() { # PAIR NAME
-  local seconds summary=$runs/pair.$1.$2.json
+groups_tsv=$work/codec_groups.tsv
+printf 'group\tcommand\tfeatures_s\n' >"$groups_tsv"
+group_run() { # GROUP NAME
+  local seconds summary=$runs/group.$1.$2.json
   case $2 in
     ranks1 | ranks2)
       run_mpi "${2#ranks}" "$bin/ptyroi" --input "$bslz4" --grid "$grid" --no-patterns --quiet --summary "$summary"
@@ -232,15 +232,15 @@ pair_run() { # PAIR NAME
     alone) seconds=$(independent_passes 1) ;;
     together) seconds=$(independent_passes 2) ;;
   esac
-  printf '%s\t%s\t%s\n' "$1" "$2" "$seconds" >>"$pairs_tsv"
+  printf '%s\t%s\t%s\n' "$1" "$2" "$seconds" >>"$groups_tsv"
 }
-echo "bench_codec: scaling, $pairs back-to-back groups"
+echo "bench_codec: scaling, $groups back-to-back groups"
 independent_passes 2 >/dev/null # warm-up (imports)
-for ((pair = 1; pair <= pairs; pair++)); do
-  if ((pair % 2)); then
-    for name in ranks1 ranks2 static2 alone together; do pair_run "$pair" "$name"; done
+for ((group = 1; group <= groups; group++)); do
+  if ((group % 2)); then
+    for name in ranks1 ranks2 static2 alone together; do group_run "$group" "$name"; done
   else
-    for name in static2 ranks2 ranks1 together alone; do pair_run "$pair" "$name"; done
+    for name in static2 ranks2 ranks1 together alone; do group_run "$group" "$name"; done
   fi
 done
 
@@ -294,19 +294,19 @@ g_auto2=$(median gzip_auto_2 features_s)
 g_hdf52=$(median gzip_hdf5_2 features_s)
 
 # Per group: 1 rank / 2 ranks, and the ceiling 2 × alone / together; medians and ranges over groups.
-pair_ratios() { # NUMERATOR DENOMINATOR FACTOR
+group_ratios() { # NUMERATOR DENOMINATOR FACTOR
   awk -F '\t' -v a="$1" -v b="$2" -v f="$3" 'NR > 1 { t[$1, $2] = $3; p[$1] = 1 }
-    END { for (i in p) if (t[i, b] > 0) print f * t[i, a] / t[i, b] }' "$pairs_tsv" | sort -g
+    END { for (i in p) if (t[i, b] > 0) print f * t[i, a] / t[i, b] }' "$groups_tsv" | sort -g
 }
 median_of() { awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.9g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 range_of() { awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }'; }
-pair_median() { awk -F '\t' -v c="$1" 'NR > 1 && $2 == c { print $3 }' "$pairs_tsv" | sort -g | median_of; }
-scaling=$(pair_ratios ranks1 ranks2 1 | median_of)
-scaling_range=$(pair_ratios ranks1 ranks2 1 | range_of)
-static=$(pair_ratios ranks1 static2 1 | median_of)
-static_range=$(pair_ratios ranks1 static2 1 | range_of)
-ceiling=$(pair_ratios alone together 2 | median_of)
-ceiling_range=$(pair_ratios alone together 2 | range_of)
+group_median() { awk -F '\t' -v c="$1" 'NR > 1 && $2 == c { print $3 }' "$groups_tsv" | sort -g | median_of; }
+scaling=$(group_ratios ranks1 ranks2 1 | median_of)
+scaling_range=$(group_ratios ranks1 ranks2 1 | range_of)
+static=$(group_ratios ranks1 static2 1 | median_of)
+static_range=$(group_ratios ranks1 static2 1 | range_of)
+ceiling=$(group_ratios alone together 2 | median_of)
+ceiling_range=$(group_ratios alone together 2 | range_of)
 
 report=$work/codec_results.md
 {
@@ -340,14 +340,14 @@ report=$work/codec_results.md
   echo "Feature pass: ptyroi's own \`timings.features_s\` (read, decode, T and CoM of every frame; maximum over"
   echo "ranks); GB/s: decoded pixel bytes over that time. The h5py rows only read (no features)."
   echo
-  echo "Scaling from 1 to 2 ranks, bitshuffle-LZ4 in-process, $pairs back-to-back groups of the five runs below (order"
+  echo "Scaling from 1 to 2 ranks, bitshuffle-LZ4 in-process, $groups back-to-back groups of the five runs below (order"
   echo "alternating; medians of the per-group ratios):"
   echo
   echo "| what | median s | ratio per group, median | range | target | |"
   echo "| --- | --- | --- | --- | --- | --- |"
-  echo "| 1 rank / 2 ranks (\`ptyroi\`) | $(pair_median ranks1 | xargs printf '%.3f') / $(pair_median ranks2 | xargs printf '%.3f') | $(calc "%.2f×" "$scaling") | $scaling_range | ≥ 1.8× | $(verdict "$scaling >= 1.8") |"
-  echo "| 1 rank / 2 ranks with \`--no-work-sharing\` (each rank only its own half) | $(pair_median ranks1 | xargs printf '%.3f') / $(pair_median static2 | xargs printf '%.3f') | $(calc "%.2f×" "$static") | $static_range | | |"
-  echo "| the machine's ceiling: one 1-rank pass alone / two independent 1-rank passes at once, × 2 | $(pair_median alone | xargs printf '%.3f') / $(pair_median together | xargs printf '%.3f') | $(calc "%.2f×" "$ceiling") | $ceiling_range | | |"
+  echo "| 1 rank / 2 ranks (\`ptyroi\`) | $(group_median ranks1 | xargs printf '%.3f') / $(group_median ranks2 | xargs printf '%.3f') | $(calc "%.2f×" "$scaling") | $scaling_range | ≥ 1.8× | $(verdict "$scaling >= 1.8") |"
+  echo "| 1 rank / 2 ranks with \`--no-work-sharing\` (each rank only its own half) | $(group_median ranks1 | xargs printf '%.3f') / $(group_median static2 | xargs printf '%.3f') | $(calc "%.2f×" "$static") | $static_range | | |"
+  echo "| the machine's ceiling: one 1-rank pass alone / two independent 1-rank passes at once, × 2 | $(group_median alone | xargs printf '%.3f') / $(group_median together | xargs printf '%.3f') | $(calc "%.2f×" "$ceiling") | $ceiling_range | | |"
   echo "| ptyroi's 2-rank scaling as a share of that ceiling | | $(calc "%.0f%%" "100 * $scaling / $ceiling") | | | |"
   echo
   echo "Chunks spanning every frame ([${rows_frames}, 1, 256], ${rows_frames} frames, 1 rank, one run each):"
@@ -359,4 +359,4 @@ report=$work/codec_results.md
 echo
 cat "$report"
 echo
-echo "bench_codec: report in $report, raw numbers in $raw_tsv, $pairs_tsv and $rss_tsv"
+echo "bench_codec: report in $report, raw numbers in $raw_tsv, $groups_tsv and $rss_tsv"

@@ -152,31 +152,40 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
   // Blocks of 4 MiB for what HDF5 or MPI-IO reads (fewer, larger requests). Chunks decoded
   // in-process go to the features straight from the decoder: a block that stays in a core's L2
   // cache (512 KiB) is decoded and summed without a trip through L3/memory, and its pages are few
-  // (2,000 bitshuffle-LZ4 frames of 256² uint32, 7 repetitions: 0.126 s on 1 rank, 0.068 s on 2,
-  // against 0.142 s and 0.081 s with 4 MiB blocks) — unless a chunk holds more frames than such a
-  // block: each block would then fetch the same chunks again (chunks [500, 1, 256]: 0.23 s
-  // against 0.07 s).
+  // (2,000 bitshuffle-LZ4 frames of 256² uint32, same-run A/B, medians of 10: 0.127 s on 1 rank and
+  // 0.064 s on 2, against 0.130 s and 0.071 s with 4 MiB blocks) — unless a chunk holds more frames
+  // than such a block: each block would then fetch the same chunks again (chunks [500, 1, 256]:
+  // 0.23 s against 0.07 s).
   constexpr std::size_t kDecodedBlockBytes = std::size_t{512} << 10;
   const std::uint64_t small_block = std::max<std::uint64_t>(1, kDecodedBlockBytes / stack.frame_bytes());
   std::vector<bool> direct;
+  std::vector<hsize_t> chunk_frames;  // frames per chunk of each segment; 0: not chunked
   bool small_blocks = true;
-  for (const auto& segment : stack.segments_) {
+  for (auto& segment : stack.segments_) {
+    const std::vector<hsize_t> chunk = h5::chunk_shape(segment.dataset.get());
+    chunk_frames.push_back(chunk.empty() ? 0 : chunk[segment.leading]);
+    {
+      h5::Handle create =
+          h5::checked(H5Dget_create_plist(segment.dataset.get()),
+                      "cannot read the layout of dataset '" + segment.path + "' in '" + file_path + "'");
+      segment.filtered = H5Pget_nfilters(create.get()) > 0;
+    }
     direct.push_back(decoder == Decoder::automatic && segment.leading == 0 &&
                      ChunkReader::handles(segment.dataset.get(), memory_type));
-    small_blocks = small_blocks && direct.back() && h5::chunk_shape(segment.dataset.get()).at(0) <= small_block;
+    small_blocks = small_blocks && direct.back() && chunk_frames.back() <= small_block;
   }
   stack.block_frames_ = block_frames > 0 ? block_frames
                         : small_blocks   ? small_block
                                          : std::max<std::uint64_t>(1, (std::size_t{4} << 20) / stack.frame_bytes());
+  // A rank may read frames of another's share unless compressed chunks hold more frames than a block
+  // (a helper would decode such a chunk again, a deflate stream from its start).
+  for (std::size_t i = 0; i < stack.segments_.size(); ++i) {
+    if (stack.segments_[i].filtered && chunk_frames[i] > stack.block_frames_) stack.reads_every_frame_ = false;
+  }
   // Reopen each block with a chunk cache sized for one block of frames.
   for (std::size_t i = 0; i < stack.segments_.size(); ++i) {
     Segment& segment = stack.segments_[i];
     const std::string segment_where = "dataset '" + segment.path + "' in '" + file_path + "'";
-    {
-      h5::Handle create =
-          h5::checked(H5Dget_create_plist(segment.dataset.get()), "cannot read the layout of " + segment_where);
-      segment.filtered = H5Pget_nfilters(create.get()) > 0;
-    }
     h5::Handle access = h5::checked(H5Pcreate(H5P_DATASET_ACCESS), "cannot create a dataset-access list");
     size_chunk_cache(segment.dataset.get(), stack.block_frames_, pixel_type_size(stack.pixel_type_), direct[i],
                      access.get());
@@ -190,10 +199,6 @@ PatternStack PatternStack::open(const std::string& file_path, InputLayout layout
     }
     segment.dataset =
         h5::checked(H5Dopen2(location, segment.path.c_str(), access.get()), "cannot open " + segment_where);
-    if (segment.filtered) {
-      const std::vector<hsize_t> chunk = h5::chunk_shape(segment.dataset.get());
-      if (!chunk.empty() && chunk[segment.leading] > stack.block_frames_) stack.reads_every_frame_ = false;
-    }
     // The chunk index is read once, front to back: a small metadata cache keeps memory flat in K.
     h5::bound_metadata_cache(segment.dataset.get(), kIndexCacheBytes);
     if (direct[i]) segment.direct = ChunkReader::open(segment.dataset.get(), memory_type, segment_where);
